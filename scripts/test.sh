@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then formatting, lints and every test on the CPU
+# backend. One profile (release) and one feature set for everything, so the stack builds once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/packages.sh
+# Reuse one build folder outside the clone, so a fresh clone on the same machine is warm.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/inference-lab/target}"
+# No window system is needed: kittest renders offscreen on lavapipe. Silence wgpu's XDG warning.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+start=$(date +%s)
+cargo fmt --all -- --check
+cargo clippy --release --all-targets --locked -- -D warnings
+echo "fmt + clippy: $(( $(date +%s) - start )) s" >&2
+cargo test --release --locked
+echo "total: $(( $(date +%s) - start )) s" >&2

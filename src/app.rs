@@ -1,0 +1,413 @@
+//! The window: side bar of demos, top bar (device, theme, presentation mode), status bar of jobs.
+
+use std::time::Instant;
+
+use egui::{Align2, Color32, FontId, Key, KeyboardShortcut, Modifiers, RichText, Stroke, Ui, vec2};
+
+use crate::backend::ComputeChoice;
+use crate::demos::{Demo, DemoCtx, registry};
+use crate::frame_bench::FrameBench;
+use crate::jobs::{JobPhase, JobRegistry, format_duration};
+use crate::render::PaintMode;
+use crate::ui::metrics::MethodKind;
+
+/// What is remembered between runs (eframe storage).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub dark: bool,
+    pub presentation: bool,
+    /// The presentation-mode scale, within [`PRESENTATION_SCALES`].
+    pub presentation_scale: f32,
+    /// The panel open at exit (`None` = the welcome page).
+    pub last_demo: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            dark: true,
+            presentation: false,
+            presentation_scale: 1.5,
+            last_demo: None,
+        }
+    }
+}
+
+pub const PRESENTATION_SCALES: std::ops::RangeInclusive<f32> = 1.25..=2.0;
+const SCALE_STEP: f32 = 0.25;
+const SETTINGS_KEY: &str = "inference-lab-settings";
+
+impl Settings {
+    pub fn zoom(&self) -> f32 {
+        if self.presentation {
+            self.presentation_scale
+                .clamp(*PRESENTATION_SCALES.start(), *PRESENTATION_SCALES.end())
+        } else {
+            1.0
+        }
+    }
+
+    /// Ctrl + : larger (turning presentation mode on from ×1).
+    pub fn zoom_in(&mut self) {
+        if self.presentation {
+            self.presentation_scale = (self.presentation_scale + SCALE_STEP).min(*PRESENTATION_SCALES.end());
+        } else {
+            self.presentation = true;
+            self.presentation_scale = *PRESENTATION_SCALES.start();
+        }
+    }
+
+    /// Ctrl − : smaller (back to ×1 below the smallest presentation scale).
+    pub fn zoom_out(&mut self) {
+        if self.presentation {
+            if self.presentation_scale - SCALE_STEP < *PRESENTATION_SCALES.start() - 1e-3 {
+                self.presentation = false;
+            } else {
+                self.presentation_scale -= SCALE_STEP;
+            }
+        }
+    }
+
+    /// Ctrl 0 : back to ×1.
+    pub fn zoom_reset(&mut self) {
+        self.presentation = false;
+    }
+}
+
+/// How the app was started, decided in `main` before the window exists.
+pub struct Startup {
+    pub compute: ComputeChoice,
+    /// e.g. `wgpu · NVIDIA RTX 4070 (Vulkan)` or `glow (software adapter: llvmpipe)`.
+    pub renderer_label: String,
+    pub paint_mode: PaintMode,
+    /// `--demo NAME`: overrides the remembered panel.
+    pub demo: Option<String>,
+    pub bench: Option<FrameBench>,
+}
+
+pub struct InferenceLab {
+    demos: Vec<Box<dyn Demo>>,
+    /// `None` = the welcome page.
+    selected: Option<usize>,
+    pub settings: Settings,
+    compute: ComputeChoice,
+    renderer_label: String,
+    paint_mode: PaintMode,
+    jobs: JobRegistry,
+    bench: Option<FrameBench>,
+}
+
+impl InferenceLab {
+    /// The app without a window (tests) or before eframe hands over its context.
+    pub fn new(startup: Startup, settings: Settings) -> Self {
+        let demos = registry();
+        let wanted = startup.demo.clone().or_else(|| settings.last_demo.clone());
+        let selected = wanted.and_then(|name| demos.iter().position(|d| d.name() == name));
+        Self {
+            demos,
+            selected,
+            settings,
+            compute: startup.compute,
+            renderer_label: startup.renderer_label,
+            paint_mode: startup.paint_mode,
+            jobs: JobRegistry::default(),
+            bench: startup.bench,
+        }
+    }
+
+    /// Called by eframe once the window exists: installs our wgpu pipeline and reads settings.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>, mut startup: Startup) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        match cc.wgpu_render_state.as_ref() {
+            Some(render_state) => crate::render::curves::install(render_state),
+            None => startup.paint_mode = PaintMode::Egui,
+        }
+        if let Some(bench) = startup.bench.as_mut() {
+            bench.start_load(&cc.egui_ctx, &startup.compute);
+        }
+        Self::new(startup, settings)
+    }
+
+    pub fn jobs_mut(&mut self) -> &mut JobRegistry {
+        &mut self.jobs
+    }
+
+    pub fn selected_demo(&self) -> Option<&str> {
+        self.selected.map(|i| self.demos[i].name())
+    }
+
+    fn apply_style(&self, ctx: &egui::Context) {
+        ctx.set_theme(if self.settings.dark {
+            egui::ThemePreference::Dark
+        } else {
+            egui::ThemePreference::Light
+        });
+        let zoom = self.settings.zoom();
+        if (ctx.zoom_factor() - zoom).abs() > 1e-4 {
+            ctx.set_zoom_factor(zoom);
+        }
+    }
+
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        let shortcut = |key| KeyboardShortcut::new(Modifiers::COMMAND, key);
+        ctx.input_mut(|input| {
+            if input.consume_shortcut(&shortcut(Key::Plus)) || input.consume_shortcut(&shortcut(Key::Equals)) {
+                self.settings.zoom_in();
+            }
+            if input.consume_shortcut(&shortcut(Key::Minus)) {
+                self.settings.zoom_out();
+            }
+            if input.consume_shortcut(&shortcut(Key::Num0)) {
+                self.settings.zoom_reset();
+            }
+        });
+    }
+
+    /// The whole window, one frame. eframe's `App::ui` and the UI tests both call this.
+    pub fn frame_ui(&mut self, ui: &mut Ui) {
+        let frame_started = Instant::now();
+        let ctx = ui.ctx().clone();
+        ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        self.handle_shortcuts(&ctx);
+        self.apply_style(&ctx);
+        self.jobs.prune();
+
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar_ui(ui));
+        egui::Panel::left("side-bar")
+            .resizable(true)
+            .default_size(250.0)
+            .show(ui, |ui| self.side_bar_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| match self.selected {
+                None => welcome_ui(ui),
+                Some(i) => {
+                    let demo = &mut self.demos[i];
+                    ui.heading(RichText::new(demo.title()).strong());
+                    ui.label(demo.explanation());
+                    ui.separator();
+                    let mut demo_ctx = DemoCtx {
+                        compute: &self.compute,
+                        jobs: &mut self.jobs,
+                        paint_mode: self.paint_mode,
+                    };
+                    demo.ui(ui, &mut demo_ctx);
+                }
+            });
+        });
+        self.settings.last_demo = self.selected_demo().map(str::to_owned);
+        if self.jobs.any_running() {
+            // Progress arrives from other threads; they also wake us, this keeps bars moving.
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        if let Some(bench) = self.bench.as_mut()
+            && bench.record_frame(frame_started, &ctx)
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new("inference-lab").strong());
+            ui.separator();
+            let device = ui
+                .label(RichText::new(format!("compute: {}", self.compute.label)).monospace())
+                .on_hover_text(format!("Why: {}", self.compute.reason));
+            device.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::WidgetType::Label, true, "compute device")
+            });
+            ui.label(RichText::new(format!("window: {}", self.renderer_label)).monospace().weak());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let mut presentation = self.settings.presentation;
+                if ui
+                    .toggle_value(&mut presentation, "🖵 Presentation")
+                    .on_hover_text("Scale the whole window for a projector (Ctrl +, Ctrl −, Ctrl 0)")
+                    .clicked()
+                {
+                    self.settings.presentation = presentation;
+                }
+                if self.settings.presentation {
+                    egui::ComboBox::from_id_salt("presentation-scale")
+                        .selected_text(format!("×{:.2}", self.settings.presentation_scale))
+                        .width(70.0)
+                        .show_ui(ui, |ui| {
+                            for i in 0..=4 {
+                                let s = PRESENTATION_SCALES.start() + SCALE_STEP * i as f32;
+                                ui.selectable_value(&mut self.settings.presentation_scale, s, format!("×{s:.2}"));
+                            }
+                        });
+                }
+                let theme = if self.settings.dark { "☀ Light" } else { "🌙 Dark" };
+                if ui.button(theme).on_hover_text("Switch light / dark theme").clicked() {
+                    self.settings.dark = !self.settings.dark;
+                }
+            });
+        });
+    }
+
+    fn side_bar_ui(&mut self, ui: &mut Ui) {
+        ui.add_space(6.0);
+        if ui
+            .selectable_label(self.selected.is_none(), RichText::new("Welcome").strong())
+            .clicked()
+        {
+            self.selected = None;
+        }
+        ui.separator();
+        ui.label(RichText::new("Demos").weak());
+        for (i, demo) in self.demos.iter().enumerate() {
+            let mut title = RichText::new(demo.title()).strong();
+            if !demo.is_built() {
+                title = title.weak();
+            }
+            let response = ui.selectable_label(self.selected == Some(i), title);
+            if response.clicked() {
+                self.selected = Some(i);
+            }
+            let mut summary = RichText::new(demo.summary()).small();
+            if !demo.is_built() {
+                summary = RichText::new(format!("{} (not built yet)", demo.summary())).small().weak();
+            }
+            ui.label(summary);
+            ui.add_space(6.0);
+        }
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut Ui) {
+        let mut dismissed = None;
+        ui.horizontal_wrapped(|ui| {
+            if self.jobs.jobs().is_empty() {
+                ui.label(RichText::new("No jobs running.").weak());
+            }
+            for job in self.jobs.jobs() {
+                let (phase, progress) = job.with_state(|s| (s.phase.clone(), s.progress.clone()));
+                ui.group(|ui| {
+                    ui.label(RichText::new(&job.name).strong());
+                    match &phase {
+                        JobPhase::Running => {
+                            let mut text = match progress.total_steps {
+                                Some(total) => format!("{}/{}", progress.step, total),
+                                None => format!("{:.0}%", progress.fraction * 100.0),
+                            };
+                            if let Some(loss) = progress.loss {
+                                text.push_str(&format!("  loss {loss:.4}"));
+                            }
+                            if let Some(rate) = progress.steps_per_sec {
+                                text.push_str(&format!("  {rate:.1} steps/s"));
+                            }
+                            if let Some(eta) = progress.eta_secs {
+                                text.push_str(&format!("  ETA {}", format_duration(eta)));
+                            }
+                            if !progress.message.is_empty() {
+                                text = format!("{}  {text}", progress.message);
+                            }
+                            ui.add(egui::ProgressBar::new(progress.fraction).desired_width(160.0).animate(true));
+                            ui.label(text);
+                            if job.cancel_requested() {
+                                ui.label("cancelling…");
+                            } else if ui.button("Cancel").clicked() {
+                                job.cancel();
+                            }
+                        }
+                        JobPhase::Finished => {
+                            ui.label("done");
+                        }
+                        JobPhase::Cancelled => {
+                            ui.label("cancelled");
+                        }
+                        JobPhase::Failed(msg) => {
+                            ui.colored_label(ui.visuals().error_fg_color, format!("failed: {msg}"));
+                            if ui.button("Dismiss").clicked() {
+                                dismissed = Some(job.id);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(id) = dismissed {
+            self.jobs.dismiss(id);
+        }
+    }
+}
+
+impl eframe::App for InferenceLab {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}
+
+/// The welcome page: the idea in a few sentences and a diagram.
+fn welcome_ui(ui: &mut Ui) {
+    ui.heading(RichText::new("Inference, three ways").strong());
+    ui.label(
+        "A forward model says how data arise: y = g(x) + noise. Inference runs it backwards, \
+         from the data y to the hidden x. A classical inverse (a Kalman smoother, belief \
+         propagation, gradient ascent on log p(y|x) + log p(x)) iterates with the forward model: \
+         slow but reliable, and it generalizes. An amortized inverse is a network trained on many \
+         simulated problems to answer at once. An augmented inverse unrolls the classical \
+         iteration and lets a learned part correct it at every step, while the forward model \
+         keeps checking the estimate.",
+    );
+    ui.add_space(8.0);
+    diagram_ui(ui);
+    ui.add_space(8.0);
+    ui.label(
+        "Each demo in the side bar shows one forward model inverted all three ways, side by side, \
+         with its metric; the timeline steps through the iterations as inference runs.",
+    );
+}
+
+/// Forward model vs the three kinds of inverse, drawn with egui.
+fn diagram_ui(ui: &mut Ui) {
+    let width = ui.available_width().min(760.0);
+    let (rect, _) = ui.allocate_exact_size(vec2(width, 250.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals();
+    let text_color = visuals.strong_text_color();
+    let box_fill = visuals.faint_bg_color;
+    let box_size = vec2(150.0, 56.0);
+    let x_box = egui::Rect::from_center_size(rect.left_center() + vec2(box_size.x / 2.0 + 10.0, 0.0), box_size);
+    let y_box = egui::Rect::from_center_size(rect.right_center() - vec2(box_size.x / 2.0 + 10.0, 0.0), box_size);
+    for (r, title, sub) in [(x_box, "x", "hidden state / image / code"), (y_box, "y", "observed data")] {
+        painter.rect(r, 8.0, box_fill, Stroke::new(2.0, text_color), egui::StrokeKind::Inside);
+        painter.text(r.center() - vec2(0.0, 9.0), Align2::CENTER_CENTER, title, FontId::proportional(22.0), text_color);
+        painter.text(r.center() + vec2(0.0, 15.0), Align2::CENTER_CENTER, sub, FontId::proportional(11.0), text_color);
+    }
+    let arrow = |from: egui::Pos2, to: egui::Pos2, color: Color32, label: &str, label_above: bool| {
+        painter.arrow(from, to - from, Stroke::new(2.5, color));
+        let mid = from + (to - from) * 0.5;
+        let offset = if label_above { -12.0 } else { 12.0 };
+        let align = if label_above { Align2::CENTER_BOTTOM } else { Align2::CENTER_TOP };
+        painter.text(mid + vec2(0.0, offset), align, label, FontId::proportional(14.0), color);
+    };
+    let top = x_box.top() - 40.0;
+    arrow(
+        egui::pos2(x_box.right(), x_box.top() + 10.0),
+        egui::pos2(y_box.left(), y_box.top() + 10.0),
+        text_color,
+        "forward model  p(y | x)  (decoder, simulator, physics)",
+        true,
+    );
+    let _ = top;
+    let rows = [
+        (MethodKind::Classical, "classical inverse: iterate with the forward model (\"logic\")", 0.0),
+        (MethodKind::Amortized, "amortized inverse: one trained network pass (\"intuition\")", 34.0),
+        (MethodKind::Augmented, "augmented: unrolled iterations + learned correction (both)", 68.0),
+    ];
+    for (kind, label, dy) in rows {
+        let y = x_box.bottom() - 6.0 + dy;
+        let from = egui::pos2(y_box.left() - 4.0, y);
+        let to = egui::pos2(x_box.right() + 4.0, y);
+        arrow(from, to, kind.color(), label, false);
+    }
+}

@@ -1,0 +1,16 @@
+//! inference-lab: one forward model per demo, inverted by classical, amortized and hybrid
+//! methods side by side. The library holds everything; `main.rs` only parses and dispatches.
+
+pub mod app;
+pub mod backend;
+pub mod bench_load;
+pub mod cli;
+pub mod csv_table;
+pub mod demos;
+pub mod device_bench;
+pub mod files;
+pub mod frame_bench;
+pub mod jobs;
+pub mod model_file;
+pub mod render;
+pub mod ui;

@@ -1,0 +1,97 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use inference_lab::app::{InferenceLab, Startup};
+use inference_lab::backend::{AdapterSummary, choose_compute, choose_renderer, probe_adapters};
+use inference_lab::cli::Cli;
+use inference_lab::frame_bench::FrameBench;
+use inference_lab::render::PaintMode;
+
+fn main() -> ExitCode {
+    let process_start = Instant::now();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,inference_lab=info")).init();
+    let cli = Cli::parse();
+    if let Some(command) = cli.command {
+        return match inference_lab::cli::run(command, cli.backend, cli.seed) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(name) = &cli.demo
+        && !inference_lab::demos::names().contains(&name.as_str())
+    {
+        eprintln!(
+            "error: unknown demo `{name}` (known: {})",
+            inference_lab::demos::names().join(", ")
+        );
+        return ExitCode::FAILURE;
+    }
+    match run_window(&cli, process_start) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn renderer_label(renderer: eframe::Renderer, adapters: &[AdapterSummary]) -> String {
+    match (renderer, adapters.first()) {
+        (eframe::Renderer::Wgpu, Some(a)) => format!("wgpu · {} ({})", a.name, a.api),
+        (eframe::Renderer::Wgpu, None) => "wgpu".to_owned(),
+        (eframe::Renderer::Glow, Some(a)) => format!("glow (software adapter: {})", a.name),
+        (eframe::Renderer::Glow, None) => "glow".to_owned(),
+    }
+}
+
+fn run_window(cli: &Cli, process_start: Instant) -> anyhow::Result<()> {
+    let adapters = probe_adapters();
+    let compute = choose_compute(cli.backend, &adapters);
+    let preferred = choose_renderer(&adapters);
+    log::info!("window renderer: {}", renderer_label(preferred, &adapters));
+    let fallback = match preferred {
+        eframe::Renderer::Wgpu => eframe::Renderer::Glow,
+        eframe::Renderer::Glow => eframe::Renderer::Wgpu,
+    };
+    let mut last_error = None;
+    for renderer in [preferred, fallback] {
+        let startup = Startup {
+            compute: compute.clone(),
+            renderer_label: renderer_label(renderer, &adapters),
+            paint_mode: match renderer {
+                eframe::Renderer::Wgpu => PaintMode::Wgpu,
+                eframe::Renderer::Glow => PaintMode::Egui,
+            },
+            demo: cli.demo.clone(),
+            bench: cli.bench_frames.map(|n| FrameBench::new(n, process_start)),
+        };
+        let options = eframe::NativeOptions {
+            renderer,
+            viewport: egui::ViewportBuilder::default()
+                .with_title("inference-lab")
+                .with_app_id("inference-lab")
+                .with_inner_size([1400.0, 900.0])
+                .with_min_inner_size([800.0, 560.0]),
+            ..Default::default()
+        };
+        match eframe::run_native(
+            "inference-lab",
+            options,
+            Box::new(move |cc| Ok(Box::new(InferenceLab::from_creation_context(cc, startup)))),
+        ) {
+            Ok(()) => return Ok(()),
+            Err(err) => {
+                log::warn!("the {renderer:?} renderer failed to start: {err}");
+                last_error = Some(err);
+            }
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no renderer could open a window: {}",
+        last_error.map_or_else(|| "unknown".to_owned(), |e| e.to_string())
+    ))
+}

@@ -1,0 +1,55 @@
+//! The live training curve.
+
+use egui::{Color32, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+/// One curve: (step, loss) points.
+pub struct LossSeries<'a> {
+    pub name: &'a str,
+    pub points: &'a [[f64; 2]],
+    pub color: Color32,
+}
+
+/// Points for the plot: log10 of the loss on a log scale (non-positive losses dropped there).
+pub fn plotted_points(points: &[[f64; 2]], log_scale: bool) -> Vec<[f64; 2]> {
+    points
+        .iter()
+        .filter(|[_, y]| y.is_finite() && (!log_scale || *y > 0.0))
+        .map(|&[x, y]| [x, if log_scale { y.log10() } else { y }])
+        .collect()
+}
+
+/// A loss plot with a log-scale toggle.
+pub fn loss_plot_ui(ui: &mut Ui, id: &str, series: &[LossSeries<'_>], log_scale: &mut bool, height: f32) {
+    ui.horizontal(|ui| {
+        ui.strong("training loss");
+        ui.checkbox(log_scale, "log scale");
+    });
+    let log = *log_scale;
+    let mut plot = Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label("step")
+        .allow_scroll(false);
+    if log {
+        plot = plot.y_axis_formatter(|mark, _| format!("{:.2e}", 10f64.powf(mark.value)));
+    }
+    plot.show(ui, |plot_ui| {
+        for s in series {
+            let points = plotted_points(s.points, log);
+            plot_ui.line(Line::new(s.name, PlotPoints::from(points)).color(s.color).width(2.0));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_scale_takes_log10_and_drops_what_it_cannot_show() {
+        let pts = [[0.0, 100.0], [1.0, 0.0], [2.0, f64::NAN], [3.0, 0.01]];
+        assert_eq!(plotted_points(&pts, true), vec![[0.0, 2.0], [3.0, -2.0]]);
+        assert_eq!(plotted_points(&pts, false).len(), 3);
+    }
+}

@@ -1,0 +1,206 @@
+//! The metrics table: every method of a demo on the same problem, side by side, the best value
+//! of each column in bold.
+
+use egui::{Color32, RichText, Ui};
+
+/// Which family of inverse a method belongs to; the same color everywhere in the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodKind {
+    /// Hand-engineered inverse ("logic").
+    Classical,
+    /// A network trained to answer at once ("intuition").
+    Amortized,
+    /// The classical iteration unrolled with a learned correction (both).
+    Augmented,
+    /// Uses knowledge no real method has (e.g. the exact dynamics): a reference line only.
+    Oracle,
+}
+
+impl MethodKind {
+    pub fn color(self) -> Color32 {
+        match self {
+            Self::Classical => Color32::from_rgb(66, 133, 244),
+            Self::Amortized => Color32::from_rgb(244, 160, 0),
+            Self::Augmented => Color32::from_rgb(15, 170, 90),
+            Self::Oracle => Color32::from_rgb(150, 150, 150),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Classical => "classical",
+            Self::Amortized => "amortized",
+            Self::Augmented => "augmented",
+            Self::Oracle => "oracle",
+        }
+    }
+}
+
+/// A metric column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    /// As in the command line's JSON: `mse`, `psnr`, ...
+    pub name: String,
+    pub higher_is_better: bool,
+    pub decimals: usize,
+}
+
+impl Metric {
+    pub fn new(name: &str, higher_is_better: bool, decimals: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            higher_is_better,
+            decimals,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodRow {
+    pub method: String,
+    pub kind: MethodKind,
+    /// One per metric; `None` while not computed.
+    pub values: Vec<Option<f64>>,
+    pub seconds: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricsTable {
+    pub metrics: Vec<Metric>,
+    pub rows: Vec<MethodRow>,
+}
+
+impl MetricsTable {
+    pub fn new(metrics: Vec<Metric>) -> Self {
+        Self {
+            metrics,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds or replaces the row of `method`.
+    pub fn set_row(&mut self, row: MethodRow) {
+        match self.rows.iter_mut().find(|r| r.method == row.method) {
+            Some(existing) => *existing = row,
+            None => self.rows.push(row),
+        }
+    }
+
+    /// The row with the best finite value of metric `column`, oracles excluded.
+    pub fn best_row(&self, column: usize) -> Option<usize> {
+        let higher = self.metrics.get(column)?.higher_is_better;
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind != MethodKind::Oracle)
+            .filter_map(|(i, r)| r.values.get(column).copied().flatten().map(|v| (i, v)))
+            .filter(|(_, v)| v.is_finite())
+            .max_by(|(_, a), (_, b)| {
+                let ord = a.total_cmp(b);
+                if higher { ord } else { ord.reverse() }
+            })
+            .map(|(i, _)| i)
+    }
+
+    /// The table as CSV rows (method, kind, metrics..., seconds), for export.
+    pub fn to_figure_data(&self) -> crate::ui::export::FigureData {
+        let mut headers = vec!["method_index".to_owned()];
+        headers.extend(self.metrics.iter().map(|m| m.name.clone()));
+        headers.push("seconds".to_owned());
+        let rows = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut row = vec![i as f64];
+                row.extend(r.values.iter().map(|v| v.unwrap_or(f64::NAN)));
+                row.push(r.seconds.unwrap_or(f64::NAN));
+                row
+            })
+            .collect();
+        crate::ui::export::FigureData { headers, rows }
+    }
+}
+
+fn format_value(value: Option<f64>, decimals: usize) -> String {
+    match value {
+        None => "—".to_owned(),
+        Some(v) if !v.is_finite() => format!("{v}"),
+        Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.2e}"),
+        Some(v) => format!("{v:.decimals$}"),
+    }
+}
+
+pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
+    let best: Vec<Option<usize>> = (0..table.metrics.len()).map(|c| table.best_row(c)).collect();
+    egui::Grid::new(id)
+        .striped(true)
+        .num_columns(table.metrics.len() + 3)
+        .spacing([18.0, 6.0])
+        .show(ui, |ui| {
+            ui.strong("method");
+            ui.strong("kind");
+            for m in &table.metrics {
+                let arrow = if m.higher_is_better { "↑" } else { "↓" };
+                ui.strong(format!("{} {arrow}", m.name.to_uppercase()));
+            }
+            ui.strong("seconds");
+            ui.end_row();
+            for (i, row) in table.rows.iter().enumerate() {
+                ui.label(RichText::new(&row.method).color(row.kind.color()).strong());
+                ui.label(row.kind.label());
+                for (c, m) in table.metrics.iter().enumerate() {
+                    let text = format_value(row.values.get(c).copied().flatten(), m.decimals);
+                    if best[c] == Some(i) {
+                        ui.label(RichText::new(text).strong().underline());
+                    } else {
+                        ui.label(text);
+                    }
+                }
+                ui.label(format_value(row.seconds, 3));
+                ui.end_row();
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(method: &str, kind: MethodKind, values: &[Option<f64>]) -> MethodRow {
+        MethodRow {
+            method: method.to_owned(),
+            kind,
+            values: values.to_vec(),
+            seconds: Some(0.1),
+        }
+    }
+
+    #[test]
+    fn best_respects_direction_and_skips_oracles_and_gaps() {
+        let mut t = MetricsTable::new(vec![Metric::new("mse", false, 4), Metric::new("psnr", true, 2)]);
+        t.set_row(row("eks", MethodKind::Classical, &[Some(0.3), Some(20.0)]));
+        t.set_row(row("hybrid", MethodKind::Augmented, &[Some(0.1), None]));
+        t.set_row(row("exact", MethodKind::Oracle, &[Some(0.001), Some(50.0)]));
+        t.set_row(row("gnn", MethodKind::Amortized, &[Some(f64::NAN), Some(25.0)]));
+        assert_eq!(t.best_row(0), Some(1));
+        assert_eq!(t.best_row(1), Some(3));
+        assert_eq!(t.best_row(9), None);
+    }
+
+    #[test]
+    fn set_row_replaces_by_method() {
+        let mut t = MetricsTable::new(vec![Metric::new("mse", false, 4)]);
+        t.set_row(row("eks", MethodKind::Classical, &[Some(0.3)]));
+        t.set_row(row("eks", MethodKind::Classical, &[Some(0.2)]));
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].values[0], Some(0.2));
+    }
+
+    #[test]
+    fn values_format_readably() {
+        assert_eq!(format_value(None, 3), "—");
+        assert_eq!(format_value(Some(0.12345), 3), "0.123");
+        assert_eq!(format_value(Some(0.00001234), 3), "1.23e-5");
+    }
+}

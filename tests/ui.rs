@@ -1,0 +1,208 @@
+//! UI tests: the real app driven through egui_kittest, as a user clicks and types.
+
+use std::time::{Duration, Instant};
+
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use inference_lab::app::{InferenceLab, Settings, Startup};
+use inference_lab::backend::ComputeChoice;
+use inference_lab::demos;
+use inference_lab::jobs::{JobError, JobPhase, spawn};
+use inference_lab::render::PaintMode;
+
+fn app(demo: Option<&str>) -> InferenceLab {
+    InferenceLab::new(
+        Startup {
+            compute: ComputeChoice::cpu("UI tests run on the CPU"),
+            renderer_label: "kittest".to_owned(),
+            paint_mode: PaintMode::Egui,
+            demo: demo.map(str::to_owned),
+            bench: None,
+        },
+        Settings::default(),
+    )
+}
+
+fn harness(app: InferenceLab) -> Harness<'static, InferenceLab> {
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(|ui, app: &mut InferenceLab| app.frame_ui(ui), app);
+    harness.run_steps(3);
+    harness
+}
+
+#[test]
+fn welcome_page_explains_the_idea_and_lists_every_demo() {
+    let harness = harness(app(None));
+    harness.get_by_label("Inference, three ways");
+    harness.get_by_label_contains("A forward model says how data arise");
+    harness.get_by_label("compute: CPU");
+    for demo in demos::registry() {
+        harness.get_by_label(demo.title());
+    }
+    assert_eq!(harness.state().selected_demo(), None);
+}
+
+#[test]
+fn every_side_bar_entry_opens_its_panel() {
+    let mut harness = harness(app(None));
+    for demo in demos::registry() {
+        harness.get_by_label(demo.title()).click();
+        harness.run_steps(3);
+        assert_eq!(harness.state().selected_demo(), Some(demo.name()));
+        harness.get_by_label_contains(&demo.explanation()[..30]);
+        let not_built = harness.query_by_label("This panel is not built yet.").is_some();
+        assert_eq!(not_built, !demo.is_built(), "{}", demo.name());
+    }
+    harness.get_by_label("Welcome").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().selected_demo(), None);
+}
+
+#[test]
+fn theme_switch_and_presentation_mode() {
+    let mut harness = harness(app(None));
+    assert!(harness.state().settings.dark);
+    harness.get_by_label("☀ Light").click();
+    harness.run_steps(2);
+    assert!(!harness.state().settings.dark);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    harness.get_by_label("🌙 Dark").click();
+    harness.run_steps(2);
+    assert!(harness.state().settings.dark);
+
+    harness.get_by_label("🖵 Presentation").click();
+    harness.run_steps(2);
+    assert!(harness.state().settings.presentation);
+    assert!((harness.ctx.zoom_factor() - 1.5).abs() < 1e-4);
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Plus);
+    harness.run_steps(2);
+    assert!((harness.ctx.zoom_factor() - 1.75).abs() < 1e-4);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Minus);
+    harness.run_steps(2);
+    assert!((harness.ctx.zoom_factor() - 1.5).abs() < 1e-4);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Num0);
+    harness.run_steps(2);
+    assert!(!harness.state().settings.presentation);
+    assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn settings_survive_a_restart() {
+    let mut settings = Settings::default();
+    settings.zoom_in();
+    settings.dark = false;
+    settings.last_demo = Some("lorenz".into());
+    let json = serde_json::to_string(&settings).expect("serialize");
+    let restored: Settings = serde_json::from_str(&json).expect("deserialize");
+    let app = InferenceLab::new(
+        Startup {
+            compute: ComputeChoice::cpu("test"),
+            renderer_label: "kittest".into(),
+            paint_mode: PaintMode::Egui,
+            demo: None,
+            bench: None,
+        },
+        restored,
+    );
+    let harness = harness(app);
+    assert_eq!(harness.state().selected_demo(), Some("lorenz"));
+    assert!((harness.ctx.zoom_factor() - 1.25).abs() < 1e-4);
+}
+
+#[test]
+fn lorenz_timeline_follows_the_keyboard() {
+    let mut harness = harness(app(Some("lorenz")));
+    harness.get_by_label_contains("time step 0 /");
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 2 /");
+    harness.key_press(Key::ArrowLeft);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 1 /");
+    harness.key_press(Key::Space);
+    harness.run_steps(2);
+    harness.get_by_label("⏸");
+    harness.key_press(Key::Space);
+    harness.run_steps(2);
+    harness.get_by_label("▶");
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 0 /");
+    harness.key_press(Key::End);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 399 / 399");
+}
+
+#[test]
+fn lorenz_resimulate_changes_the_trajectory() {
+    let mut harness = harness(app(Some("lorenz")));
+    let before = harness.get_by_label_contains("truth (").label().unwrap_or_default();
+    harness.get_by_label("Re-simulate (new seed)").click();
+    harness.run_steps(3);
+    let after = harness.get_by_label_contains("truth (").label().unwrap_or_default();
+    assert_ne!(before, after);
+}
+
+fn step_until(harness: &mut Harness<'static, InferenceLab>, what: &str, done: impl Fn(&Harness<'static, InferenceLab>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+}
+
+#[test]
+fn status_bar_shows_progress_and_cancels_a_job() {
+    let mut harness = harness(app(None));
+    harness.get_by_label("No jobs running.");
+    let handle = spawn("training test", || {}, |ctx| -> Result<(), JobError> {
+        let mut step = 0;
+        loop {
+            ctx.check_cancelled()?;
+            step += 1;
+            ctx.report_step(step, Some(1_000_000), Some(1.0 / step as f64));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    })
+    .expect("spawn");
+    harness.state_mut().jobs_mut().register(handle.shared());
+    step_until(&mut harness, "progress", |h| h.query_by_label_contains("loss").is_some());
+    harness.get_by_label("training test");
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    let shared = std::sync::Arc::clone(handle.shared());
+    assert_eq!(handle.wait(), Err(JobError::Cancelled));
+    assert_eq!(shared.state().phase, JobPhase::Cancelled);
+    step_until(&mut harness, "the cancelled label", |h| h.query_by_label("cancelled").is_some());
+}
+
+#[test]
+fn a_crashing_job_is_reported_and_the_window_lives_on() {
+    let mut harness = harness(app(None));
+    let handle = spawn("crashing job", || {}, |_| -> Result<(), JobError> {
+        panic!("tensor shape mismatch")
+    })
+    .expect("spawn");
+    harness.state_mut().jobs_mut().register(handle.shared());
+    let _ = handle.wait();
+    step_until(&mut harness, "the failure", |h| {
+        h.query_by_label_contains("tensor shape mismatch").is_some()
+    });
+    harness.get_by_label("Dismiss").click();
+    harness.run_steps(2);
+    harness.get_by_label("No jobs running.");
+}
+
+/// A pixel snapshot of the welcome page (rendered with wgpu on Mesa's lavapipe in CI).
+#[test]
+fn welcome_page_snapshot() {
+    let mut harness = harness(app(None));
+    harness.run_steps(2);
+    harness.snapshot("welcome");
+}
