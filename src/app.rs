@@ -96,6 +96,7 @@ pub struct InferenceLab {
     paint_mode: PaintMode,
     jobs: JobRegistry,
     bench: Option<FrameBench>,
+    style_set: bool,
 }
 
 impl InferenceLab {
@@ -113,6 +114,7 @@ impl InferenceLab {
             paint_mode: startup.paint_mode,
             jobs: JobRegistry::default(),
             bench: startup.bench,
+            style_set: false,
         }
     }
 
@@ -138,6 +140,21 @@ impl InferenceLab {
 
     pub fn selected_demo(&self) -> Option<&str> {
         self.selected.map(|i| self.demos[i].name())
+    }
+
+    /// Larger text than egui's defaults: the app is read from the back of a lecture hall.
+    fn set_text_sizes(ctx: &egui::Context) {
+        use egui::TextStyle;
+        ctx.all_styles_mut(|style| {
+            style.text_styles = [
+                (TextStyle::Small, FontId::proportional(12.0)),
+                (TextStyle::Body, FontId::proportional(15.0)),
+                (TextStyle::Button, FontId::proportional(15.0)),
+                (TextStyle::Monospace, FontId::monospace(14.0)),
+                (TextStyle::Heading, FontId::proportional(24.0)),
+            ]
+            .into();
+        });
     }
 
     fn apply_style(&self, ctx: &egui::Context) {
@@ -171,9 +188,12 @@ impl InferenceLab {
     pub fn frame_ui(&mut self, ui: &mut Ui) {
         let frame_started = Instant::now();
         let ctx = ui.ctx().clone();
-        ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        if !self.style_set {
+            Self::set_text_sizes(&ctx);
+            ctx.options_mut(|o| o.zoom_with_keyboard = false);
+            self.style_set = true;
+        }
         self.handle_shortcuts(&ctx);
-        self.apply_style(&ctx);
         self.jobs.prune();
 
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
@@ -200,6 +220,8 @@ impl InferenceLab {
             });
         });
         self.settings.last_demo = self.selected_demo().map(str::to_owned);
+        // After the panels, so a click this frame takes effect at the start of the next one.
+        self.apply_style(&ctx);
         if self.jobs.any_running() {
             // Progress arrives from other threads; they also wake us, this keeps bars moving.
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
@@ -215,12 +237,8 @@ impl InferenceLab {
         ui.horizontal(|ui| {
             ui.heading(RichText::new("inference-lab").strong());
             ui.separator();
-            let device = ui
-                .label(RichText::new(format!("compute: {}", self.compute.label)).monospace())
+            ui.label(RichText::new(format!("compute: {}", self.compute.label)).monospace())
                 .on_hover_text(format!("Why: {}", self.compute.reason));
-            device.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::WidgetType::Label, true, "compute device")
-            });
             ui.label(RichText::new(format!("window: {}", self.renderer_label)).monospace().weak());
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let mut presentation = self.settings.presentation;
@@ -232,7 +250,7 @@ impl InferenceLab {
                     self.settings.presentation = presentation;
                 }
                 if self.settings.presentation {
-                    egui::ComboBox::from_id_salt("presentation-scale")
+                    egui::ComboBox::from_label("scale")
                         .selected_text(format!("×{:.2}", self.settings.presentation_scale))
                         .width(70.0)
                         .show_ui(ui, |ui| {
@@ -269,11 +287,12 @@ impl InferenceLab {
             if response.clicked() {
                 self.selected = Some(i);
             }
-            let mut summary = RichText::new(demo.summary()).small();
-            if !demo.is_built() {
-                summary = RichText::new(format!("{} (not built yet)", demo.summary())).small().weak();
-            }
-            ui.label(summary);
+            let summary = if demo.is_built() {
+                RichText::new(demo.summary())
+            } else {
+                RichText::new(format!("{} (not built yet)", demo.summary())).weak()
+            };
+            ui.label(summary.size(13.0));
             ui.add_space(6.0);
         }
     }
@@ -367,47 +386,81 @@ fn welcome_ui(ui: &mut Ui) {
     );
 }
 
+/// A polyline ending in a filled arrowhead of fixed size.
+fn arrow_path(painter: &egui::Painter, points: &[egui::Pos2], color: Color32) {
+    let stroke = Stroke::new(2.5, color);
+    painter.add(egui::Shape::line(points.to_vec(), stroke));
+    if let [.., from, tip] = points {
+        let dir = (*tip - *from).normalized();
+        let normal = vec2(-dir.y, dir.x);
+        let base = *tip - dir * 12.0;
+        painter.add(egui::Shape::convex_polygon(
+            vec![*tip, base + normal * 6.0, base - normal * 6.0],
+            color,
+            Stroke::NONE,
+        ));
+    }
+}
+
 /// Forward model vs the three kinds of inverse, drawn with egui.
 fn diagram_ui(ui: &mut Ui) {
-    let width = ui.available_width().min(760.0);
-    let (rect, _) = ui.allocate_exact_size(vec2(width, 250.0), egui::Sense::hover());
+    let width = ui.available_width().min(820.0);
+    let (rect, _) = ui.allocate_exact_size(vec2(width, 300.0), egui::Sense::hover());
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals();
     let text_color = visuals.strong_text_color();
-    let box_fill = visuals.faint_bg_color;
-    let box_size = vec2(150.0, 56.0);
-    let x_box = egui::Rect::from_center_size(rect.left_center() + vec2(box_size.x / 2.0 + 10.0, 0.0), box_size);
-    let y_box = egui::Rect::from_center_size(rect.right_center() - vec2(box_size.x / 2.0 + 10.0, 0.0), box_size);
-    for (r, title, sub) in [(x_box, "x", "hidden state / image / code"), (y_box, "y", "observed data")] {
-        painter.rect(r, 8.0, box_fill, Stroke::new(2.0, text_color), egui::StrokeKind::Inside);
-        painter.text(r.center() - vec2(0.0, 9.0), Align2::CENTER_CENTER, title, FontId::proportional(22.0), text_color);
-        painter.text(r.center() + vec2(0.0, 15.0), Align2::CENTER_CENTER, sub, FontId::proportional(11.0), text_color);
+    let box_size = vec2(190.0, 64.0);
+    let top = rect.top() + 40.0;
+    let x_box = egui::Rect::from_min_size(egui::pos2(rect.left() + 10.0, top), box_size);
+    let y_box = egui::Rect::from_min_size(egui::pos2(rect.right() - 10.0 - box_size.x, top), box_size);
+    for (r, title, sub) in [
+        (x_box, "x", "hidden state, image, code"),
+        (y_box, "y", "observed data"),
+    ] {
+        painter.rect(r, 8.0, visuals.faint_bg_color, Stroke::new(2.0, text_color), egui::StrokeKind::Inside);
+        painter.text(r.center() - vec2(0.0, 10.0), Align2::CENTER_CENTER, title, FontId::proportional(24.0), text_color);
+        painter.text(r.center() + vec2(0.0, 17.0), Align2::CENTER_CENTER, sub, FontId::proportional(13.0), text_color);
     }
-    let arrow = |from: egui::Pos2, to: egui::Pos2, color: Color32, label: &str, label_above: bool| {
-        painter.arrow(from, to - from, Stroke::new(2.5, color));
-        let mid = from + (to - from) * 0.5;
-        let offset = if label_above { -12.0 } else { 12.0 };
-        let align = if label_above { Align2::CENTER_BOTTOM } else { Align2::CENTER_TOP };
-        painter.text(mid + vec2(0.0, offset), align, label, FontId::proportional(14.0), color);
-    };
-    let top = x_box.top() - 40.0;
-    arrow(
-        egui::pos2(x_box.right(), x_box.top() + 10.0),
-        egui::pos2(y_box.left(), y_box.top() + 10.0),
+    let forward_y = x_box.center().y;
+    arrow_path(
+        &painter,
+        &[egui::pos2(x_box.right() + 4.0, forward_y), egui::pos2(y_box.left() - 4.0, forward_y)],
         text_color,
-        "forward model  p(y | x)  (decoder, simulator, physics)",
-        true,
     );
-    let _ = top;
+    painter.text(
+        egui::pos2((x_box.right() + y_box.left()) / 2.0, forward_y - 10.0),
+        Align2::CENTER_BOTTOM,
+        "forward model  p(y | x):  decoder, simulator, physics",
+        FontId::proportional(15.0),
+        text_color,
+    );
     let rows = [
-        (MethodKind::Classical, "classical inverse: iterate with the forward model (\"logic\")", 0.0),
-        (MethodKind::Amortized, "amortized inverse: one trained network pass (\"intuition\")", 34.0),
-        (MethodKind::Augmented, "augmented: unrolled iterations + learned correction (both)", 68.0),
+        (MethodKind::Classical, "classical inverse: iterate with the forward model (\"logic\")"),
+        (MethodKind::Amortized, "amortized inverse: one pass of a trained network (\"intuition\")"),
+        (MethodKind::Augmented, "augmented inverse: unrolled iterations + learned correction (both)"),
     ];
-    for (kind, label, dy) in rows {
-        let y = x_box.bottom() - 6.0 + dy;
-        let from = egui::pos2(y_box.left() - 4.0, y);
-        let to = egui::pos2(x_box.right() + 4.0, y);
-        arrow(from, to, kind.color(), label, false);
+    for (i, (kind, label)) in rows.into_iter().enumerate() {
+        // Deeper rows start and end further out, so no line crosses another.
+        let spread = (i as f32 - 1.0) * 36.0;
+        let row_y = x_box.bottom() + 48.0 + 58.0 * i as f32;
+        let start_x = y_box.center().x + spread;
+        let end_x = x_box.center().x - spread;
+        arrow_path(
+            &painter,
+            &[
+                egui::pos2(start_x, y_box.bottom() + 4.0),
+                egui::pos2(start_x, row_y),
+                egui::pos2(end_x, row_y),
+                egui::pos2(end_x, x_box.bottom() + 4.0),
+            ],
+            kind.color(),
+        );
+        painter.text(
+            egui::pos2((start_x + end_x) / 2.0, row_y - 6.0),
+            Align2::CENTER_BOTTOM,
+            label,
+            FontId::proportional(15.0),
+            kind.color(),
+        );
     }
 }

@@ -153,7 +153,7 @@ mod tests {
         model
             .forward(x)
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .expect("f32 output")
     }
 

@@ -141,10 +141,11 @@ fn lorenz_timeline_follows_the_keyboard() {
 #[test]
 fn lorenz_resimulate_changes_the_trajectory() {
     let mut harness = harness(app(Some("lorenz")));
-    let before = harness.get_by_label_contains("truth (").label().unwrap_or_default();
+    let before = format!("{:?}", harness.get_by_label_contains("truth ("));
     harness.get_by_label("Re-simulate (new seed)").click();
     harness.run_steps(3);
-    let after = harness.get_by_label_contains("truth (").label().unwrap_or_default();
+    let after = format!("{:?}", harness.get_by_label_contains("truth ("));
+    assert!(before.contains("truth ("), "{before}");
     assert_ne!(before, after);
 }
 

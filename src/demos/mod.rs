@@ -43,7 +43,7 @@ pub fn registry() -> Vec<Box<dyn Demo>> {
         Box::new(NotBuilt {
             name: "mri",
             title: "MRI reconstruction",
-            summary: "Undersampled k-space → image, across RIM iterations",
+            summary: "Undersampled k-space to image, across RIM iterations",
             explanation: "Forward model: an image is measured through a subsampled Fourier transform \
                           with noise (y = M F x + n). Inverses: zero-filled and TV-regularized \
                           reconstruction, a U-Net from the zero-filled image, and a recurrent \

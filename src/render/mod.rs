@@ -32,9 +32,9 @@ pub struct View3d {
 }
 
 impl View3d {
-    pub fn new(id: impl std::hash::Hash) -> Self {
+    pub fn new(id: egui::Id) -> Self {
         Self {
-            id: egui::Id::new(id),
+            id,
             scene: Scene3d::default(),
             instances: Arc::new(Vec::new()),
             generation: 0,

@@ -3,6 +3,8 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
 
 use anyhow::Context;
 use egui::{ColorImage, Rect, Ui};
@@ -50,9 +52,18 @@ pub fn save_png(path: &Path, image: &ColorImage, scale: f32) -> anyhow::Result<(
     write_atomic(path, &encode_png(image, scale)?)
 }
 
-/// The part of a window screenshot covered by `rect` (in points).
+/// The part of a window screenshot covered by `rect` (in points), clipped to the screenshot.
 pub fn crop(screenshot: &ColorImage, rect: Rect, pixels_per_point: f32) -> ColorImage {
-    screenshot.region(&rect, Some(pixels_per_point))
+    let ppp = pixels_per_point.max(1e-3);
+    let whole = Rect::from_min_size(
+        egui::Pos2::ZERO,
+        egui::vec2(screenshot.size[0] as f32, screenshot.size[1] as f32) / ppp,
+    );
+    let rect = rect.intersect(whole);
+    if !rect.is_positive() {
+        return ColorImage::new([0, 0], Vec::new());
+    }
+    screenshot.region(&rect, Some(ppp))
 }
 
 /// The data behind a figure, for CSV export.
@@ -63,18 +74,17 @@ pub struct FigureData {
 
 /// The export controls of one figure: a PNG (with scale) and its data as CSV.
 pub struct FigureExporter {
-    id: egui::Id,
     png: PathField,
     csv: PathField,
     pub scale: f32,
-    waiting: Option<(PathBuf, Rect)>,
+    /// A screenshot on its way: where to save the figure, and the figure's rect.
+    waiting: Option<(PathBuf, Rect, Receiver<Arc<ColorImage>>)>,
     pub status: Option<Result<String, String>>,
 }
 
 impl FigureExporter {
-    pub fn new(id: impl std::hash::Hash, stem: &str) -> Self {
+    pub fn new(stem: &str) -> Self {
         Self {
-            id: egui::Id::new(id),
             png: PathField::new(DialogKind::Save, "PNG image", &["png"], &format!("{stem}.png")),
             csv: PathField::new(DialogKind::Save, "CSV table", &["csv"], &format!("{stem}.csv")),
             scale: 2.0,
@@ -93,10 +103,13 @@ impl FigureExporter {
             }
         });
         if let Some(path) = self.png.ui(ui, "Export PNG") {
-            self.waiting = Some((path, figure_rect));
-            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Screenshot(
-                egui::UserData::new(self.id),
-            ));
+            let (tx, rx) = channel();
+            let ctx = ui.ctx().clone();
+            ui.ctx().request_screenshot(move |image| {
+                let _ = tx.send(image);
+                ctx.request_repaint();
+            });
+            self.waiting = Some((path, figure_rect, rx));
         }
         if let Some(path) = self.csv.ui(ui, "Export CSV") {
             let data = data();
@@ -119,40 +132,26 @@ impl FigureExporter {
     }
 
     fn receive_screenshot(&mut self, ui: &Ui) {
-        let Some((path, rect)) = self.waiting.clone() else {
+        let Some((path, rect, rx)) = &self.waiting else {
             return;
         };
-        let shot = ui.input(|input| {
-            input.events.iter().find_map(|event| match event {
-                egui::Event::Screenshot {
-                    image, user_data, ..
-                } if user_data
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.downcast_ref::<egui::Id>())
-                    == Some(&self.id) =>
-                {
-                    Some(image.clone())
-                }
-                _ => None,
-            })
-        });
-        if let Some(image) = shot {
-            self.waiting = None;
-            let figure = crop(&image, rect, ui.ctx().pixels_per_point());
-            self.status = Some(
-                save_png(&path, &figure, self.scale)
-                    .map(|()| {
-                        format!(
-                            "saved {} ({}×{} px)",
-                            path.display(),
-                            (figure.size[0] as f32 * self.scale).round(),
-                            (figure.size[1] as f32 * self.scale).round()
-                        )
-                    })
-                    .map_err(|e| format!("{e:#}")),
-            );
-        }
+        let Ok(image) = rx.try_recv() else {
+            return;
+        };
+        let figure = crop(&image, *rect, ui.ctx().pixels_per_point());
+        self.status = Some(
+            save_png(path, &figure, self.scale)
+                .map(|()| {
+                    format!(
+                        "saved {} ({}×{} px)",
+                        path.display(),
+                        (figure.size[0] as f32 * self.scale).round(),
+                        (figure.size[1] as f32 * self.scale).round()
+                    )
+                })
+                .map_err(|e| format!("{e:#}")),
+        );
+        self.waiting = None;
     }
 }
 

@@ -141,7 +141,7 @@ pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
             ui.strong("method");
             ui.strong("kind");
             for m in &table.metrics {
-                let arrow = if m.higher_is_better { "↑" } else { "↓" };
+                let arrow = if m.higher_is_better { "⬆" } else { "⬇" };
                 ui.strong(format!("{} {arrow}", m.name.to_uppercase()));
             }
             ui.strong("seconds");

@@ -188,7 +188,7 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str) {
             }
             if ui
                 .button("⏴")
-                .on_hover_text("Step back (←)")
+                .on_hover_text("Step back (Left arrow)")
                 .clicked()
             {
                 timeline.step_back();
@@ -203,7 +203,7 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str) {
             }
             if ui
                 .button("⏵")
-                .on_hover_text("Step forward (→)")
+                .on_hover_text("Step forward (Right arrow)")
                 .clicked()
             {
                 timeline.step_forward();
@@ -213,16 +213,24 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str) {
             let slider = egui::Slider::new(&mut position, 0..=last).show_value(false);
             let width = (ui.available_width() - 260.0).max(80.0);
             ui.spacing_mut().slider_width = width;
-            if ui.add(slider).on_hover_text("Scrub").changed() {
+            let scrub_label = ui.label("scrub");
+            if ui
+                .add(slider)
+                .labelled_by(scrub_label.id)
+                .on_hover_text("Scrub through the steps")
+                .changed()
+            {
                 timeline.scrub(position);
             }
             ui.label(format!("{label} {} / {}", timeline.position(), last));
+            let speed_label = ui.label("speed");
             ui.add(
                 egui::DragValue::new(&mut timeline.speed_fps)
                     .range(SPEED_RANGE_FPS)
                     .speed(0.2)
                     .suffix(" fps"),
             )
+            .labelled_by(speed_label.id)
             .on_hover_text("Playback speed");
             ui.checkbox(&mut timeline.looping, "loop");
         });

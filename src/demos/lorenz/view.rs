@@ -32,9 +32,9 @@ impl Default for LorenzDemo {
             },
             trajectory: None,
             error: None,
-            view3d: View3d::new("lorenz-3d"),
+            view3d: View3d::new(egui::Id::unique("lorenz-3d")),
             timeline: Timeline::new(0),
-            exporter: FigureExporter::new("lorenz-export", "lorenz"),
+            exporter: FigureExporter::new("lorenz"),
             figure_rect: egui::Rect::NOTHING,
         };
         demo.resimulate();
@@ -94,8 +94,11 @@ impl LorenzDemo {
                 .add(egui::Slider::new(&mut self.config.steps, 50..=5000).logarithmic(true))
                 .on_hover_text("Samples every Δt = 0.05, RK4 with 10 sub-steps")
                 .changed();
-            ui.label("seed");
-            changed |= ui.add(egui::DragValue::new(&mut self.config.seed)).changed();
+            let seed_label = ui.label("seed");
+            changed |= ui
+                .add(egui::DragValue::new(&mut self.config.seed))
+                .labelled_by(seed_label.id)
+                .changed();
             if ui.button("Re-simulate (new seed)").clicked() {
                 self.config.seed = self.config.seed.wrapping_add(1);
                 changed = true;
@@ -194,9 +197,9 @@ impl Demo for LorenzDemo {
         });
         self.figure_rect = figure.response.rect;
         ui.horizontal(|ui| {
-            ui.label(RichText::new("● truth").color(TRUTH_COLOR));
-            ui.label(RichText::new("● observations").color(OBSERVATION_COLOR));
-            ui.label(RichText::new("● current time step").color(MARKER_COLOR));
+            ui.label(RichText::new("■ truth").color(TRUTH_COLOR));
+            ui.label(RichText::new("■ observations").color(OBSERVATION_COLOR));
+            ui.label(RichText::new("■ current time step").color(MARKER_COLOR));
         });
         ui.collapsing("Export figure", |ui| {
             let rect = self.figure_rect;
