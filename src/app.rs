@@ -51,7 +51,8 @@ impl Settings {
     /// Ctrl + : larger (turning presentation mode on from ×1).
     pub fn zoom_in(&mut self) {
         if self.presentation {
-            self.presentation_scale = (self.presentation_scale + SCALE_STEP).min(*PRESENTATION_SCALES.end());
+            self.presentation_scale =
+                (self.presentation_scale + SCALE_STEP).min(*PRESENTATION_SCALES.end());
         } else {
             self.presentation = true;
             self.presentation_scale = *PRESENTATION_SCALES.start();
@@ -128,10 +129,15 @@ impl InferenceLab {
             Some(render_state) => crate::render::curves::install(render_state),
             None => startup.paint_mode = PaintMode::Egui,
         }
-        if let Some(bench) = startup.bench.as_mut() {
-            bench.start_load(&cc.egui_ctx, &startup.compute);
+        let load_job = startup
+            .bench
+            .as_mut()
+            .and_then(|bench| bench.start_load(&cc.egui_ctx, &startup.compute));
+        let mut app = Self::new(startup, settings);
+        if let Some(job) = &load_job {
+            app.jobs.register(job);
         }
-        Self::new(startup, settings)
+        app
     }
 
     pub fn jobs_mut(&mut self) -> &mut JobRegistry {
@@ -172,7 +178,9 @@ impl InferenceLab {
     fn handle_shortcuts(&mut self, ctx: &egui::Context) {
         let shortcut = |key| KeyboardShortcut::new(Modifiers::COMMAND, key);
         ctx.input_mut(|input| {
-            if input.consume_shortcut(&shortcut(Key::Plus)) || input.consume_shortcut(&shortcut(Key::Equals)) {
+            if input.consume_shortcut(&shortcut(Key::Plus))
+                || input.consume_shortcut(&shortcut(Key::Equals))
+            {
                 self.settings.zoom_in();
             }
             if input.consume_shortcut(&shortcut(Key::Minus)) {
@@ -203,21 +211,23 @@ impl InferenceLab {
             .default_size(250.0)
             .show(ui, |ui| self.side_bar_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| match self.selected {
-                None => welcome_ui(ui),
-                Some(i) => {
-                    let demo = &mut self.demos[i];
-                    ui.heading(RichText::new(demo.title()).strong());
-                    ui.label(demo.explanation());
-                    ui.separator();
-                    let mut demo_ctx = DemoCtx {
-                        compute: &self.compute,
-                        jobs: &mut self.jobs,
-                        paint_mode: self.paint_mode,
-                    };
-                    demo.ui(ui, &mut demo_ctx);
-                }
-            });
+            egui::ScrollArea::vertical()
+                .auto_shrink(false)
+                .show(ui, |ui| match self.selected {
+                    None => welcome_ui(ui),
+                    Some(i) => {
+                        let demo = &mut self.demos[i];
+                        ui.heading(RichText::new(demo.title()).strong());
+                        ui.label(demo.explanation());
+                        ui.separator();
+                        let mut demo_ctx = DemoCtx {
+                            compute: &self.compute,
+                            jobs: &mut self.jobs,
+                            paint_mode: self.paint_mode,
+                        };
+                        demo.ui(ui, &mut demo_ctx);
+                    }
+                });
         });
         self.settings.last_demo = self.selected_demo().map(str::to_owned);
         // After the panels, so a click this frame takes effect at the start of the next one.
@@ -239,12 +249,18 @@ impl InferenceLab {
             ui.separator();
             ui.label(RichText::new(format!("compute: {}", self.compute.label)).monospace())
                 .on_hover_text(format!("Why: {}", self.compute.reason));
-            ui.label(RichText::new(format!("window: {}", self.renderer_label)).monospace().weak());
+            ui.label(
+                RichText::new(format!("window: {}", self.renderer_label))
+                    .monospace()
+                    .weak(),
+            );
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let mut presentation = self.settings.presentation;
                 if ui
                     .toggle_value(&mut presentation, "🖵 Presentation")
-                    .on_hover_text("Scale the whole window for a projector (Ctrl +, Ctrl −, Ctrl 0)")
+                    .on_hover_text(
+                        "Scale the whole window for a projector (Ctrl +, Ctrl −, Ctrl 0)",
+                    )
                     .clicked()
                 {
                     self.settings.presentation = presentation;
@@ -256,12 +272,24 @@ impl InferenceLab {
                         .show_ui(ui, |ui| {
                             for i in 0..=4 {
                                 let s = PRESENTATION_SCALES.start() + SCALE_STEP * i as f32;
-                                ui.selectable_value(&mut self.settings.presentation_scale, s, format!("×{s:.2}"));
+                                ui.selectable_value(
+                                    &mut self.settings.presentation_scale,
+                                    s,
+                                    format!("×{s:.2}"),
+                                );
                             }
                         });
                 }
-                let theme = if self.settings.dark { "☀ Light" } else { "🌙 Dark" };
-                if ui.button(theme).on_hover_text("Switch light / dark theme").clicked() {
+                let theme = if self.settings.dark {
+                    "☀ Light"
+                } else {
+                    "🌙 Dark"
+                };
+                if ui
+                    .button(theme)
+                    .on_hover_text("Switch light / dark theme")
+                    .clicked()
+                {
                     self.settings.dark = !self.settings.dark;
                 }
             });
@@ -311,6 +339,7 @@ impl InferenceLab {
                         JobPhase::Running => {
                             let mut text = match progress.total_steps {
                                 Some(total) => format!("{}/{}", progress.step, total),
+                                None if progress.step > 0 => format!("step {}", progress.step),
                                 None => format!("{:.0}%", progress.fraction * 100.0),
                             };
                             if let Some(loss) = progress.loss {
@@ -325,7 +354,11 @@ impl InferenceLab {
                             if !progress.message.is_empty() {
                                 text = format!("{}  {text}", progress.message);
                             }
-                            ui.add(egui::ProgressBar::new(progress.fraction).desired_width(160.0).animate(true));
+                            ui.add(
+                                egui::ProgressBar::new(progress.fraction)
+                                    .desired_width(160.0)
+                                    .animate(true),
+                            );
                             ui.label(text);
                             if job.cancel_requested() {
                                 ui.label("cancelling…");
@@ -412,19 +445,41 @@ fn diagram_ui(ui: &mut Ui) {
     let box_size = vec2(190.0, 64.0);
     let top = rect.top() + 40.0;
     let x_box = egui::Rect::from_min_size(egui::pos2(rect.left() + 10.0, top), box_size);
-    let y_box = egui::Rect::from_min_size(egui::pos2(rect.right() - 10.0 - box_size.x, top), box_size);
+    let y_box =
+        egui::Rect::from_min_size(egui::pos2(rect.right() - 10.0 - box_size.x, top), box_size);
     for (r, title, sub) in [
         (x_box, "x", "hidden state, image, code"),
         (y_box, "y", "observed data"),
     ] {
-        painter.rect(r, 8.0, visuals.faint_bg_color, Stroke::new(2.0, text_color), egui::StrokeKind::Inside);
-        painter.text(r.center() - vec2(0.0, 10.0), Align2::CENTER_CENTER, title, FontId::proportional(24.0), text_color);
-        painter.text(r.center() + vec2(0.0, 17.0), Align2::CENTER_CENTER, sub, FontId::proportional(13.0), text_color);
+        painter.rect(
+            r,
+            8.0,
+            visuals.faint_bg_color,
+            Stroke::new(2.0, text_color),
+            egui::StrokeKind::Inside,
+        );
+        painter.text(
+            r.center() - vec2(0.0, 10.0),
+            Align2::CENTER_CENTER,
+            title,
+            FontId::proportional(24.0),
+            text_color,
+        );
+        painter.text(
+            r.center() + vec2(0.0, 17.0),
+            Align2::CENTER_CENTER,
+            sub,
+            FontId::proportional(13.0),
+            text_color,
+        );
     }
     let forward_y = x_box.center().y;
     arrow_path(
         &painter,
-        &[egui::pos2(x_box.right() + 4.0, forward_y), egui::pos2(y_box.left() - 4.0, forward_y)],
+        &[
+            egui::pos2(x_box.right() + 4.0, forward_y),
+            egui::pos2(y_box.left() - 4.0, forward_y),
+        ],
         text_color,
     );
     painter.text(
@@ -435,9 +490,18 @@ fn diagram_ui(ui: &mut Ui) {
         text_color,
     );
     let rows = [
-        (MethodKind::Classical, "classical inverse: iterate with the forward model (\"logic\")"),
-        (MethodKind::Amortized, "amortized inverse: one pass of a trained network (\"intuition\")"),
-        (MethodKind::Augmented, "augmented inverse: unrolled iterations + learned correction (both)"),
+        (
+            MethodKind::Classical,
+            "classical inverse: iterate with the forward model (\"logic\")",
+        ),
+        (
+            MethodKind::Amortized,
+            "amortized inverse: one pass of a trained network (\"intuition\")",
+        ),
+        (
+            MethodKind::Augmented,
+            "augmented inverse: unrolled iterations + learned correction (both)",
+        ),
     ];
     for (i, (kind, label)) in rows.into_iter().enumerate() {
         // Deeper rows start and end further out, so no line crosses another.

@@ -57,24 +57,30 @@ fn batch(rng: &mut StdRng, device: &Device) -> (Tensor<2>, Tensor<2>) {
     )
 }
 
-/// Trains for `steps` Adam steps (or until cancelled); returns the final loss.
-pub fn train_vector_field(ctx: &JobContext, device: &Device, steps: u64) -> Result<f64, JobError> {
+/// Trains for `steps` Adam steps (`None`: until cancelled); returns the final loss.
+pub fn train_vector_field(
+    ctx: &JobContext,
+    device: &Device,
+    steps: Option<u64>,
+) -> Result<f64, JobError> {
     let device = device.clone().autodiff();
     let mut model = VectorFieldMlp::new(64, &device);
     let mut optimizer = AdamConfig::new().init();
     let mut rng = StdRng::seed_from_u64(0);
     let mut last = f64::NAN;
-    for step in 1..=steps {
+    for step in 1..=steps.unwrap_or(u64::MAX) {
         ctx.check_cancelled()?;
         let (x, y) = batch(&mut rng, &device);
         let loss = (model.forward(x) - y).powf_scalar(2.0).mean();
         last = f64::from(loss.clone().into_scalar::<f32>());
         if !last.is_finite() {
-            return Err(JobError::Failed(format!("the loss became {last} at step {step}")));
+            return Err(JobError::Failed(format!(
+                "the loss became {last} at step {step}"
+            )));
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-3, model, grads);
-        ctx.report_step(step, Some(steps), Some(last));
+        ctx.report_step(step, steps, Some(last));
     }
     Ok(last)
 }
@@ -85,13 +91,15 @@ mod tests {
 
     #[test]
     fn the_mlp_learns_the_vector_field() {
-        let handle = crate::jobs::spawn("test load", || {}, |ctx| {
-            let first = {
-                train_vector_field(ctx, &Device::flex(), 1)?
-            };
-            let last = train_vector_field(ctx, &Device::flex(), 300)?;
-            Ok((first, last))
-        })
+        let handle = crate::jobs::spawn(
+            "test load",
+            || {},
+            |ctx| {
+                let first = { train_vector_field(ctx, &Device::flex(), Some(1))? };
+                let last = train_vector_field(ctx, &Device::flex(), Some(300))?;
+                Ok((first, last))
+            },
+        )
         .expect("spawn");
         let (first, last) = handle.wait().expect("training");
         assert!(last < first * 0.2, "loss went from {first} to {last}");

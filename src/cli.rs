@@ -11,7 +11,11 @@ use crate::backend::BackendRequest;
 use crate::jobs::{JobError, JobHandle};
 
 #[derive(Parser, Debug)]
-#[command(name = "inference-lab", version, about = "Classical, amortized and hybrid inference, side by side")]
+#[command(
+    name = "inference-lab",
+    version,
+    about = "Classical, amortized and hybrid inference, side by side"
+)]
 pub struct Cli {
     /// Open the window on one panel: lorenz, mri, ldpc, tsp, causal.
     #[arg(long, value_name = "NAME")]
@@ -22,11 +26,21 @@ pub struct Cli {
     /// Seed of every random draw (data, initialization, masks).
     #[arg(long, default_value_t = 0, global = true)]
     pub seed: u64,
+    /// How the window draws: wgpu on a hardware GPU and glow otherwise (auto), or forced.
+    #[arg(long, value_enum, default_value_t = RendererRequest::Auto)]
+    pub renderer: RendererRequest,
     /// Open the window, run a training job, record N frames, print start-up and frame times as JSON, exit.
     #[arg(long, value_name = "N")]
     pub bench_frames: Option<usize>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RendererRequest {
+    Auto,
+    Wgpu,
+    Glow,
 }
 
 #[derive(Subcommand, Debug)]
@@ -293,7 +307,9 @@ pub enum CausalAction {
 }
 
 fn not_built(what: &str) -> anyhow::Error {
-    anyhow::anyhow!("`{what}` is not built yet: this demo's panel and command line come with its own issue")
+    anyhow::anyhow!(
+        "`{what}` is not built yet: this demo's panel and command line come with its own issue"
+    )
 }
 
 /// Runs a command-line action. `Ok(())` is exit code 0.
@@ -304,11 +320,16 @@ pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Resu
         Command::Ldpc { .. } => Err(not_built("ldpc")),
         Command::Tsp { .. } => Err(not_built("tsp")),
         Command::Causal { .. } => Err(not_built("causal")),
-        Command::Bench { demo: Some(demo), .. } => {
+        Command::Bench {
+            demo: Some(demo), ..
+        } => {
             if crate::demos::names().contains(&demo.as_str()) {
                 Err(not_built(&format!("bench --demo {demo}")))
             } else {
-                bail!("unknown demo `{demo}` (known: {})", crate::demos::names().join(", "))
+                bail!(
+                    "unknown demo `{demo}` (known: {})",
+                    crate::demos::names().join(", ")
+                )
             }
         }
         Command::Bench { demo: None, quick } => crate::device_bench::run(backend, quick),
@@ -332,7 +353,8 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
                 seed,
                 ..SimConfig::default()
             };
-            let trajectory = simulate(&config).map_err(|e| anyhow::anyhow!("lorenz simulate: {e}"))?;
+            let trajectory =
+                simulate(&config).map_err(|e| anyhow::anyhow!("lorenz simulate: {e}"))?;
             let rows = |values: &[[f64; 3]]| -> Vec<Vec<f64>> {
                 trajectory
                     .t
@@ -343,7 +365,11 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
             };
             crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows(&trajectory.states))?;
             if let Some(obs) = out_obs {
-                crate::csv_table::write_csv(&obs, &["t", "y1", "y2", "y3"], &rows(&trajectory.observations))?;
+                crate::csv_table::write_csv(
+                    &obs,
+                    &["t", "y1", "y2", "y3"],
+                    &rows(&trajectory.observations),
+                )?;
             }
             Ok(())
         }
@@ -357,9 +383,11 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
 pub fn wait_with_progress<T>(mut handle: JobHandle<T>) -> anyhow::Result<T> {
     let bar = indicatif::ProgressBar::new(1000);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:40}] {percent:>3}% {msg} (ETA {eta})")
-            .context("progress bar template")?
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:40}] {percent:>3}% {msg} (ETA {eta})",
+        )
+        .context("progress bar template")?
+        .progress_chars("=> "),
     );
     bar.set_prefix(handle.shared().name.clone());
     let started = Instant::now();
@@ -399,14 +427,109 @@ mod tests {
         let parse = |args: &[&str]| Cli::try_parse_from(args);
         assert!(parse(&["inference-lab"]).is_ok());
         assert!(parse(&["inference-lab", "--demo", "lorenz", "--backend", "cpu"]).is_ok());
-        assert!(parse(&["inference-lab", "--seed", "3", "lorenz", "simulate", "--steps", "10", "--out", "a.csv"]).is_ok());
-        assert!(parse(&["inference-lab", "lorenz", "infer", "--input", "o.csv", "--method", "hybrid", "--out", "e.csv", "--json"]).is_ok());
-        assert!(parse(&["inference-lab", "mri", "reconstruct", "--kspace", "y.npy", "--mask", "m.png", "--method", "rim", "--out", "r.png"]).is_ok());
-        assert!(parse(&["inference-lab", "ldpc", "ber", "--code", "H.alist", "--snr-db", "1,2,3", "--frames", "10", "--method", "nebp", "--json"]).is_ok());
-        assert!(parse(&["inference-lab", "tsp", "solve", "--instance", "a.tsp", "--method", "am+2opt", "--out", "a.tour"]).is_ok());
-        assert!(parse(&["inference-lab", "causal", "infer", "--input", "s.csv", "--method", "acd+tta", "--out", "e.csv"]).is_ok());
+        assert!(
+            parse(&[
+                "inference-lab",
+                "--seed",
+                "3",
+                "lorenz",
+                "simulate",
+                "--steps",
+                "10",
+                "--out",
+                "a.csv"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "inference-lab",
+                "lorenz",
+                "infer",
+                "--input",
+                "o.csv",
+                "--method",
+                "hybrid",
+                "--out",
+                "e.csv",
+                "--json"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "inference-lab",
+                "mri",
+                "reconstruct",
+                "--kspace",
+                "y.npy",
+                "--mask",
+                "m.png",
+                "--method",
+                "rim",
+                "--out",
+                "r.png"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "inference-lab",
+                "ldpc",
+                "ber",
+                "--code",
+                "H.alist",
+                "--snr-db",
+                "1,2,3",
+                "--frames",
+                "10",
+                "--method",
+                "nebp",
+                "--json"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "inference-lab",
+                "tsp",
+                "solve",
+                "--instance",
+                "a.tsp",
+                "--method",
+                "am+2opt",
+                "--out",
+                "a.tour"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "inference-lab",
+                "causal",
+                "infer",
+                "--input",
+                "s.csv",
+                "--method",
+                "acd+tta",
+                "--out",
+                "e.csv"
+            ])
+            .is_ok()
+        );
         assert!(parse(&["inference-lab", "bench", "--demo", "lorenz", "--quick"]).is_ok());
-        assert!(parse(&["inference-lab", "lorenz", "train", "--out", "m.mpk", "--budget-s", "60"]).is_ok());
+        assert!(
+            parse(&[
+                "inference-lab",
+                "lorenz",
+                "train",
+                "--out",
+                "m.mpk",
+                "--budget-s",
+                "60"
+            ])
+            .is_ok()
+        );
         assert!(parse(&["inference-lab", "--backend", "tpu"]).is_err());
         assert!(parse(&["inference-lab", "lorenz", "infer", "--method", "magic"]).is_err());
     }
@@ -415,7 +538,10 @@ mod tests {
     fn unbuilt_actions_fail_plainly() {
         let err = run(
             Command::Tsp {
-                action: TspAction::Eval(EvalArgs { model: None, json: true }),
+                action: TspAction::Eval(EvalArgs {
+                    model: None,
+                    json: true,
+                }),
             },
             BackendRequest::Cpu,
             0,
@@ -443,8 +569,10 @@ mod tests {
             1,
         )
         .expect("simulate");
-        let states = crate::csv_table::read_numeric_csv(&out, &["t", "x1", "x2", "x3"]).expect("states");
-        let observations = crate::csv_table::read_numeric_csv(&obs, &["t", "y1", "y2", "y3"]).expect("obs");
+        let states =
+            crate::csv_table::read_numeric_csv(&out, &["t", "x1", "x2", "x3"]).expect("states");
+        let observations =
+            crate::csv_table::read_numeric_csv(&obs, &["t", "y1", "y2", "y3"]).expect("obs");
         assert_eq!(states.rows.len(), 50);
         assert_eq!(observations.rows.len(), 50);
     }

@@ -197,14 +197,29 @@ mod tests {
     fn each_kind_of_bad_file_names_where() {
         assert!(matches!(parse(""), Err(CsvError::Empty { .. })));
         let e = parse("t,y1,y2\n0,1,2\n").expect_err("missing column");
-        assert_eq!(e.to_string(), "obs.csv, line 1: missing column `y3` (the header has: t,y1,y2)");
+        assert_eq!(
+            e.to_string(),
+            "obs.csv, line 1: missing column `y3` (the header has: t,y1,y2)"
+        );
         let e = parse("t,y1,y2,y3\n0,1,2,3\n0.05,1,2\n").expect_err("ragged");
-        assert_eq!(e.to_string(), "obs.csv, line 3: 3 fields, but the header has 4");
+        assert_eq!(
+            e.to_string(),
+            "obs.csv, line 3: 3 fields, but the header has 4"
+        );
         let e = parse("t,y1,y2,y3\n0,1,abc,3\n").expect_err("text");
-        assert_eq!(e.to_string(), "obs.csv, line 2, column `y2`: `abc` is not a number");
+        assert_eq!(
+            e.to_string(),
+            "obs.csv, line 2, column `y2`: `abc` is not a number"
+        );
         let e = parse("t,y1,y2,y3\n0,1,2,NaN\n").expect_err("nan");
-        assert_eq!(e.to_string(), "obs.csv, line 2, column `y3`: NaN is not a finite number");
-        assert!(matches!(parse("t,y1,y2,y3\n"), Err(CsvError::NoRows { .. })));
+        assert_eq!(
+            e.to_string(),
+            "obs.csv, line 2, column `y3`: NaN is not a finite number"
+        );
+        assert!(matches!(
+            parse("t,y1,y2,y3\n"),
+            Err(CsvError::NoRows { .. })
+        ));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub struct FrameBench {
     last_start: Option<Instant>,
     load: Option<JobHandle<f64>>,
     load_error: Option<String>,
+    reported: bool,
 }
 
 /// The summary printed at the end.
@@ -55,31 +56,50 @@ impl FrameBench {
             last_start: None,
             load: None,
             load_error: None,
+            reported: false,
         }
     }
 
-    pub fn start_load(&mut self, ctx: &egui::Context, compute: &ComputeChoice) {
+    /// Starts the training job; returns its shared state for the status bar.
+    pub fn start_load(
+        &mut self,
+        ctx: &egui::Context,
+        compute: &ComputeChoice,
+    ) -> Option<std::sync::Arc<crate::jobs::JobShared>> {
         let device = compute.device.clone();
         let waker_ctx = ctx.clone();
         match spawn(
             "frame-bench load: MLP training",
             move || waker_ctx.request_repaint(),
-            move |job| train_vector_field(job, &device, u64::MAX),
+            move |job| train_vector_field(job, &device, None),
         ) {
-            Ok(handle) => self.load = Some(handle),
-            Err(e) => self.load_error = Some(e.to_string()),
+            Ok(handle) => {
+                let shared = std::sync::Arc::clone(handle.shared());
+                self.load = Some(handle);
+                Some(shared)
+            }
+            Err(e) => {
+                self.load_error = Some(e.to_string());
+                None
+            }
         }
     }
 
     /// Records one frame; returns true when enough frames were seen (the report is printed).
     pub fn record_frame(&mut self, frame_started: Instant, ctx: &egui::Context) -> bool {
+        if self.reported {
+            // The window takes a frame to close after the report.
+            return true;
+        }
         let now = Instant::now();
         if self.first_frame.is_none() {
             self.first_frame = Some(frame_started.duration_since(self.process_start));
         }
-        self.ui_secs.push(now.duration_since(frame_started).as_secs_f64());
+        self.ui_secs
+            .push(now.duration_since(frame_started).as_secs_f64());
         if let Some(last) = self.last_start {
-            self.interval_secs.push(frame_started.duration_since(last).as_secs_f64());
+            self.interval_secs
+                .push(frame_started.duration_since(last).as_secs_f64());
         }
         self.last_start = Some(frame_started);
         ctx.request_repaint();
@@ -114,6 +134,7 @@ impl FrameBench {
             Ok(json) => println!("{json}"),
             Err(e) => eprintln!("cannot print the frame report: {e}"),
         }
+        self.reported = true;
         true
     }
 }

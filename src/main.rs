@@ -4,13 +4,16 @@ use std::time::Instant;
 use clap::Parser;
 use inference_lab::app::{InferenceLab, Startup};
 use inference_lab::backend::{AdapterSummary, choose_compute, choose_renderer, probe_adapters};
-use inference_lab::cli::Cli;
+use inference_lab::cli::{Cli, RendererRequest};
 use inference_lab::frame_bench::FrameBench;
 use inference_lab::render::PaintMode;
 
 fn main() -> ExitCode {
     let process_start = Instant::now();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,inference_lab=info")).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,inference_lab=info"),
+    )
+    .init();
     let cli = Cli::parse();
     if let Some(command) = cli.command {
         return match inference_lab::cli::run(command, cli.backend, cli.seed) {
@@ -51,7 +54,11 @@ fn renderer_label(renderer: eframe::Renderer, adapters: &[AdapterSummary]) -> St
 fn run_window(cli: &Cli, process_start: Instant) -> anyhow::Result<()> {
     let adapters = probe_adapters();
     let compute = choose_compute(cli.backend, &adapters);
-    let preferred = choose_renderer(&adapters);
+    let preferred = match cli.renderer {
+        RendererRequest::Auto => choose_renderer(&adapters),
+        RendererRequest::Wgpu => eframe::Renderer::Wgpu,
+        RendererRequest::Glow => eframe::Renderer::Glow,
+    };
     log::info!("window renderer: {}", renderer_label(preferred, &adapters));
     let fallback = match preferred {
         eframe::Renderer::Wgpu => eframe::Renderer::Glow,

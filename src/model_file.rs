@@ -53,8 +53,12 @@ impl ModelHeader {
 
     /// The config as the demo's own type.
     pub fn config_as<C: for<'de> Deserialize<'de>>(&self) -> anyhow::Result<C> {
-        serde_json::from_value(self.config.clone())
-            .with_context(|| format!("the {} {} model's config does not fit this version", self.demo, self.kind))
+        serde_json::from_value(self.config.clone()).with_context(|| {
+            format!(
+                "the {} {} model's config does not fit this version",
+                self.demo, self.kind
+            )
+        })
     }
 }
 
@@ -160,7 +164,10 @@ mod tests {
     #[test]
     fn round_trip_restores_config_and_weights() {
         let device = Device::flex();
-        let config = TinyConfig { inputs: 3, outputs: 2 };
+        let config = TinyConfig {
+            inputs: 3,
+            outputs: 2,
+        };
         let model = build(&config, &device);
         let expected = outputs(&model, &device);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -180,7 +187,10 @@ mod tests {
     #[test]
     fn corrupt_wrong_and_misshapen_files_are_refused() {
         let device = Device::flex();
-        let config = TinyConfig { inputs: 3, outputs: 2 };
+        let config = TinyConfig {
+            inputs: 3,
+            outputs: 2,
+        };
         let header = ModelHeader::new("lorenz", "tiny", &config, &()).expect("header");
         let bytes = encode(&header, build(&config, &device)).expect("encode");
 
@@ -188,17 +198,29 @@ mod tests {
         assert!(err.to_string().contains("not an inference-lab model"));
 
         let truncated = &bytes[..bytes.len() / 2];
-        assert!(decode(truncated, "x").is_err(), "a truncated file is refused");
+        assert!(
+            decode(truncated, "x").is_err(),
+            "a truncated file is refused"
+        );
 
         let mut flipped = bytes.clone();
         flipped[14] ^= 0xff;
-        assert!(decode(&flipped, "x").is_err(), "a corrupt header is refused");
+        assert!(
+            decode(&flipped, "x").is_err(),
+            "a corrupt header is refused"
+        );
 
         let err = read_bytes(&bytes, "x", "mri", "rim").expect_err("wrong demo");
         assert!(err.to_string().contains("lorenz tiny model"), "{err}");
 
         let (_, record) = read_bytes(&bytes, "x", "lorenz", "tiny").expect("read");
-        let wrong_shape = build(&TinyConfig { inputs: 4, outputs: 2 }, &device);
+        let wrong_shape = build(
+            &TinyConfig {
+                inputs: 4,
+                outputs: 2,
+            },
+            &device,
+        );
         let err = apply(wrong_shape, record, "x").expect_err("wrong shape");
         assert!(err.to_string().contains("do not fit"), "{err}");
     }

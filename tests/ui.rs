@@ -52,7 +52,9 @@ fn every_side_bar_entry_opens_its_panel() {
         harness.run_steps(3);
         assert_eq!(harness.state().selected_demo(), Some(demo.name()));
         harness.get_by_label_contains(&demo.explanation()[..30]);
-        let not_built = harness.query_by_label("This panel is not built yet.").is_some();
+        let not_built = harness
+            .query_by_label("This panel is not built yet.")
+            .is_some();
         assert_eq!(not_built, !demo.is_built(), "{}", demo.name());
     }
     harness.get_by_label("Welcome").click();
@@ -149,7 +151,11 @@ fn lorenz_resimulate_changes_the_trajectory() {
     assert_ne!(before, after);
 }
 
-fn step_until(harness: &mut Harness<'static, InferenceLab>, what: &str, done: impl Fn(&Harness<'static, InferenceLab>) -> bool) {
+fn step_until(
+    harness: &mut Harness<'static, InferenceLab>,
+    what: &str,
+    done: impl Fn(&Harness<'static, InferenceLab>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !done(harness) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -162,33 +168,43 @@ fn step_until(harness: &mut Harness<'static, InferenceLab>, what: &str, done: im
 fn status_bar_shows_progress_and_cancels_a_job() {
     let mut harness = harness(app(None));
     harness.get_by_label("No jobs running.");
-    let handle = spawn("training test", || {}, |ctx| -> Result<(), JobError> {
-        let mut step = 0;
-        loop {
-            ctx.check_cancelled()?;
-            step += 1;
-            ctx.report_step(step, Some(1_000_000), Some(1.0 / step as f64));
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    })
+    let handle = spawn(
+        "training test",
+        || {},
+        |ctx| -> Result<(), JobError> {
+            let mut step = 0;
+            loop {
+                ctx.check_cancelled()?;
+                step += 1;
+                ctx.report_step(step, Some(1_000_000), Some(1.0 / step as f64));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        },
+    )
     .expect("spawn");
     harness.state_mut().jobs_mut().register(handle.shared());
-    step_until(&mut harness, "progress", |h| h.query_by_label_contains("loss").is_some());
+    step_until(&mut harness, "progress", |h| {
+        h.query_by_label_contains("loss").is_some()
+    });
     harness.get_by_label("training test");
     harness.get_by_label("Cancel").click();
     harness.step();
     let shared = std::sync::Arc::clone(handle.shared());
     assert_eq!(handle.wait(), Err(JobError::Cancelled));
     assert_eq!(shared.state().phase, JobPhase::Cancelled);
-    step_until(&mut harness, "the cancelled label", |h| h.query_by_label("cancelled").is_some());
+    step_until(&mut harness, "the cancelled label", |h| {
+        h.query_by_label("cancelled").is_some()
+    });
 }
 
 #[test]
 fn a_crashing_job_is_reported_and_the_window_lives_on() {
     let mut harness = harness(app(None));
-    let handle = spawn("crashing job", || {}, |_| -> Result<(), JobError> {
-        panic!("tensor shape mismatch")
-    })
+    let handle = spawn(
+        "crashing job",
+        || {},
+        |_| -> Result<(), JobError> { panic!("tensor shape mismatch") },
+    )
     .expect("spawn");
     harness.state_mut().jobs_mut().register(handle.shared());
     let _ = handle.wait();

@@ -24,7 +24,8 @@ impl OrbitCamera {
         let radius = ((max - min).length() * 0.5).max(1e-3);
         let fov_y = 40f32.to_radians();
         let distance = radius / (fov_y * 0.5).sin() * 1.05;
-        let (yaw, pitch) = (-0.9, 0.35);
+        // Nearly along the y axis, a little from above: the classic butterfly of the Lorenz attractor.
+        let (yaw, pitch) = (-1.35, 0.25);
         Self {
             yaw,
             pitch,

@@ -106,6 +106,17 @@ impl View3d {
                 }
             }
         }
+        let drawn_by = match mode {
+            PaintMode::Wgpu => "wgpu shader",
+            PaintMode::Egui => "egui painter",
+        };
+        painter.text(
+            rect.left_bottom() + egui::vec2(6.0, -4.0),
+            egui::Align2::LEFT_BOTTOM,
+            format!("3-D: {drawn_by} · drag to orbit, scroll to zoom, double-click to reset"),
+            egui::FontId::proportional(11.0),
+            ui.visuals().weak_text_color(),
+        );
         response.on_hover_text("Drag to orbit, scroll to zoom, double-click to reset the view")
     }
 }

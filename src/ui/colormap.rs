@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn viridis_gets_brighter() {
-        let luminance = |c: Color32| 0.2126 * c.r() as f32 + 0.7152 * c.g() as f32 + 0.0722 * c.b() as f32;
+        let luminance =
+            |c: Color32| 0.2126 * c.r() as f32 + 0.7152 * c.g() as f32 + 0.0722 * c.b() as f32;
         let mut last = -1.0;
         for i in 0..=100 {
             let l = luminance(Colormap::Viridis.map(i as f32 / 100.0));

@@ -85,8 +85,18 @@ pub struct FigureExporter {
 impl FigureExporter {
     pub fn new(stem: &str) -> Self {
         Self {
-            png: PathField::new(DialogKind::Save, "PNG image", &["png"], &format!("{stem}.png")),
-            csv: PathField::new(DialogKind::Save, "CSV table", &["csv"], &format!("{stem}.csv")),
+            png: PathField::new(
+                DialogKind::Save,
+                "PNG image",
+                &["png"],
+                &format!("{stem}.png"),
+            ),
+            csv: PathField::new(
+                DialogKind::Save,
+                "CSV table",
+                &["csv"],
+                &format!("{stem}.csv"),
+            ),
             scale: 2.0,
             waiting: None,
             status: None,
@@ -163,7 +173,7 @@ mod tests {
     fn checker(w: usize, h: usize) -> ColorImage {
         let pixels = (0..w * h)
             .map(|i| {
-                if (i % w + i / w) % 2 == 0 {
+                if (i % w + i / w).is_multiple_of(2) {
                     Color32::from_rgb(200, 10, 10)
                 } else {
                     Color32::from_rgb(10, 10, 200)

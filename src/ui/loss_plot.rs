@@ -20,7 +20,13 @@ pub fn plotted_points(points: &[[f64; 2]], log_scale: bool) -> Vec<[f64; 2]> {
 }
 
 /// A loss plot with a log-scale toggle.
-pub fn loss_plot_ui(ui: &mut Ui, id: &str, series: &[LossSeries<'_>], log_scale: &mut bool, height: f32) {
+pub fn loss_plot_ui(
+    ui: &mut Ui,
+    id: &str,
+    series: &[LossSeries<'_>],
+    log_scale: &mut bool,
+    height: f32,
+) {
     ui.horizontal(|ui| {
         ui.strong("training loss");
         ui.checkbox(log_scale, "log scale");
@@ -37,7 +43,11 @@ pub fn loss_plot_ui(ui: &mut Ui, id: &str, series: &[LossSeries<'_>], log_scale:
     plot.show(ui, |plot_ui| {
         for s in series {
             let points = plotted_points(s.points, log);
-            plot_ui.line(Line::new(s.name, PlotPoints::from(points)).color(s.color).width(2.0));
+            plot_ui.line(
+                Line::new(s.name, PlotPoints::from(points))
+                    .color(s.color)
+                    .width(2.0),
+            );
         }
     });
 }

@@ -132,7 +132,9 @@ fn format_value(value: Option<f64>, decimals: usize) -> String {
 }
 
 pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
-    let best: Vec<Option<usize>> = (0..table.metrics.len()).map(|c| table.best_row(c)).collect();
+    let best: Vec<Option<usize>> = (0..table.metrics.len())
+        .map(|c| table.best_row(c))
+        .collect();
     egui::Grid::new(id)
         .striped(true)
         .num_columns(table.metrics.len() + 3)
@@ -178,11 +180,18 @@ mod tests {
 
     #[test]
     fn best_respects_direction_and_skips_oracles_and_gaps() {
-        let mut t = MetricsTable::new(vec![Metric::new("mse", false, 4), Metric::new("psnr", true, 2)]);
+        let mut t = MetricsTable::new(vec![
+            Metric::new("mse", false, 4),
+            Metric::new("psnr", true, 2),
+        ]);
         t.set_row(row("eks", MethodKind::Classical, &[Some(0.3), Some(20.0)]));
         t.set_row(row("hybrid", MethodKind::Augmented, &[Some(0.1), None]));
         t.set_row(row("exact", MethodKind::Oracle, &[Some(0.001), Some(50.0)]));
-        t.set_row(row("gnn", MethodKind::Amortized, &[Some(f64::NAN), Some(25.0)]));
+        t.set_row(row(
+            "gnn",
+            MethodKind::Amortized,
+            &[Some(f64::NAN), Some(25.0)],
+        ));
         assert_eq!(t.best_row(0), Some(1));
         assert_eq!(t.best_row(1), Some(3));
         assert_eq!(t.best_row(9), None);

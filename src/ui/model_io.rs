@@ -22,8 +22,18 @@ pub struct ModelFilesUi {
 impl ModelFilesUi {
     pub fn new(default_name: &str) -> Self {
         Self {
-            save: PathField::new(DialogKind::Save, "inference-lab model", &["mpk"], default_name),
-            load: PathField::new(DialogKind::Open, "inference-lab model", &["mpk"], default_name),
+            save: PathField::new(
+                DialogKind::Save,
+                "inference-lab model",
+                &["mpk"],
+                default_name,
+            ),
+            load: PathField::new(
+                DialogKind::Open,
+                "inference-lab model",
+                &["mpk"],
+                default_name,
+            ),
             status: None,
         }
     }

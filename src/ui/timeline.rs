@@ -211,7 +211,8 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str) {
             let mut position = timeline.position();
             let last = timeline.len().saturating_sub(1);
             let slider = egui::Slider::new(&mut position, 0..=last).show_value(false);
-            let width = (ui.available_width() - 260.0).max(80.0);
+            // Leave room for the label, speed and loop controls that follow on this row.
+            let width = (ui.available_width() - 420.0).max(80.0);
             ui.spacing_mut().slider_width = width;
             let scrub_label = ui.label("scrub");
             if ui

@@ -74,19 +74,34 @@ impl SimConfig {
     /// Refuses settings that cannot produce a sensible trajectory.
     pub fn validate(&self) -> Result<(), String> {
         if self.steps == 0 || self.steps > MAX_STEPS {
-            return Err(format!("steps must be between 1 and {MAX_STEPS}, not {}", self.steps));
+            return Err(format!(
+                "steps must be between 1 and {MAX_STEPS}, not {}",
+                self.steps
+            ));
         }
         if !(self.sample_dt.is_finite() && self.sample_dt > 0.0 && self.sample_dt <= 1.0) {
-            return Err(format!("the sampling interval must be in (0, 1], not {}", self.sample_dt));
+            return Err(format!(
+                "the sampling interval must be in (0, 1], not {}",
+                self.sample_dt
+            ));
         }
         if self.substeps == 0 || self.substeps > 10_000 {
-            return Err(format!("substeps must be between 1 and 10000, not {}", self.substeps));
+            return Err(format!(
+                "substeps must be between 1 and 10000, not {}",
+                self.substeps
+            ));
         }
         if !(self.obs_std.is_finite() && self.obs_std >= 0.0 && self.obs_std <= 100.0) {
-            return Err(format!("the noise std must be in [0, 100], not {}", self.obs_std));
+            return Err(format!(
+                "the noise std must be in [0, 100], not {}",
+                self.obs_std
+            ));
         }
         if !(self.burn_in_time.is_finite() && (0.0..=1000.0).contains(&self.burn_in_time)) {
-            return Err(format!("the burn-in time must be in [0, 1000], not {}", self.burn_in_time));
+            return Err(format!(
+                "the burn-in time must be in [0, 1000], not {}",
+                self.burn_in_time
+            ));
         }
         Ok(())
     }
@@ -158,10 +173,16 @@ mod tests {
         let reference = transition(z0, 0.5, 4000);
         let error = |substeps| {
             let z = transition(z0, 0.5, substeps);
-            (0..3).map(|i| (z[i] - reference[i]).powi(2)).sum::<f64>().sqrt()
+            (0..3)
+                .map(|i| (z[i] - reference[i]).powi(2))
+                .sum::<f64>()
+                .sqrt()
         };
         let ratio = error(50) / error(100);
-        assert!((12.0..20.0).contains(&ratio), "halving the step cut the error {ratio}x, not ~16x");
+        assert!(
+            (12.0..20.0).contains(&ratio),
+            "halving the step cut the error {ratio}x, not ~16x"
+        );
     }
 
     #[test]
@@ -172,7 +193,11 @@ mod tests {
         };
         let a = simulate(&config).expect("simulate");
         assert_eq!(a, simulate(&config).expect("simulate"));
-        let b = simulate(&SimConfig { seed: 1, ..config.clone() }).expect("simulate");
+        let b = simulate(&SimConfig {
+            seed: 1,
+            ..config.clone()
+        })
+        .expect("simulate");
         assert_ne!(a.states[0], b.states[0]);
         let residuals: Vec<f64> = a
             .states
@@ -190,10 +215,22 @@ mod tests {
     #[test]
     fn absurd_settings_are_refused_with_a_reason() {
         for bad in [
-            SimConfig { steps: 0, ..SimConfig::default() },
-            SimConfig { sample_dt: f64::NAN, ..SimConfig::default() },
-            SimConfig { obs_std: -1.0, ..SimConfig::default() },
-            SimConfig { substeps: 0, ..SimConfig::default() },
+            SimConfig {
+                steps: 0,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                sample_dt: f64::NAN,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                obs_std: -1.0,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                substeps: 0,
+                ..SimConfig::default()
+            },
         ] {
             assert!(simulate(&bad).is_err());
         }

@@ -1,7 +1,7 @@
 //! The Lorenz panel: reads a simulated trajectory and draws it; no math here.
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 
 use super::sim::{SimConfig, Trajectory, simulate};
 use crate::demos::{Demo, DemoCtx};
@@ -9,7 +9,8 @@ use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::timeline::{Timeline, timeline_ui};
 
-const TRUTH_COLOR: Color32 = Color32::from_rgb(90, 90, 90);
+// Mid gray reads on both the dark and the light theme.
+const TRUTH_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
 const OBSERVATION_COLOR: Color32 = Color32::from_rgb(230, 80, 60);
 const MARKER_COLOR: Color32 = Color32::from_rgb(20, 140, 255);
 
@@ -58,7 +59,10 @@ impl LorenzDemo {
     fn rebuild_scene(&mut self, reframe: bool) {
         let Some(tr) = &self.trajectory else { return };
         let to_f32 = |s: &[f64; 3]| s.map(|v| v as f32);
-        let k = self.timeline.position().min(tr.states.len().saturating_sub(1));
+        let k = self
+            .timeline
+            .position()
+            .min(tr.states.len().saturating_sub(1));
         let scene = Scene3d {
             lines: vec![Polyline3d {
                 points: tr.states.iter().map(to_f32).collect(),
@@ -112,33 +116,50 @@ impl LorenzDemo {
 
 /// The trajectory behind the figure: states and observations per time step.
 fn figure_data(trajectory: &Option<Trajectory>) -> FigureData {
-        let headers = ["t", "x1", "x2", "x3", "y1", "y2", "y3"].map(String::from).to_vec();
-        let rows = trajectory
-            .iter()
-            .flat_map(|tr| {
-                tr.t.iter()
-                    .zip(&tr.states)
-                    .zip(&tr.observations)
-                    .map(|((t, x), y)| vec![*t, x[0], x[1], x[2], y[0], y[1], y[2]])
-            })
-            .collect();
-        FigureData { headers, rows }
+    let headers = ["t", "x1", "x2", "x3", "y1", "y2", "y3"]
+        .map(String::from)
+        .to_vec();
+    let rows = trajectory
+        .iter()
+        .flat_map(|tr| {
+            tr.t.iter()
+                .zip(&tr.states)
+                .zip(&tr.observations)
+                .map(|((t, x), y)| vec![*t, x[0], x[1], x[2], y[0], y[1], y[2]])
+        })
+        .collect();
+    FigureData { headers, rows }
 }
 
-fn coordinate_plots_ui(ui: &mut Ui, tr: &Trajectory, k: usize, height: f32) {
+fn coordinate_plots_ui(ui: &mut Ui, tr: &Trajectory, k: usize, size: egui::Vec2) {
     let now = tr.t.get(k).copied().unwrap_or(0.0);
     for (i, name) in ["x₁", "x₂", "x₃"].iter().enumerate() {
-        Plot::new(format!("lorenz-coord-{i}"))
-            .height(height)
-            .legend(Legend::default())
+        Plot::new(("lorenz-coord", i))
+            .width(size.x)
+            .height(size.y)
             .y_axis_label(*name)
             .allow_scroll(false)
             .show(ui, |plot| {
-                let truth: Vec<[f64; 2]> = tr.t.iter().zip(&tr.states).map(|(t, s)| [*t, s[i]]).collect();
+                let truth: Vec<[f64; 2]> =
+                    tr.t.iter()
+                        .zip(&tr.states)
+                        .map(|(t, s)| [*t, s[i]])
+                        .collect();
                 let obs: Vec<[f64; 2]> =
-                    tr.t.iter().zip(&tr.observations).map(|(t, o)| [*t, o[i]]).collect();
-                plot.points(Points::new("observation", PlotPoints::from(obs)).color(OBSERVATION_COLOR).radius(1.5));
-                plot.line(Line::new("truth", PlotPoints::from(truth)).color(TRUTH_COLOR).width(1.5));
+                    tr.t.iter()
+                        .zip(&tr.observations)
+                        .map(|(t, o)| [*t, o[i]])
+                        .collect();
+                plot.points(
+                    Points::new("observation", PlotPoints::from(obs))
+                        .color(OBSERVATION_COLOR)
+                        .radius(1.5),
+                );
+                plot.line(
+                    Line::new("truth", PlotPoints::from(truth))
+                        .color(TRUTH_COLOR)
+                        .width(1.5),
+                );
                 plot.vline(VLine::new("now", now).color(MARKER_COLOR));
             });
     }
@@ -182,17 +203,25 @@ impl Demo for LorenzDemo {
         let k = self.timeline.position();
         ui.label(format!(
             "t = {:.2}   truth ({:.2}, {:.2}, {:.2})   observation ({:.2}, {:.2}, {:.2})",
-            tr.t[k], tr.states[k][0], tr.states[k][1], tr.states[k][2],
-            tr.observations[k][0], tr.observations[k][1], tr.observations[k][2]
+            tr.t[k],
+            tr.states[k][0],
+            tr.states[k][1],
+            tr.states[k][2],
+            tr.observations[k][0],
+            tr.observations[k][1],
+            tr.observations[k][2]
         ));
         let available = ui.available_size();
         let figure = ui.horizontal(|ui| {
-            let side = (available.x * 0.5).min(available.y - 120.0).max(220.0);
-            self.view3d
-                .ui(ui, egui::vec2(side, side), ctx.paint_mode);
+            let side = (available.x * 0.45).min(available.y - 90.0).max(240.0);
+            self.view3d.ui(ui, egui::vec2(side, side), ctx.paint_mode);
             ui.vertical(|ui| {
-                let height = ((side - 24.0) / 3.0).max(60.0);
-                coordinate_plots_ui(ui, tr, k, height);
+                let spacing = ui.spacing().item_spacing;
+                let plot_size = egui::vec2(
+                    (available.x - side - 2.0 * spacing.x).max(200.0),
+                    ((side - 2.0 * spacing.y) / 3.0).max(60.0),
+                );
+                coordinate_plots_ui(ui, tr, k, plot_size);
             });
         });
         self.figure_rect = figure.response.rect;
