@@ -98,6 +98,8 @@ pub struct InferenceLab {
     jobs: JobRegistry,
     bench: Option<FrameBench>,
     style_set: bool,
+    /// What the storage holds, to save only on change.
+    saved_settings: Option<Settings>,
 }
 
 impl InferenceLab {
@@ -116,6 +118,7 @@ impl InferenceLab {
             jobs: JobRegistry::default(),
             bench: startup.bench,
             style_set: false,
+            saved_settings: None,
         }
     }
 
@@ -248,12 +251,17 @@ impl InferenceLab {
             ui.heading(RichText::new("inference-lab").strong());
             ui.separator();
             ui.label(RichText::new(format!("compute: {}", self.compute.label)).monospace())
-                .on_hover_text(format!("Why: {}", self.compute.reason));
+                .on_hover_text(format!(
+                    "burn computes here because: {}",
+                    self.compute.reason
+                ));
+            let renderer = self.renderer_label.split(' ').next().unwrap_or_default();
             ui.label(
-                RichText::new(format!("window: {}", self.renderer_label))
+                RichText::new(format!("window: {renderer}"))
                     .monospace()
                     .weak(),
-            );
+            )
+            .on_hover_text(format!("The window renders with {}", self.renderer_label));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let mut presentation = self.settings.presentation;
                 if ui
@@ -266,7 +274,7 @@ impl InferenceLab {
                     self.settings.presentation = presentation;
                 }
                 if self.settings.presentation {
-                    egui::ComboBox::from_label("scale")
+                    let combo = egui::ComboBox::from_id_salt("presentation-scale")
                         .selected_text(format!("×{:.2}", self.settings.presentation_scale))
                         .width(70.0)
                         .show_ui(ui, |ui| {
@@ -279,6 +287,8 @@ impl InferenceLab {
                                 );
                             }
                         });
+                    let label = ui.label("scale");
+                    let _ = combo.response.labelled_by(label.id);
                 }
                 let theme = if self.settings.dark {
                     "☀ Light"
@@ -389,8 +399,16 @@ impl InferenceLab {
 }
 
 impl eframe::App for InferenceLab {
-    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         self.frame_ui(ui);
+        // Save a changed setting at once, not only at exit: a crash must not lose it.
+        if self.saved_settings.as_ref() != Some(&self.settings)
+            && let Some(storage) = frame.storage_mut()
+        {
+            eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+            storage.flush();
+            self.saved_settings = Some(self.settings.clone());
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -113,7 +113,7 @@ impl View3d {
         painter.text(
             rect.left_bottom() + egui::vec2(6.0, -4.0),
             egui::Align2::LEFT_BOTTOM,
-            format!("3-D: {drawn_by} · drag to orbit, scroll to zoom, double-click to reset"),
+            format!("3-D · {drawn_by}"),
             egui::FontId::proportional(11.0),
             ui.visuals().weak_text_color(),
         );
