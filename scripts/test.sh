@@ -13,5 +13,6 @@ start=$(date +%s)
 cargo fmt --all -- --check
 cargo clippy --release --all-targets --locked -- -D warnings
 echo "fmt + clippy: $(( $(date +%s) - start )) s" >&2
-cargo test --release --locked
+# --all-targets: unit, integration and UI tests (there are no doc tests to run).
+cargo test --release --locked --all-targets
 echo "total: $(( $(date +%s) - start )) s" >&2

@@ -223,3 +223,29 @@ fn welcome_page_snapshot() {
     harness.run_steps(2);
     harness.snapshot("welcome");
 }
+
+/// The model-file controls: a typed path, Load, and a corrupt file refused with a message.
+#[test]
+fn loading_a_corrupt_model_shows_why() {
+    use inference_lab::ui::model_io::{ModelAction, ModelFilesUi};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broken.mpk");
+    std::fs::write(&path, b"definitely not a model").expect("write");
+    let widget = ModelFilesUi::new(&path.display().to_string());
+    let mut harness = Harness::new_ui_state(
+        |ui, widget: &mut ModelFilesUi| {
+            if let Some(ModelAction::Load(p)) = widget.ui(ui, false) {
+                widget.status = Some(
+                    inference_lab::model_file::read(&p, "lorenz", "hybrid")
+                        .map(|_| "loaded".to_owned())
+                        .map_err(|e| format!("{e:#}")),
+                );
+            }
+        },
+        widget,
+    );
+    harness.run_steps(2);
+    harness.get_by_label("Load model").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("not an inference-lab model file");
+}

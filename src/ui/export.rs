@@ -130,15 +130,7 @@ impl FigureExporter {
                     .map_err(|e| format!("{e:#}")),
             );
         }
-        match &self.status {
-            Some(Ok(msg)) => {
-                ui.label(msg);
-            }
-            Some(Err(msg)) => {
-                ui.colored_label(ui.visuals().error_fg_color, msg);
-            }
-            None => {}
-        }
+        super::outcome_ui(ui, self.status.as_ref());
     }
 
     fn receive_screenshot(&mut self, ui: &Ui) {

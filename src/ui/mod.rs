@@ -7,3 +7,16 @@ pub mod loss_plot;
 pub mod metrics;
 pub mod model_io;
 pub mod timeline;
+
+/// The outcome of the last save, load or export: a plain line, or an error in the error color.
+pub fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
+    match outcome {
+        Some(Ok(msg)) => {
+            ui.label(msg);
+        }
+        Some(Err(msg)) => {
+            ui.colored_label(ui.visuals().error_fg_color, msg);
+        }
+        None => {}
+    }
+}

@@ -49,15 +49,7 @@ impl ModelFilesUi {
         if let Some(path) = self.load.ui(ui, "Load model") {
             action = Some(ModelAction::Load(path));
         }
-        match &self.status {
-            Some(Ok(msg)) => {
-                ui.label(msg);
-            }
-            Some(Err(msg)) => {
-                ui.colored_label(ui.visuals().error_fg_color, msg);
-            }
-            None => {}
-        }
+        super::outcome_ui(ui, self.status.as_ref());
         action
     }
 }
