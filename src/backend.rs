@@ -185,6 +185,11 @@ pub fn choose_compute(request: BackendRequest, adapters: &[AdapterSummary]) -> C
     choice
 }
 
+/// Whether `device` compiles kernels on first use (wgpu), so its first steps are slow.
+pub fn compiles_kernels(device: &Device) -> bool {
+    device.identity().is_some()
+}
+
 /// Which renderer eframe should use: wgpu on hardware, glow on a software adapter (5x faster there).
 pub fn choose_renderer(adapters: &[AdapterSummary]) -> eframe::Renderer {
     if adapters.iter().any(AdapterSummary::is_hardware) {
@@ -233,6 +238,12 @@ mod tests {
         let hard = [adapter("RTX", AdapterClass::Discrete)];
         assert!(decide(BackendRequest::Cpu, &hard).0.is_none());
         assert!(decide(BackendRequest::Gpu, &[]).0.is_none());
+    }
+
+    #[test]
+    fn the_cpu_device_compiles_no_kernels() {
+        assert!(!compiles_kernels(&Device::flex()));
+        assert!(!compiles_kernels(&Device::flex().autodiff()));
     }
 
     #[test]

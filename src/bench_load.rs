@@ -63,6 +63,7 @@ pub fn train_vector_field(
     device: &Device,
     steps: Option<u64>,
 ) -> Result<f64, JobError> {
+    let compiles = crate::backend::compiles_kernels(device);
     let device = device.clone().autodiff();
     let mut model = VectorFieldMlp::new(64, &device);
     let mut optimizer = AdamConfig::new().init();
@@ -70,6 +71,7 @@ pub fn train_vector_field(
     let mut last = f64::NAN;
     for step in 1..=steps.unwrap_or(u64::MAX) {
         ctx.check_cancelled()?;
+        ctx.note_warm_up(step, compiles);
         let (x, y) = batch(&mut rng, &device);
         let loss = (model.forward(x) - y).powf_scalar(2.0).mean();
         last = f64::from(loss.clone().into_scalar::<f32>());

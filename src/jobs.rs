@@ -119,6 +119,10 @@ pub struct JobContext {
     last_wake: Mutex<Option<Instant>>,
 }
 
+/// Steps that may include kernel compilation on wgpu.
+const WARM_UP_STEPS: u64 = 3;
+pub const WARMING_UP: &str = "warming up (compiling GPU kernels)";
+
 /// Below this interval progress reports do not wake the UI again (it repaints at most ~30 Hz).
 const WAKE_INTERVAL: Duration = Duration::from_millis(33);
 
@@ -166,6 +170,19 @@ impl JobContext {
             state.progress.eta_secs =
                 (fraction > 0.0).then(|| elapsed * f64::from(1.0 - fraction) / f64::from(fraction));
         });
+    }
+
+    /// Call before each step: on a device that compiles kernels on first use (wgpu), the first
+    /// steps take seconds, and the status bar says "warming up" instead of looking frozen.
+    pub fn note_warm_up(&self, step: u64, compiles_kernels: bool) {
+        if !compiles_kernels {
+            return;
+        }
+        if step <= WARM_UP_STEPS {
+            self.set_message(WARMING_UP);
+        } else if step == WARM_UP_STEPS + 1 {
+            self.set_message("");
+        }
     }
 
     pub fn set_message(&self, message: impl Into<String>) {
@@ -448,6 +465,23 @@ mod tests {
         assert!(!registry.any_running());
         registry.dismiss(id);
         assert!(registry.jobs().is_empty());
+    }
+
+    #[test]
+    fn warm_up_is_shown_only_for_the_first_steps_of_compiling_devices() {
+        let handle = spawn("warm", no_wake, |ctx| {
+            ctx.note_warm_up(1, true);
+            let during = ctx.shared.state().progress.message;
+            ctx.note_warm_up(WARM_UP_STEPS + 1, true);
+            let after = ctx.shared.state().progress.message;
+            ctx.note_warm_up(1, false);
+            let cpu = ctx.shared.state().progress.message;
+            Ok((during, after, cpu))
+        })
+        .expect("spawn");
+        let (during, after, cpu) = handle.wait().expect("job");
+        assert_eq!(during, WARMING_UP);
+        assert!(after.is_empty() && cpu.is_empty());
     }
 
     #[test]
