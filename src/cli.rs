@@ -102,7 +102,7 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LorenzMethod {
     Ekf,
     Eks,
@@ -127,7 +127,7 @@ pub enum LorenzAction {
         #[arg(long, default_value_t = 0.05)]
         dt: f64,
     },
-    /// Estimate the states from observations (t,y1,y2,y3).
+    /// Estimate the states (t,x1,x2,x3) from observations (t,y1,y2,y3).
     Infer {
         #[arg(long)]
         input: PathBuf,
@@ -137,8 +137,21 @@ pub enum LorenzAction {
         model: Option<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+        /// Print one JSON object: seconds, and the MSE when --truth is given.
         #[arg(long)]
         json: bool,
+        /// True states (t,x1,x2,x3), used only to score the estimate afterwards.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// ekf/eks: order J of the Taylor model of the dynamics.
+        #[arg(long, default_value_t = 2)]
+        taylor_order: usize,
+        /// ekf/eks: process noise std q (Q = q² Δt I), tuned on validation data.
+        #[arg(long, default_value_t = 3.0)]
+        process_std: f64,
+        /// Observation noise std r (R = r² I).
+        #[arg(long, default_value_t = 0.5)]
+        obs_std: f64,
     },
     Train(TrainArgs),
     Eval(EvalArgs),
@@ -373,7 +386,63 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        LorenzAction::Infer { .. } => Err(not_built("lorenz infer")),
+        LorenzAction::Infer {
+            input,
+            method,
+            model: _,
+            out,
+            json,
+            truth,
+            taylor_order,
+            process_std,
+            obs_std,
+        } => {
+            use crate::demos::lorenz::infer::{ClassicalSettings, read_series, run_classical};
+            let (t, observations) = read_series(&input, ["y1", "y2", "y3"])?;
+            let started = Instant::now();
+            let settings = ClassicalSettings {
+                taylor_order,
+                process_std,
+                obs_std,
+            };
+            let estimates = match method {
+                LorenzMethod::Ekf | LorenzMethod::Eks => {
+                    run_classical(method == LorenzMethod::Eks, &t, &observations, &settings)?
+                }
+                LorenzMethod::Gnn | LorenzMethod::Hybrid => {
+                    return Err(not_built("lorenz infer --method gnn|hybrid"));
+                }
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            let rows: Vec<Vec<f64>> = t
+                .iter()
+                .zip(&estimates)
+                .map(|(t, x)| vec![*t, x[0], x[1], x[2]])
+                .collect();
+            crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows)?;
+            if json {
+                let mut metrics = serde_json::json!({ "seconds": seconds });
+                if let Some(truth) = truth {
+                    let (truth_t, states) = read_series(&truth, ["x1", "x2", "x3"])?;
+                    if truth_t.len() != t.len() {
+                        bail!(
+                            "{}: {} rows, but {} has {}",
+                            truth.display(),
+                            truth_t.len(),
+                            input.display(),
+                            t.len()
+                        );
+                    }
+                    metrics["mse"] =
+                        serde_json::json!(crate::demos::lorenz::infer::mse(&estimates, &states));
+                }
+                println!(
+                    "{}",
+                    serde_json::json!({ "demo": "lorenz", "method": format!("{method:?}").to_lowercase(), "metrics": metrics })
+                );
+            }
+            Ok(())
+        }
         LorenzAction::Train(_) => Err(not_built("lorenz train")),
         LorenzAction::Eval(_) => Err(not_built("lorenz eval")),
     }

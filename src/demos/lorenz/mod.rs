@@ -2,6 +2,7 @@
 //! observations) with its views. The inverses (EKF/EKS, GNN, hybrid) come with their own issue.
 
 pub mod classical;
+pub mod infer;
 pub mod sim;
 mod view;
 

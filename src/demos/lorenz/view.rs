@@ -3,20 +3,25 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 
+use super::infer::{ClassicalSettings, MethodResult, compare_classical};
 use super::sim::{SimConfig, Trajectory, simulate};
 use crate::demos::{Demo, DemoCtx};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
 use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::timeline::{Timeline, timeline_ui};
 
 // Mid gray reads on both the dark and the light theme.
 const TRUTH_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
 const OBSERVATION_COLOR: Color32 = Color32::from_rgb(230, 80, 60);
-const MARKER_COLOR: Color32 = Color32::from_rgb(20, 140, 255);
+const MARKER_COLOR: Color32 = Color32::from_rgb(255, 196, 0);
 
 pub struct LorenzDemo {
     config: SimConfig,
     trajectory: Option<Trajectory>,
+    classical: ClassicalSettings,
+    results: Vec<MethodResult>,
+    table: MetricsTable,
     error: Option<String>,
     view3d: View3d,
     timeline: Timeline,
@@ -32,6 +37,13 @@ impl Default for LorenzDemo {
                 ..SimConfig::default()
             },
             trajectory: None,
+            classical: ClassicalSettings {
+                taylor_order: 2,
+                process_std: 3.0,
+                obs_std: 0.5,
+            },
+            results: Vec::new(),
+            table: MetricsTable::new(vec![Metric::new("mse", false, 4)]),
             error: None,
             view3d: View3d::new(egui::Id::unique("lorenz-3d")),
             timeline: Timeline::new(0),
@@ -50,10 +62,43 @@ impl LorenzDemo {
                 self.timeline.set_len(trajectory.t.len());
                 self.trajectory = Some(trajectory);
                 self.error = None;
+                self.rerun_inverses();
                 self.rebuild_scene(true);
             }
             Err(e) => self.error = Some(e),
         }
+    }
+
+    /// Runs every available inverse on the current trajectory (milliseconds: no job needed).
+    fn rerun_inverses(&mut self) {
+        let Some(tr) = &self.trajectory else { return };
+        self.classical.obs_std = self.config.obs_std.max(1e-3);
+        match compare_classical(tr, &self.classical, self.config.substeps) {
+            Ok(results) => {
+                self.table.rows = results
+                    .iter()
+                    .map(|r| MethodRow {
+                        method: r.name.clone(),
+                        kind: r.kind,
+                        values: vec![Some(r.mse)],
+                        seconds: Some(r.seconds),
+                    })
+                    .collect();
+                self.results = results;
+            }
+            Err(e) => {
+                self.results.clear();
+                self.table.rows.clear();
+                self.error = Some(format!("{e:#}"));
+            }
+        }
+    }
+
+    /// The smoother's estimate, the one drawn in 3-D.
+    fn eks_estimate(&self) -> Option<&MethodResult> {
+        self.results
+            .iter()
+            .find(|r| r.kind == MethodKind::Classical && r.name.starts_with("EKS"))
     }
 
     fn rebuild_scene(&mut self, reframe: bool) {
@@ -63,12 +108,20 @@ impl LorenzDemo {
             .timeline
             .position()
             .min(tr.states.len().saturating_sub(1));
-        let scene = Scene3d {
-            lines: vec![Polyline3d {
-                points: tr.states.iter().map(to_f32).collect(),
-                color: TRUTH_COLOR,
+        let mut lines = vec![Polyline3d {
+            points: tr.states.iter().map(to_f32).collect(),
+            color: TRUTH_COLOR,
+            width_pt: 1.5,
+        }];
+        if let Some(eks) = self.eks_estimate() {
+            lines.push(Polyline3d {
+                points: eks.estimates.iter().map(to_f32).collect(),
+                color: MethodKind::Classical.color(),
                 width_pt: 1.5,
-            }],
+            });
+        }
+        let scene = Scene3d {
+            lines,
             points: vec![
                 Points3d {
                     points: tr.observations.iter().map(to_f32).collect(),
@@ -108,8 +161,24 @@ impl LorenzDemo {
                 changed = true;
             }
         });
+        let mut inverse_changed = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Taylor order J");
+            inverse_changed |= ui
+                .add(egui::Slider::new(&mut self.classical.taylor_order, 1..=5))
+                .on_hover_text("The smoother's dynamics: x' = Σ_{i≤J} (A(x)Δt)^i / i! · x, an imperfect model")
+                .changed();
+            ui.label("process noise q");
+            inverse_changed |= ui
+                .add(egui::Slider::new(&mut self.classical.process_std, 0.5..=10.0).logarithmic(true))
+                .on_hover_text("Q = q² Δt I. 3.0 was best on validation trajectories (examples/lorenz_classical.rs)")
+                .changed();
+        });
         if changed {
             self.resimulate();
+        } else if inverse_changed {
+            self.rerun_inverses();
+            self.rebuild_scene(false);
         }
     }
 }
@@ -131,7 +200,13 @@ fn figure_data(trajectory: &Option<Trajectory>) -> FigureData {
     FigureData { headers, rows }
 }
 
-fn coordinate_plots_ui(ui: &mut Ui, tr: &Trajectory, k: usize, size: egui::Vec2) {
+fn coordinate_plots_ui(
+    ui: &mut Ui,
+    tr: &Trajectory,
+    results: &[MethodResult],
+    k: usize,
+    size: egui::Vec2,
+) {
     let now = tr.t.get(k).copied().unwrap_or(0.0);
     for (i, name) in ["x₁", "x₂", "x₃"].iter().enumerate() {
         Plot::new(("lorenz-coord", i))
@@ -160,6 +235,19 @@ fn coordinate_plots_ui(ui: &mut Ui, tr: &Trajectory, k: usize, size: egui::Vec2)
                         .color(TRUTH_COLOR)
                         .width(1.5),
                 );
+                // The smoother only: the filter and the oracle would hide it at this size.
+                for r in results.iter().filter(|r| r.name.starts_with("EKS (Taylor")) {
+                    let estimate: Vec<[f64; 2]> =
+                        tr.t.iter()
+                            .zip(&r.estimates)
+                            .map(|(t, e)| [*t, e[i]])
+                            .collect();
+                    plot.line(
+                        Line::new(r.name.clone(), PlotPoints::from(estimate))
+                            .color(r.kind.color())
+                            .width(1.2),
+                    );
+                }
                 plot.vline(VLine::new("now", now).color(MARKER_COLOR));
             });
     }
@@ -186,7 +274,7 @@ impl Demo for LorenzDemo {
     fn ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.label(
             RichText::new(
-                "Shown so far: the forward model. The inverse methods (EKF/EKS, GNN, hybrid) are not built yet.",
+                "Shown so far: the forward model and the classical inverse. The learned inverses (GNN, hybrid) are not built yet.",
             )
             .color(ui.visuals().warn_fg_color),
         );
@@ -213,7 +301,8 @@ impl Demo for LorenzDemo {
         ));
         let available = ui.available_size();
         let figure = ui.horizontal(|ui| {
-            let side = (available.x * 0.45).min(available.y - 90.0).max(240.0);
+            // Leave room below for the legend and the metrics table.
+            let side = (available.x * 0.45).min(available.y - 190.0).max(240.0);
             self.view3d.ui(ui, egui::vec2(side, side), ctx.paint_mode);
             ui.vertical(|ui| {
                 let spacing = ui.spacing().item_spacing;
@@ -221,7 +310,7 @@ impl Demo for LorenzDemo {
                     (available.x - side - 2.0 * spacing.x).max(200.0),
                     ((side - 2.0 * spacing.y) / 3.0).max(60.0),
                 );
-                coordinate_plots_ui(ui, tr, k, plot_size);
+                coordinate_plots_ui(ui, tr, &self.results, k, plot_size);
             });
         });
         self.figure_rect = figure.response.rect;
@@ -229,7 +318,9 @@ impl Demo for LorenzDemo {
             ui.label(RichText::new("■ truth").color(TRUTH_COLOR));
             ui.label(RichText::new("■ observations").color(OBSERVATION_COLOR));
             ui.label(RichText::new("■ current time step").color(MARKER_COLOR));
+            ui.label(RichText::new("■ classical (EKF/EKS)").color(MethodKind::Classical.color()));
         });
+        metrics_table_ui(ui, "lorenz-metrics", &self.table);
         ui.collapsing("Export figure", |ui| {
             let rect = self.figure_rect;
             let trajectory = &self.trajectory;

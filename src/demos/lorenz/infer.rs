@@ -1,0 +1,197 @@
+//! Running the Lorenz inverses on series read from files (the command line and the panel).
+
+use std::path::Path;
+
+use anyhow::bail;
+use nalgebra::Vector3;
+
+use super::classical::{NoiseModel, TaylorDynamics, default_prior, ekf, rts_smoother};
+use super::sim::State;
+use crate::csv_table::read_numeric_csv;
+
+/// Settings of the classical inverse (EKF / EKS on the Taylor model).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassicalSettings {
+    pub taylor_order: usize,
+    pub process_std: f64,
+    pub obs_std: f64,
+}
+
+/// Reads `t` and three named columns; the time steps must be uniform and increasing.
+pub fn read_series(path: &Path, columns: [&str; 3]) -> anyhow::Result<(Vec<f64>, Vec<State>)> {
+    let table = read_numeric_csv(path, &["t", columns[0], columns[1], columns[2]])?;
+    let index = |name: &str| table.column_index(name).unwrap_or_default();
+    let (ti, c) = (index("t"), columns.map(index));
+    let t: Vec<f64> = table.rows.iter().map(|r| r[ti]).collect();
+    let values: Vec<State> = table
+        .rows
+        .iter()
+        .map(|r| [r[c[0]], r[c[1]], r[c[2]]])
+        .collect();
+    if t.len() >= 2 {
+        let dt = t[1] - t[0];
+        if dt <= 0.0 {
+            bail!("{}, line 3, column `t`: time must increase", path.display());
+        }
+        for (i, pair) in t.windows(2).enumerate() {
+            if ((pair[1] - pair[0]) - dt).abs() > 1e-6 * dt.max(1.0) {
+                bail!(
+                    "{}, line {}, column `t`: the time step {} differs from the first one, {dt}",
+                    path.display(),
+                    i + 3,
+                    pair[1] - pair[0]
+                );
+            }
+        }
+    }
+    Ok((t, values))
+}
+
+/// The sampling interval of a uniform series (0.05 when there is a single sample).
+pub fn sampling_interval(t: &[f64]) -> f64 {
+    if t.len() >= 2 { t[1] - t[0] } else { 0.05 }
+}
+
+/// EKF (`smooth = false`) or EKS estimates of the states.
+pub fn run_classical(
+    smooth: bool,
+    t: &[f64],
+    observations: &[State],
+    settings: &ClassicalSettings,
+) -> anyhow::Result<Vec<State>> {
+    if !(1..=10).contains(&settings.taylor_order) {
+        bail!(
+            "--taylor-order must be between 1 and 10, not {}",
+            settings.taylor_order
+        );
+    }
+    for (name, v) in [
+        ("--process-std", settings.process_std),
+        ("--obs-std", settings.obs_std),
+    ] {
+        if !(v.is_finite() && v > 0.0 && v < 1e6) {
+            bail!("{name} must be a positive number, not {v}");
+        }
+    }
+    let Some(first) = observations.first() else {
+        bail!("no observations");
+    };
+    let dt = sampling_interval(t);
+    let dynamics = TaylorDynamics {
+        order: settings.taylor_order,
+        dt,
+    };
+    let noise = NoiseModel {
+        process_std: settings.process_std,
+        obs_std: settings.obs_std,
+        dt,
+    };
+    let trace = ekf(&dynamics, &noise, observations, default_prior(first))?;
+    let estimates = if smooth {
+        rts_smoother(&trace)?
+    } else {
+        trace.filtered
+    };
+    Ok(estimates
+        .iter()
+        .map(|g| [g.mean[0], g.mean[1], g.mean[2]])
+        .collect())
+}
+
+/// Mean squared error over time steps and coordinates.
+pub fn mse(estimates: &[State], truth: &[State]) -> f64 {
+    let e: Vec<Vector3<f64>> = estimates.iter().map(|x| Vector3::from(*x)).collect();
+    super::classical::mse(&e, truth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn irregular_time_steps_are_refused_with_the_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("obs.csv");
+        std::fs::write(&path, "t,y1,y2,y3\n0,1,2,3\n0.05,1,2,3\n0.2,1,2,3\n").expect("write");
+        let err = read_series(&path, ["y1", "y2", "y3"]).expect_err("irregular");
+        assert!(err.to_string().contains("line 4, column `t`"), "{err}");
+    }
+
+    #[test]
+    fn absurd_settings_are_refused() {
+        let obs = [[0.0; 3]; 3];
+        let t = [0.0, 0.05, 0.1];
+        let bad = ClassicalSettings {
+            taylor_order: 0,
+            process_std: 3.0,
+            obs_std: 0.5,
+        };
+        assert!(run_classical(true, &t, &obs, &bad).is_err());
+        let bad = ClassicalSettings {
+            taylor_order: 2,
+            process_std: f64::NAN,
+            obs_std: 0.5,
+        };
+        assert!(run_classical(true, &t, &obs, &bad).is_err());
+    }
+}
+
+/// One method's estimate of a trajectory, scored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodResult {
+    pub name: String,
+    pub kind: crate::ui::metrics::MethodKind,
+    pub estimates: Vec<State>,
+    pub mse: f64,
+    pub seconds: f64,
+}
+
+/// Every classical method, and the oracle, on one simulated trajectory.
+pub fn compare_classical(
+    trajectory: &super::sim::Trajectory,
+    settings: &ClassicalSettings,
+    substeps: usize,
+) -> anyhow::Result<Vec<MethodResult>> {
+    use crate::ui::metrics::MethodKind;
+    use std::time::Instant;
+    let mut results = Vec::new();
+    for (smooth, label) in [(false, "EKF"), (true, "EKS")] {
+        let started = Instant::now();
+        let estimates = run_classical(smooth, &trajectory.t, &trajectory.observations, settings)?;
+        results.push(MethodResult {
+            name: format!("{label} (Taylor J={})", settings.taylor_order),
+            kind: MethodKind::Classical,
+            mse: mse(&estimates, &trajectory.states),
+            estimates,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    let started = Instant::now();
+    let dt = sampling_interval(&trajectory.t);
+    let oracle = super::classical::eks(
+        &super::classical::ExactDynamics { dt, substeps },
+        &NoiseModel {
+            process_std: ORACLE_PROCESS_STD,
+            obs_std: settings.obs_std,
+            dt,
+        },
+        &trajectory.observations,
+        default_prior(&trajectory.observations[0]),
+    )?;
+    let estimates: Vec<State> = oracle
+        .iter()
+        .map(|g| [g.mean[0], g.mean[1], g.mean[2]])
+        .collect();
+    results.push(MethodResult {
+        name: "EKS (exact RK4 dynamics)".to_owned(),
+        kind: MethodKind::Oracle,
+        mse: mse(&estimates, &trajectory.states),
+        estimates,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(results)
+}
+
+/// The oracle's process noise: its model is exact up to RK4 error (tuned on validation, see
+/// `examples/lorenz_classical.rs`).
+pub const ORACLE_PROCESS_STD: f64 = 0.02;
