@@ -16,7 +16,7 @@ echo "fmt + clippy: $(( $(date +%s) - start )) s" >&2
 # --all-targets: unit, integration and UI tests (there are no doc tests to run).
 log=$(mktemp)
 cargo test --release --locked --all-targets 2>&1 | tee "$log"
+echo "total: $(( $(date +%s) - start )) s" >&2
 # One closing line over every test binary (cargo prints a result per binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
-echo "total: $(( $(date +%s) - start )) s" >&2
