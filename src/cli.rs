@@ -106,6 +106,8 @@ pub struct EvalArgs {
 pub enum LorenzMethod {
     Ekf,
     Eks,
+    /// Unscented RTS smoother (an addition to design.md's list).
+    Uks,
     Gnn,
     Hybrid,
 }
@@ -397,7 +399,9 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
             process_std,
             obs_std,
         } => {
-            use crate::demos::lorenz::infer::{ClassicalSettings, read_series, run_classical};
+            use crate::demos::lorenz::infer::{
+                ClassicalMethod, ClassicalSettings, read_series, run_classical,
+            };
             let (t, observations) = read_series(&input, ["y1", "y2", "y3"])?;
             let started = Instant::now();
             let settings = ClassicalSettings {
@@ -406,8 +410,14 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
                 obs_std,
             };
             let estimates = match method {
-                LorenzMethod::Ekf | LorenzMethod::Eks => {
-                    run_classical(method == LorenzMethod::Eks, &t, &observations, &settings)?
+                LorenzMethod::Ekf => {
+                    run_classical(ClassicalMethod::Ekf, &t, &observations, &settings)?
+                }
+                LorenzMethod::Eks => {
+                    run_classical(ClassicalMethod::Eks, &t, &observations, &settings)?
+                }
+                LorenzMethod::Uks => {
+                    run_classical(ClassicalMethod::Uks, &t, &observations, &settings)?
                 }
                 LorenzMethod::Gnn | LorenzMethod::Hybrid => {
                     return Err(not_built("lorenz infer --method gnn|hybrid"));

@@ -249,3 +249,18 @@ fn loading_a_corrupt_model_shows_why() {
     harness.run_steps(3);
     harness.get_by_label_contains("not an inference-lab model file");
 }
+
+/// The Lorenz panel runs the classical inverses and shows their scores beside the oracle.
+#[test]
+fn lorenz_panel_scores_the_classical_inverses() {
+    let harness = harness(app(Some("lorenz")));
+    for method in [
+        "EKF (Taylor J=2)",
+        "EKS (Taylor J=2)",
+        "UKS (Taylor J=2)",
+        "EKS (exact RK4 dynamics)",
+    ] {
+        harness.get_by_label(method);
+    }
+    harness.get_by_label("oracle");
+}

@@ -198,8 +198,9 @@ pub struct FilterTrace {
     pub predicted: Vec<Gaussian>,
     /// p(x_t | y_0..t).
     pub filtered: Vec<Gaussian>,
-    /// Jacobian of the transition t → t+1 at the filtered mean of t.
-    pub jacobians: Vec<Matrix3<f64>>,
+    /// Cov(x_t, x_{t+1} | y_0..t): `P_t Fᵀ` for the EKF, from sigma points for the UKF. The
+    /// RTS smoother needs only this, so one smoother serves both filters.
+    pub cross_covariances: Vec<Matrix3<f64>>,
 }
 
 /// Why a filter run could not be done.
@@ -236,33 +237,156 @@ pub fn ekf(
     let mut trace = FilterTrace {
         predicted: Vec::with_capacity(n),
         filtered: Vec::with_capacity(n),
-        jacobians: Vec::with_capacity(n),
+        cross_covariances: Vec::with_capacity(n),
     };
     let mut predicted = prior;
     for (t, y) in observations.iter().enumerate() {
-        let innovation_cov = predicted.cov + r;
-        let gain = predicted.cov
-            * innovation_cov
-                .try_inverse()
-                .ok_or(FilterError::Singular(t))?;
-        let mean = predicted.mean + gain * (Vector3::from(*y) - predicted.mean);
-        let ikh = Matrix3::identity() - gain;
-        // Joseph form: stays symmetric positive definite under rounding.
-        let cov = ikh * predicted.cov * ikh.transpose() + gain * r * gain.transpose();
-        if !mean.iter().chain(cov.iter()).all(|v| v.is_finite()) {
-            return Err(FilterError::Diverged(t));
-        }
-        let filtered = Gaussian { mean, cov };
+        let filtered = kalman_update(&predicted, y, &r, t)?;
         trace.predicted.push(predicted);
         trace.filtered.push(filtered);
-        let jac = dynamics.jacobian(&mean);
-        trace.jacobians.push(jac);
+        let jac = dynamics.jacobian(&filtered.mean);
+        trace.cross_covariances.push(filtered.cov * jac.transpose());
         predicted = Gaussian {
-            mean: dynamics.step(&mean),
-            cov: jac * cov * jac.transpose() + q,
+            mean: dynamics.step(&filtered.mean),
+            cov: jac * filtered.cov * jac.transpose() + q,
         };
     }
     Ok(trace)
+}
+
+/// The measurement update with `H = I` (exact: the observation model is linear).
+fn kalman_update(
+    predicted: &Gaussian,
+    y: &State,
+    r: &Matrix3<f64>,
+    t: usize,
+) -> Result<Gaussian, FilterError> {
+    let innovation_cov = predicted.cov + r;
+    let gain = predicted.cov
+        * innovation_cov
+            .try_inverse()
+            .ok_or(FilterError::Singular(t))?;
+    let mean = predicted.mean + gain * (Vector3::from(*y) - predicted.mean);
+    let ikh = Matrix3::identity() - gain;
+    // Joseph form: stays symmetric positive definite under rounding.
+    let cov = ikh * predicted.cov * ikh.transpose() + gain * r * gain.transpose();
+    if !mean.iter().chain(cov.iter()).all(|v| v.is_finite()) {
+        return Err(FilterError::Diverged(t));
+    }
+    Ok(Gaussian { mean, cov })
+}
+
+/// Unscented-transform parameters (Wan & van der Merwe): α spread, β prior knowledge, κ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Unscented {
+    pub alpha: f64,
+    pub beta: f64,
+    pub kappa: f64,
+}
+
+impl Default for Unscented {
+    /// α = 1, β = 2, κ = 0: the sigma points at ±√3 standard deviations.
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            beta: 2.0,
+            kappa: 0.0,
+        }
+    }
+}
+
+/// The 2n + 1 sigma points of a Gaussian with their mean and covariance weights.
+struct SigmaPoints {
+    points: Vec<Vector3<f64>>,
+    mean_weights: Vec<f64>,
+    cov_weights: Vec<f64>,
+}
+
+impl Unscented {
+    fn sigma_points(&self, g: &Gaussian) -> Option<SigmaPoints> {
+        let n = 3.0;
+        let lambda = self.alpha * self.alpha * (n + self.kappa) - n;
+        let scaled = g.cov * (n + lambda);
+        // Symmetrize before the Cholesky factor: rounding can break symmetry slightly.
+        let root = ((scaled + scaled.transpose()) * 0.5).cholesky()?.l();
+        let mut points = vec![g.mean];
+        for i in 0..3 {
+            let column = root.column(i).into_owned();
+            points.push(g.mean + column);
+            points.push(g.mean - column);
+        }
+        let w = 1.0 / (2.0 * (n + lambda));
+        let mut wm = vec![w; 7];
+        let mut wc = vec![w; 7];
+        wm[0] = lambda / (n + lambda);
+        wc[0] = wm[0] + (1.0 - self.alpha * self.alpha + self.beta);
+        Some(SigmaPoints {
+            points,
+            mean_weights: wm,
+            cov_weights: wc,
+        })
+    }
+}
+
+/// Unscented Kalman filter with `H = I`.
+pub fn ukf(
+    dynamics: &impl Dynamics,
+    noise: &NoiseModel,
+    observations: &[State],
+    prior: Gaussian,
+    unscented: Unscented,
+) -> Result<FilterTrace, FilterError> {
+    if observations.is_empty() {
+        return Err(FilterError::Empty);
+    }
+    let (q, r) = (noise.q(), noise.r());
+    let n = observations.len();
+    let mut trace = FilterTrace {
+        predicted: Vec::with_capacity(n),
+        filtered: Vec::with_capacity(n),
+        cross_covariances: Vec::with_capacity(n),
+    };
+    let mut predicted = prior;
+    for (t, y) in observations.iter().enumerate() {
+        let filtered = kalman_update(&predicted, y, &r, t)?;
+        trace.predicted.push(predicted);
+        trace.filtered.push(filtered);
+        let SigmaPoints {
+            points,
+            mean_weights: wm,
+            cov_weights: wc,
+        } = unscented
+            .sigma_points(&filtered)
+            .ok_or(FilterError::Singular(t))?;
+        let propagated: Vec<Vector3<f64>> = points.iter().map(|p| dynamics.step(p)).collect();
+        let mean: Vector3<f64> = propagated.iter().zip(&wm).map(|(p, w)| p * *w).sum();
+        let mut cov = q;
+        let mut cross = Matrix3::zeros();
+        for ((p, x), w) in propagated.iter().zip(&points).zip(&wc) {
+            let d = p - mean;
+            cov += d * d.transpose() * *w;
+            cross += (x - filtered.mean) * d.transpose() * *w;
+        }
+        trace.cross_covariances.push(cross);
+        predicted = Gaussian { mean, cov };
+    }
+    Ok(trace)
+}
+
+/// Unscented filter then the RTS smoother: the unscented RTS smoother (Särkkä 2008).
+pub fn uks(
+    dynamics: &impl Dynamics,
+    noise: &NoiseModel,
+    observations: &[State],
+    prior: Gaussian,
+) -> Result<Vec<Gaussian>, FilterError> {
+    rts_smoother(&ukf(
+        dynamics,
+        noise,
+        observations,
+        prior,
+        Unscented::default(),
+    )?)
 }
 
 /// Rauch–Tung–Striebel smoothing of a filter trace: p(x_t | all observations).
@@ -272,8 +396,7 @@ pub fn rts_smoother(trace: &FilterTrace) -> Result<Vec<Gaussian>, FilterError> {
     for t in (0..n.saturating_sub(1)).rev() {
         let filtered = &trace.filtered[t];
         let next_pred = &trace.predicted[t + 1];
-        let gain = filtered.cov
-            * trace.jacobians[t].transpose()
+        let gain = trace.cross_covariances[t]
             * next_pred
                 .cov
                 .try_inverse()
@@ -505,6 +628,49 @@ mod tests {
             m_exact < m_taylor / 3.0,
             "oracle {m_exact} vs Taylor EKS {m_taylor}"
         );
+    }
+
+    #[test]
+    fn unscented_smoother_is_exact_on_a_linear_system() {
+        let a = Matrix3::new(0.9, 0.1, 0.0, -0.1, 0.95, 0.05, 0.0, 0.2, 0.8);
+        let noise = NoiseModel {
+            process_std: 0.7,
+            obs_std: 0.5,
+            dt: 0.05,
+        };
+        let observations: Vec<State> = (0..10).map(|t| [t as f64 * 0.3, 1.0, -0.5]).collect();
+        let prior = default_prior(&observations[0]);
+        let smoothed = uks(&LinearDynamics(a), &noise, &observations, prior).expect("uks");
+        let reference =
+            closed_form_linear_smoother(&a, &noise, &observations, &prior).expect("solve");
+        for (s, r) in smoothed.iter().zip(&reference) {
+            assert!((s.mean - r).norm() < 1e-8, "{} vs {}", s.mean, r);
+        }
+    }
+
+    #[test]
+    fn unscented_smoothing_of_lorenz_beats_the_observations() {
+        let tr = simulate(&SimConfig {
+            steps: 400,
+            ..SimConfig::default()
+        })
+        .expect("simulate");
+        let noise = NoiseModel {
+            process_std: 3.0,
+            obs_std: 0.5,
+            dt: 0.05,
+        };
+        let d = TaylorDynamics { order: 2, dt: 0.05 };
+        let smoothed = uks(
+            &d,
+            &noise,
+            &tr.observations,
+            default_prior(&tr.observations[0]),
+        )
+        .expect("uks");
+        let means: Vec<Vector3<f64>> = smoothed.iter().map(|g| g.mean).collect();
+        let raw: Vec<Vector3<f64>> = tr.observations.iter().map(|y| Vector3::from(*y)).collect();
+        assert!(mse(&means, &tr.states) < 0.7 * mse(&raw, &tr.states));
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::bail;
 use nalgebra::Vector3;
 
-use super::classical::{NoiseModel, TaylorDynamics, default_prior, ekf, rts_smoother};
+use super::classical::{
+    NoiseModel, TaylorDynamics, Unscented, default_prior, ekf, rts_smoother, ukf,
+};
 use super::sim::State;
 use crate::csv_table::read_numeric_csv;
 
@@ -52,9 +54,30 @@ pub fn sampling_interval(t: &[f64]) -> f64 {
     if t.len() >= 2 { t[1] - t[0] } else { 0.05 }
 }
 
-/// EKF (`smooth = false`) or EKS estimates of the states.
+/// The classical inverses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClassicalMethod {
+    /// Extended Kalman filter: each estimate uses the observations up to its time.
+    Ekf,
+    /// Extended RTS smoother: every observation.
+    Eks,
+    /// Unscented RTS smoother.
+    Uks,
+}
+
+impl ClassicalMethod {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ekf => "EKF",
+            Self::Eks => "EKS",
+            Self::Uks => "UKS",
+        }
+    }
+}
+
+/// Estimates of the states by a classical inverse on the Taylor model.
 pub fn run_classical(
-    smooth: bool,
+    method: ClassicalMethod,
     t: &[f64],
     observations: &[State],
     settings: &ClassicalSettings,
@@ -86,11 +109,17 @@ pub fn run_classical(
         obs_std: settings.obs_std,
         dt,
     };
-    let trace = ekf(&dynamics, &noise, observations, default_prior(first))?;
-    let estimates = if smooth {
-        rts_smoother(&trace)?
-    } else {
-        trace.filtered
+    let prior = default_prior(first);
+    let estimates = match method {
+        ClassicalMethod::Ekf => ekf(&dynamics, &noise, observations, prior)?.filtered,
+        ClassicalMethod::Eks => rts_smoother(&ekf(&dynamics, &noise, observations, prior)?)?,
+        ClassicalMethod::Uks => rts_smoother(&ukf(
+            &dynamics,
+            &noise,
+            observations,
+            prior,
+            Unscented::default(),
+        )?)?,
     };
     Ok(estimates
         .iter()
@@ -126,13 +155,13 @@ mod tests {
             process_std: 3.0,
             obs_std: 0.5,
         };
-        assert!(run_classical(true, &t, &obs, &bad).is_err());
+        assert!(run_classical(ClassicalMethod::Eks, &t, &obs, &bad).is_err());
         let bad = ClassicalSettings {
             taylor_order: 2,
             process_std: f64::NAN,
             obs_std: 0.5,
         };
-        assert!(run_classical(true, &t, &obs, &bad).is_err());
+        assert!(run_classical(ClassicalMethod::Eks, &t, &obs, &bad).is_err());
     }
 }
 
@@ -155,11 +184,15 @@ pub fn compare_classical(
     use crate::ui::metrics::MethodKind;
     use std::time::Instant;
     let mut results = Vec::new();
-    for (smooth, label) in [(false, "EKF"), (true, "EKS")] {
+    for method in [
+        ClassicalMethod::Ekf,
+        ClassicalMethod::Eks,
+        ClassicalMethod::Uks,
+    ] {
         let started = Instant::now();
-        let estimates = run_classical(smooth, &trajectory.t, &trajectory.observations, settings)?;
+        let estimates = run_classical(method, &trajectory.t, &trajectory.observations, settings)?;
         results.push(MethodResult {
-            name: format!("{label} (Taylor J={})", settings.taylor_order),
+            name: format!("{} (Taylor J={})", method.label(), settings.taylor_order),
             kind: MethodKind::Classical,
             mse: mse(&estimates, &trajectory.states),
             estimates,
