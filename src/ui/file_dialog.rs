@@ -15,7 +15,7 @@ pub enum DialogKind {
 }
 
 /// A dialog that came back this fast was not seen by a person: no dialog could open.
-const TOO_FAST_FOR_A_PERSON: Duration = Duration::from_millis(250);
+const TOO_FAST_FOR_A_PERSON: Duration = Duration::from_millis(700);
 
 pub struct PathField {
     pub kind: DialogKind,
