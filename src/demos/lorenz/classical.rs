@@ -51,6 +51,11 @@ pub struct TaylorDynamics {
 }
 
 impl TaylorDynamics {
+    /// `F_J(x)`: the model's transition is `x' = F_J(x) x`.
+    pub fn matrix(&self, x: &Vector3<f64>) -> Matrix3<f64> {
+        self.transition_matrix(x).0
+    }
+
     /// `F_J(x)` and the powers `(A Δt)^i` it was summed from.
     fn transition_matrix(&self, x: &Vector3<f64>) -> (Matrix3<f64>, Vec<Matrix3<f64>>) {
         let a_dt = coefficient_matrix(x) * self.dt;

@@ -3,6 +3,7 @@
 
 pub mod classical;
 pub mod infer;
+pub mod model;
 pub mod sim;
 mod view;
 
