@@ -103,6 +103,12 @@ pub struct EvalArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LorenzModelKind {
+    Gnn,
+    Hybrid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LorenzMethod {
     Ekf,
     Eks,
@@ -155,7 +161,19 @@ pub enum LorenzAction {
         #[arg(long, default_value_t = 0.5)]
         obs_std: f64,
     },
-    Train(TrainArgs),
+    /// Train the GNN-only or the hybrid model; saves it (with its config) atomically.
+    Train {
+        #[command(flatten)]
+        common: TrainArgs,
+        #[arg(long, value_enum, default_value_t = LorenzModelKind::Hybrid)]
+        kind: LorenzModelKind,
+        /// Time steps of simulated training data.
+        #[arg(long, default_value_t = 2000)]
+        train_samples: usize,
+        /// Optimizer steps at most.
+        #[arg(long, default_value_t = 2000)]
+        steps: u64,
+    },
     Eval(EvalArgs),
 }
 
@@ -330,7 +348,7 @@ fn not_built(what: &str) -> anyhow::Error {
 /// Runs a command-line action. `Ok(())` is exit code 0.
 pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Result<()> {
     match command {
-        Command::Lorenz { action } => run_lorenz(action, seed),
+        Command::Lorenz { action } => run_lorenz(action, backend, seed),
         Command::Mri { .. } => Err(not_built("mri")),
         Command::Ldpc { .. } => Err(not_built("ldpc")),
         Command::Tsp { .. } => Err(not_built("tsp")),
@@ -351,7 +369,7 @@ pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Resu
     }
 }
 
-fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
+fn run_lorenz(action: LorenzAction, backend: BackendRequest, seed: u64) -> anyhow::Result<()> {
     use crate::demos::lorenz::sim::{SimConfig, simulate};
     match action {
         LorenzAction::Simulate {
@@ -391,7 +409,7 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
         LorenzAction::Infer {
             input,
             method,
-            model: _,
+            model,
             out,
             json,
             truth,
@@ -420,7 +438,22 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
                     run_classical(ClassicalMethod::Uks, &t, &observations, &settings)?
                 }
                 LorenzMethod::Gnn | LorenzMethod::Hybrid => {
-                    return Err(not_built("lorenz infer --method gnn|hybrid"));
+                    let kind = if method == LorenzMethod::Gnn {
+                        "gnn"
+                    } else {
+                        "hybrid"
+                    };
+                    let Some(path) = model else {
+                        bail!(
+                            "--method {kind} needs --model FILE (made by `lorenz train --kind {kind}`); no model ships yet"
+                        );
+                    };
+                    let device = burn::tensor::Device::flex();
+                    let chain = crate::demos::lorenz::model_io::load(&path, kind, &device)?;
+                    chain
+                        .infer(&observations, &device)
+                        .pop()
+                        .unwrap_or_default()
                 }
             };
             let seconds = started.elapsed().as_secs_f64();
@@ -453,7 +486,44 @@ fn run_lorenz(action: LorenzAction, seed: u64) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        LorenzAction::Train(_) => Err(not_built("lorenz train")),
+        LorenzAction::Train {
+            common,
+            kind,
+            train_samples,
+            steps,
+        } => {
+            use crate::demos::lorenz::model::ChainModelConfig;
+            use crate::demos::lorenz::train::{TrainConfig, train};
+            let model = match kind {
+                LorenzModelKind::Gnn => ChainModelConfig::gnn_only(),
+                LorenzModelKind::Hybrid => ChainModelConfig::hybrid(),
+            };
+            let mut config = TrainConfig::new(model, train_samples);
+            config.max_steps = steps;
+            config.budget_secs = common.budget_s;
+            config.seed = seed;
+            config.validate().map_err(anyhow::Error::msg)?;
+            let compute =
+                crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+            let device = compute.device.clone();
+            let job_config = config.clone();
+            let handle = crate::jobs::spawn(
+                format!("lorenz {}", config.model.kind()),
+                || {},
+                move |ctx| train(ctx, &job_config, &device),
+            )?;
+            let trained = wait_with_progress(handle)?;
+            crate::demos::lorenz::model_io::save(&common.out, &trained, &config)?;
+            eprintln!(
+                "saved {} ({} steps in {:.0} s on {}, validation MSE {:.4})",
+                common.out.display(),
+                trained.steps,
+                trained.seconds,
+                compute.label,
+                trained.val_mse
+            );
+            Ok(())
+        }
         LorenzAction::Eval(_) => Err(not_built("lorenz eval")),
     }
 }

@@ -4,7 +4,9 @@
 pub mod classical;
 pub mod infer;
 pub mod model;
+pub mod model_io;
 pub mod sim;
+pub mod train;
 mod view;
 
 pub use view::LorenzDemo;

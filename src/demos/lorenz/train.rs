@@ -1,0 +1,268 @@
+//! Training the Lorenz chain models (GNN only or hybrid): a loop run by a job, from the panel
+//! and from `lorenz train` alike. Windows of a simulated training trajectory are batched as
+//! chains laid end to end; the model with the lowest validation MSE is kept.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::Device;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::infer::mse;
+use super::model::{ChainModel, ChainModelConfig, unrolled_loss};
+use super::sim::{SimConfig, State, Trajectory, simulate};
+use crate::jobs::{JobContext, JobError};
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    pub model: ChainModelConfig,
+    /// Time steps of training data (the paper's "training samples").
+    pub train_samples: usize,
+    /// Time steps of validation data, for choosing the kept model.
+    pub val_samples: usize,
+    /// Length of the chains a batch is cut into.
+    pub window: usize,
+    /// Chains per batch.
+    pub batch_windows: usize,
+    pub max_steps: u64,
+    /// Stop after this many seconds (the best model so far is kept).
+    pub budget_secs: Option<f64>,
+    pub learning_rate: f64,
+    /// Validate every this many steps.
+    pub validate_every: u64,
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    pub fn new(model: ChainModelConfig, train_samples: usize) -> Self {
+        Self {
+            model,
+            train_samples,
+            val_samples: 1000,
+            window: 100,
+            batch_windows: 4,
+            max_steps: 2000,
+            budget_secs: None,
+            learning_rate: 3e-3,
+            validate_every: 50,
+            seed: 0,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.train_samples < 2 || self.train_samples > 1_000_000 {
+            return Err(format!(
+                "training samples must be in 2..=1000000, not {}",
+                self.train_samples
+            ));
+        }
+        if self.window < 2 || self.batch_windows == 0 || self.model.iterations == 0 {
+            return Err("window ≥ 2, batch ≥ 1 and iterations ≥ 1 are needed".to_owned());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
+        {
+            return Err(format!(
+                "learning rate must be in (0, 1), not {}",
+                self.learning_rate
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The trajectories a training run uses, from its seed: training and validation never overlap.
+pub fn datasets(config: &TrainConfig) -> Result<(Trajectory, Trajectory), String> {
+    let sim = |steps, seed| {
+        simulate(&SimConfig {
+            steps,
+            sample_dt: config.model.dt,
+            obs_std: config.model.obs_std,
+            seed,
+            ..SimConfig::default()
+        })
+    };
+    Ok((
+        sim(
+            config.train_samples,
+            config.seed.wrapping_mul(2).wrapping_add(1000),
+        )?,
+        sim(
+            config.val_samples,
+            config.seed.wrapping_mul(2).wrapping_add(1001),
+        )?,
+    ))
+}
+
+/// What a finished run hands back.
+#[derive(Debug, Clone)]
+pub struct TrainedChain {
+    pub model: ChainModel,
+    pub val_mse: f64,
+    pub steps: u64,
+    pub seconds: f64,
+}
+
+/// The final estimate's MSE of `model` on a trajectory.
+pub fn evaluate(model: &ChainModel, trajectory: &Trajectory, device: &Device) -> f64 {
+    let estimates = model.infer(&trajectory.observations, device);
+    estimates
+        .last()
+        .map_or(f64::NAN, |last| mse(last, &trajectory.states))
+}
+
+/// Trains on `device` (made autodiff here); reports progress and honours cancel.
+pub fn train(
+    ctx: &JobContext,
+    config: &TrainConfig,
+    device: &Device,
+) -> Result<TrainedChain, JobError> {
+    config.validate().map_err(JobError::Failed)?;
+    let started = Instant::now();
+    let (train_set, val_set) = datasets(config).map_err(JobError::Failed)?;
+    let compiles = crate::backend::compiles_kernels(device);
+    let ad_device = device.clone().autodiff();
+    let mut model = ChainModel::new(config.model.clone(), &ad_device);
+    let mut optimizer = AdamConfig::new().init();
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let window = config.window.min(train_set.t.len());
+    let valid = |model: &ChainModel| {
+        let inner = ChainModel {
+            net: model.net.valid(),
+            config: model.config.clone(),
+        };
+        let score = evaluate(&inner, &val_set, device);
+        (inner, score)
+    };
+    let (mut best, mut best_mse) = valid(&model);
+    let mut step = 0;
+    while step < config.max_steps {
+        if config
+            .budget_secs
+            .is_some_and(|b| started.elapsed().as_secs_f64() >= b)
+        {
+            break;
+        }
+        ctx.check_cancelled()?;
+        step += 1;
+        ctx.note_warm_up(step, compiles);
+        let (observations, states, starts) =
+            batch(&train_set, window, config.batch_windows, &mut rng);
+        let outputs = model.forward(&observations, &starts, &ad_device);
+        let loss = unrolled_loss(&outputs, &states, &ad_device);
+        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        if !loss_value.is_finite() {
+            return Err(JobError::Failed(format!(
+                "the training loss became {loss_value} at step {step}; the best model so far \
+                 (validation MSE {best_mse:.4}) is not lost but this run stops"
+            )));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        model.net = optimizer.step(config.learning_rate, model.net, grads);
+        ctx.report_step(step, Some(config.max_steps), Some(loss_value));
+        if step % config.validate_every == 0 || step == config.max_steps {
+            let (candidate, score) = valid(&model);
+            if score < best_mse {
+                best = candidate;
+                best_mse = score;
+            }
+            ctx.set_message(format!("best validation MSE {best_mse:.4}"));
+        }
+    }
+    let (candidate, score) = valid(&model);
+    if score < best_mse {
+        best = candidate;
+        best_mse = score;
+    }
+    Ok(TrainedChain {
+        model: best,
+        val_mse: best_mse,
+        steps: step,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `count` random windows of `window` steps, laid end to end, with chain starts marked.
+fn batch(
+    trajectory: &Trajectory,
+    window: usize,
+    count: usize,
+    rng: &mut StdRng,
+) -> (Vec<State>, Vec<State>, Vec<bool>) {
+    let last_start = trajectory.t.len() - window;
+    let mut observations = Vec::with_capacity(window * count);
+    let mut states = Vec::with_capacity(window * count);
+    let mut starts = Vec::with_capacity(window * count);
+    for _ in 0..count {
+        let s = if last_start == 0 {
+            0
+        } else {
+            rng.random_range(0..=last_start)
+        };
+        observations.extend_from_slice(&trajectory.observations[s..s + window]);
+        states.extend_from_slice(&trajectory.states[s..s + window]);
+        starts.extend((0..window).map(|i| i == 0));
+    }
+    (observations, states, starts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_run_trains_validates_and_can_be_cancelled() {
+        let mut config = TrainConfig::new(
+            ChainModelConfig {
+                iterations: 3,
+                hidden: 8,
+                ..ChainModelConfig::hybrid()
+            },
+            300,
+        );
+        config.val_samples = 100;
+        config.window = 50;
+        config.max_steps = 20;
+        config.validate_every = 10;
+        let handle = crate::jobs::spawn(
+            "train test",
+            || {},
+            move |ctx| train(ctx, &config, &Device::flex()),
+        )
+        .expect("spawn");
+        let trained = handle.wait().expect("training");
+        assert_eq!(trained.steps, 20);
+        assert!(trained.val_mse.is_finite());
+
+        let endless = TrainConfig {
+            max_steps: u64::MAX,
+            ..TrainConfig::new(
+                ChainModelConfig {
+                    iterations: 2,
+                    hidden: 8,
+                    ..ChainModelConfig::gnn_only()
+                },
+                200,
+            )
+        };
+        let handle = crate::jobs::spawn(
+            "cancel test",
+            || {},
+            move |ctx| train(ctx, &endless, &Device::flex()),
+        )
+        .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        handle.cancel();
+        assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
+    }
+
+    #[test]
+    fn absurd_configs_are_refused() {
+        let mut c = TrainConfig::new(ChainModelConfig::hybrid(), 1);
+        assert!(c.validate().is_err());
+        c.train_samples = 1000;
+        c.learning_rate = f64::NAN;
+        assert!(c.validate().is_err());
+    }
+}
