@@ -3,12 +3,17 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 
-use super::infer::{ClassicalSettings, MethodResult, compare_classical};
-use super::sim::{SimConfig, Trajectory, simulate};
+use super::infer::{ClassicalSettings, MethodResult, compare_classical, mse};
+use super::model::{ChainModel, ChainModelConfig};
+use super::sim::{SimConfig, State, Trajectory, simulate};
+use super::train::{TrainConfig, TrainedChain, train};
 use crate::demos::{Demo, DemoCtx};
+use crate::jobs::{JobError, JobHandle};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
 use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
+use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::timeline::{Timeline, timeline_ui};
 
 // Mid gray reads on both the dark and the light theme.
@@ -27,6 +32,52 @@ pub struct LorenzDemo {
     timeline: Timeline,
     exporter: FigureExporter,
     figure_rect: egui::Rect,
+    learned: Learned,
+}
+
+/// One learned model's inference on the current trajectory: the estimate after every iteration.
+#[derive(Clone, Debug)]
+struct LearnedRun {
+    kind: &'static str,
+    iterations: Vec<Vec<State>>,
+    mse_per_iteration: Vec<f64>,
+    seconds: f64,
+}
+
+/// The learned inverses: training, the trained models, and their runs.
+struct Learned {
+    hybrid: bool,
+    train_samples: usize,
+    budget_secs: f64,
+    training: Option<(TrainConfig, JobHandle<TrainedChain>)>,
+    inference: Option<JobHandle<Vec<LearnedRun>>>,
+    /// The latest model of each kind, with the config it was trained with (if trained here).
+    models: Vec<(ChainModel, Option<TrainConfig>, Option<TrainedChain>)>,
+    runs: Vec<LearnedRun>,
+    iteration: Timeline,
+    loss_history: Vec<[f64; 2]>,
+    log_loss: bool,
+    files: ModelFilesUi,
+    status: Option<Result<String, String>>,
+}
+
+impl Default for Learned {
+    fn default() -> Self {
+        Self {
+            hybrid: true,
+            train_samples: 2000,
+            budget_secs: 120.0,
+            training: None,
+            inference: None,
+            models: Vec::new(),
+            runs: Vec::new(),
+            iteration: Timeline::new(0),
+            loss_history: Vec::new(),
+            log_loss: true,
+            files: ModelFilesUi::new("lorenz-hybrid.mpk"),
+            status: None,
+        }
+    }
 }
 
 impl Default for LorenzDemo {
@@ -49,6 +100,7 @@ impl Default for LorenzDemo {
             timeline: Timeline::new(0),
             exporter: FigureExporter::new("lorenz"),
             figure_rect: egui::Rect::NOTHING,
+            learned: Learned::default(),
         };
         demo.resimulate();
         demo
@@ -63,6 +115,7 @@ impl LorenzDemo {
                 self.trajectory = Some(trajectory);
                 self.error = None;
                 self.rerun_inverses();
+                self.learned.runs.clear();
                 self.rebuild_scene(true);
             }
             Err(e) => self.error = Some(e),
@@ -94,6 +147,117 @@ impl LorenzDemo {
         }
     }
 
+    /// Adds the learned models' rows (final iteration) to the table.
+    fn update_learned_rows(&mut self) {
+        self.table
+            .rows
+            .retain(|r| !matches!(r.kind, MethodKind::Amortized | MethodKind::Augmented));
+        for run in &self.learned.runs {
+            let (name, kind) = if run.kind == "hybrid" {
+                ("Hybrid (EKS messages + GNN)", MethodKind::Augmented)
+            } else {
+                ("GNN only", MethodKind::Amortized)
+            };
+            self.table.rows.push(MethodRow {
+                method: name.to_owned(),
+                kind,
+                values: vec![run.mse_per_iteration.last().copied()],
+                seconds: Some(run.seconds),
+            });
+        }
+    }
+
+    fn learned_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        let (new_model, new_runs) = self.learned.poll();
+        if let Some(tr) = &self.trajectory
+            && (new_model
+                || (self.learned.runs.is_empty()
+                    && self.learned.inference.is_none()
+                    && !self.learned.models.is_empty()))
+        {
+            let tr = tr.clone();
+            self.learned.start_inference(&tr, ui.ctx(), ctx);
+        }
+        if new_runs {
+            self.update_learned_rows();
+            self.rebuild_scene(false);
+        }
+        let learned = &mut self.learned;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("learned model");
+            ui.selectable_value(&mut learned.hybrid, true, "hybrid")
+                .on_hover_text("x ← x + γ(ε_GNN + model messages), unrolled; the messages are the gradient of log p(y, x) under the Taylor model");
+            ui.selectable_value(&mut learned.hybrid, false, "GNN only")
+                .on_hover_text("x = y + ε_GNN: the same network without the model's messages");
+            ui.label("training samples");
+            ui.add(egui::Slider::new(&mut learned.train_samples, 100..=20_000).logarithmic(true));
+            ui.label("budget");
+            ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"));
+            let busy = learned.training.is_some();
+            if ui.add_enabled(!busy, egui::Button::new("Train")).clicked() {
+                let seed = self.config.seed;
+                learned.start_training(seed, ui.ctx(), ctx);
+            }
+            if busy && ui.button("Cancel training").clicked()
+                && let Some((_, handle)) = &learned.training
+            {
+                handle.cancel();
+            }
+        });
+        crate::ui::outcome_ui(ui, learned.status.as_ref());
+        if !learned.loss_history.is_empty() {
+            loss_plot_ui(
+                ui,
+                "lorenz-loss",
+                &[LossSeries {
+                    name: "unrolled MSE loss",
+                    points: &learned.loss_history,
+                    color: learned_color(learned.kind()),
+                }],
+                &mut learned.log_loss,
+                120.0,
+            );
+        }
+        if let Some(action) = learned.files.ui(ui, !learned.models.is_empty()) {
+            self.model_file_action(action, ui, ctx);
+        }
+    }
+
+    fn model_file_action(&mut self, action: ModelAction, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let learned = &mut self.learned;
+        let kind = learned.kind();
+        match action {
+            ModelAction::Save(path) => {
+                let entry = learned
+                    .models
+                    .iter()
+                    .find(|(m, _, _)| m.config.kind() == kind);
+                learned.files.status = Some(match entry {
+                    Some((_, Some(config), Some(trained))) => {
+                        super::model_io::save(&path, trained, config)
+                            .map(|()| format!("saved the {kind} model to {}", path.display()))
+                            .map_err(|e| format!("{e:#}"))
+                    }
+                    _ => Err(format!("no {kind} model trained in this session to save")),
+                });
+            }
+            ModelAction::Load(path) => {
+                match super::model_io::load(&path, kind, &ctx.compute.device) {
+                    Ok(model) => {
+                        learned.files.status = Some(Ok(format!("loaded {}", path.display())));
+                        learned.add_model(model, None, None);
+                        learned.runs.clear();
+                        if let Some(tr) = &self.trajectory {
+                            let tr = tr.clone();
+                            self.learned.start_inference(&tr, ui.ctx(), ctx);
+                        }
+                    }
+                    Err(e) => learned.files.status = Some(Err(format!("{e:#}"))),
+                }
+            }
+        }
+    }
+
     /// The smoother's estimate, the one drawn in 3-D.
     fn eks_estimate(&self) -> Option<&MethodResult> {
         self.results
@@ -113,6 +277,20 @@ impl LorenzDemo {
             color: TRUTH_COLOR,
             width_pt: 1.5,
         }];
+        if let Some(run) = self.learned.shown_run() {
+            let k = self
+                .learned
+                .iteration
+                .position()
+                .min(run.iterations.len().saturating_sub(1));
+            if let Some(estimate) = run.iterations.get(k) {
+                lines.push(Polyline3d {
+                    points: estimate.iter().map(to_f32).collect(),
+                    color: learned_color(run.kind),
+                    width_pt: 1.5,
+                });
+            }
+        }
         if let Some(eks) = self.eks_estimate() {
             lines.push(Polyline3d {
                 points: eks.estimates.iter().map(to_f32).collect(),
@@ -180,6 +358,156 @@ impl LorenzDemo {
             self.rerun_inverses();
             self.rebuild_scene(false);
         }
+    }
+}
+
+fn learned_color(kind: &str) -> Color32 {
+    if kind == "hybrid" {
+        MethodKind::Augmented.color()
+    } else {
+        MethodKind::Amortized.color()
+    }
+}
+
+impl Learned {
+    /// The run drawn in the figure: the hybrid's if there is one.
+    fn shown_run(&self) -> Option<&LearnedRun> {
+        self.runs
+            .iter()
+            .find(|r| r.kind == "hybrid")
+            .or_else(|| self.runs.first())
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.hybrid { "hybrid" } else { "gnn" }
+    }
+
+    fn start_training(&mut self, seed: u64, egui_ctx: &egui::Context, ctx: &mut DemoCtx<'_>) {
+        let model = if self.hybrid {
+            ChainModelConfig::hybrid()
+        } else {
+            ChainModelConfig::gnn_only()
+        };
+        let mut config = TrainConfig::new(model, self.train_samples);
+        config.max_steps = u64::MAX;
+        config.budget_secs = Some(self.budget_secs);
+        config.seed = seed;
+        let device = ctx.compute.device.clone();
+        let job_config = config.clone();
+        let waker = egui_ctx.clone();
+        match crate::jobs::spawn(
+            format!("train {}", config.model.kind()),
+            move || waker.request_repaint(),
+            move |job| train(job, &job_config, &device),
+        ) {
+            Ok(handle) => {
+                ctx.jobs.register(handle.shared());
+                self.training = Some((config, handle));
+                self.status = None;
+            }
+            Err(e) => self.status = Some(Err(format!("cannot start training: {e}"))),
+        }
+    }
+
+    /// Runs every model on the trajectory in a job (inference takes a noticeable moment).
+    fn start_inference(
+        &mut self,
+        trajectory: &Trajectory,
+        egui_ctx: &egui::Context,
+        ctx: &mut DemoCtx<'_>,
+    ) {
+        if self.models.is_empty() {
+            return;
+        }
+        let models: Vec<ChainModel> = self.models.iter().map(|(m, _, _)| m.clone()).collect();
+        let trajectory = trajectory.clone();
+        let device = ctx.compute.device.clone();
+        let waker = egui_ctx.clone();
+        match crate::jobs::spawn(
+            "lorenz inference",
+            move || waker.request_repaint(),
+            move |job| {
+                let mut runs = Vec::new();
+                for (i, model) in models.iter().enumerate() {
+                    job.check_cancelled()?;
+                    let started = std::time::Instant::now();
+                    let iterations = model.infer(&trajectory.observations, &device);
+                    let mse_per_iteration = iterations
+                        .iter()
+                        .map(|x| mse(x, &trajectory.states))
+                        .collect();
+                    runs.push(LearnedRun {
+                        kind: model.config.kind(),
+                        iterations,
+                        mse_per_iteration,
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                    job.report_fraction((i + 1) as f32 / models.len() as f32);
+                }
+                Ok(runs)
+            },
+        ) {
+            Ok(handle) => {
+                ctx.jobs.register(handle.shared());
+                self.inference = Some(handle);
+            }
+            Err(e) => self.status = Some(Err(format!("cannot start inference: {e}"))),
+        }
+    }
+
+    fn add_model(
+        &mut self,
+        model: ChainModel,
+        config: Option<TrainConfig>,
+        trained: Option<TrainedChain>,
+    ) {
+        let kind = model.config.kind();
+        self.models.retain(|(m, _, _)| m.config.kind() != kind);
+        self.models.push((model, config, trained));
+    }
+
+    /// Collects finished jobs; returns whether inference results arrived.
+    fn poll(&mut self) -> (bool, bool) {
+        let mut new_model = false;
+        let mut new_runs = false;
+        if let Some((_, handle)) = &self.training {
+            self.loss_history = handle.shared().with_state(|s| s.loss_history.clone());
+        }
+        if let Some((config, mut handle)) = self.training.take() {
+            match handle.try_take() {
+                None => self.training = Some((config, handle)),
+                Some(Ok(trained)) => {
+                    self.status = Some(Ok(format!(
+                        "trained {} for {} steps in {:.0} s; validation MSE {:.4}",
+                        trained.model.config.kind(),
+                        trained.steps,
+                        trained.seconds,
+                        trained.val_mse
+                    )));
+                    self.add_model(trained.model.clone(), Some(config), Some(trained));
+                    new_model = true;
+                }
+                Some(Err(JobError::Cancelled)) => {
+                    self.status = Some(Ok("training cancelled".into()))
+                }
+                Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
+            }
+        }
+        if let Some(mut handle) = self.inference.take() {
+            match handle.try_take() {
+                None => self.inference = Some(handle),
+                Some(Ok(runs)) => {
+                    let longest = runs.iter().map(|r| r.iterations.len()).max().unwrap_or(0);
+                    self.iteration.set_len(longest);
+                    self.iteration.go_to_end();
+                    self.runs = runs;
+                    new_runs = true;
+                }
+                Some(Err(JobError::Cancelled)) => {}
+                Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
+            }
+        }
+        (new_model, new_runs)
     }
 }
 
@@ -274,11 +602,23 @@ impl Demo for LorenzDemo {
     fn ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.label(
             RichText::new(
-                "Shown so far: the forward model and the classical inverse. The learned inverses (GNN, hybrid) are not built yet.",
+                "No model ships yet: train the GNN and the hybrid below (a few minutes on the CPU), or load a model file. The training-set sweep is not built yet.",
             )
             .color(ui.visuals().warn_fg_color),
         );
         self.controls_ui(ui);
+        ui.collapsing("Learned inverses: train, save, load", |ui| {
+            self.learned_ui(ui, ctx)
+        });
+        if self.learned.runs.is_empty()
+            && !self.learned.models.is_empty()
+            && self.learned.inference.is_none()
+        {
+            // A new trajectory: run the trained models on it.
+            if let Some(tr) = self.trajectory.clone() {
+                self.learned.start_inference(&tr, ui.ctx(), ctx);
+            }
+        }
         if let Some(err) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
@@ -286,6 +626,23 @@ impl Demo for LorenzDemo {
         timeline_ui(ui, &mut self.timeline, "time step");
         if self.timeline.position() != before {
             self.rebuild_scene(false);
+        }
+        if let Some(run) = self.learned.shown_run() {
+            let label = format!("{} iteration", run.kind);
+            let before = self.learned.iteration.position();
+            ui.push_id("iterations", |ui| {
+                timeline_ui(ui, &mut self.learned.iteration, &label)
+            });
+            if let Some(m) = self
+                .learned
+                .shown_run()
+                .and_then(|r| r.mse_per_iteration.get(self.learned.iteration.position()))
+            {
+                ui.label(format!("MSE after this iteration: {m:.4}"));
+            }
+            if self.learned.iteration.position() != before {
+                self.rebuild_scene(false);
+            }
         }
         let Some(tr) = &self.trajectory else { return };
         let k = self.timeline.position();
@@ -318,7 +675,9 @@ impl Demo for LorenzDemo {
             ui.label(RichText::new("■ truth").color(TRUTH_COLOR));
             ui.label(RichText::new("■ observations").color(OBSERVATION_COLOR));
             ui.label(RichText::new("■ current time step").color(MARKER_COLOR));
-            ui.label(RichText::new("■ classical (EKF/EKS)").color(MethodKind::Classical.color()));
+            ui.label(RichText::new("■ classical (EKS)").color(MethodKind::Classical.color()));
+            ui.label(RichText::new("■ amortized (GNN)").color(MethodKind::Amortized.color()));
+            ui.label(RichText::new("■ augmented (hybrid)").color(MethodKind::Augmented.color()));
         });
         metrics_table_ui(ui, "lorenz-metrics", &self.table);
         ui.collapsing("Export figure", |ui| {
