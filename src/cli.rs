@@ -77,6 +77,9 @@ pub enum Command {
         /// Smaller problems, for a quick look.
         #[arg(long)]
         quick: bool,
+        /// Also save the results as JSON here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -365,7 +368,9 @@ pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Resu
                 )
             }
         }
-        Command::Bench { demo: None, quick } => crate::device_bench::run(backend, quick),
+        Command::Bench {
+            demo: None, quick, ..
+        } => crate::device_bench::run(backend, quick),
     }
 }
 
@@ -443,13 +448,11 @@ fn run_lorenz(action: LorenzAction, backend: BackendRequest, seed: u64) -> anyho
                     } else {
                         "hybrid"
                     };
-                    let Some(path) = model else {
-                        bail!(
-                            "--method {kind} needs --model FILE (made by `lorenz train --kind {kind}`); no model ships yet"
-                        );
-                    };
                     let device = burn::tensor::Device::flex();
-                    let chain = crate::demos::lorenz::model_io::load(&path, kind, &device)?;
+                    let chain = match model {
+                        Some(path) => crate::demos::lorenz::model_io::load(&path, kind, &device)?,
+                        None => crate::demos::lorenz::model_io::shipped(kind, &device)?,
+                    };
                     chain
                         .infer(&observations, &device)
                         .pop()

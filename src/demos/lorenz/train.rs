@@ -123,6 +123,8 @@ pub fn train(
     let (train_set, val_set) = datasets(config).map_err(JobError::Failed)?;
     let compiles = crate::backend::compiles_kernels(device);
     let ad_device = device.clone().autodiff();
+    // Seeds the initial weights too, so a run is repeatable from its config.
+    ad_device.seed(config.seed);
     let mut model = ChainModel::new(config.model.clone(), &ad_device);
     let mut optimizer = AdamConfig::new().init();
     let mut rng = StdRng::seed_from_u64(config.seed);

@@ -15,6 +15,7 @@ use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::timeline::{Timeline, timeline_ui};
+use burn::module::Module;
 
 // Mid gray reads on both the dark and the light theme.
 const TRUTH_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
@@ -102,6 +103,13 @@ impl Default for LorenzDemo {
             figure_rect: egui::Rect::NOTHING,
             learned: Learned::default(),
         };
+        // The shipped models run as soon as the panel opens.
+        for kind in ["gnn", "hybrid"] {
+            match super::model_io::shipped(kind, &burn::tensor::Device::flex()) {
+                Ok(model) => demo.learned.add_model(model, None, None),
+                Err(e) => demo.learned.status = Some(Err(format!("{e:#}"))),
+            }
+        }
         demo.resimulate();
         demo
     }
@@ -419,9 +427,17 @@ impl Learned {
         if self.models.is_empty() {
             return;
         }
-        let models: Vec<ChainModel> = self.models.iter().map(|(m, _, _)| m.clone()).collect();
-        let trajectory = trajectory.clone();
         let device = ctx.compute.device.clone();
+        // Shipped and loaded models live on the CPU until they run: move them to the device.
+        let models: Vec<ChainModel> = self
+            .models
+            .iter()
+            .map(|(m, _, _)| ChainModel {
+                net: m.net.clone().to_device(&device),
+                config: m.config.clone(),
+            })
+            .collect();
+        let trajectory = trajectory.clone();
         let waker = egui_ctx.clone();
         match crate::jobs::spawn(
             "lorenz inference",
@@ -602,7 +618,7 @@ impl Demo for LorenzDemo {
     fn ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.label(
             RichText::new(
-                "No model ships yet: train the GNN and the hybrid below (a few minutes on the CPU), or load a model file. The training-set sweep is not built yet.",
+                "The GNN and the hybrid shown are the shipped models; train new ones below (minutes on the CPU) or load a model file.",
             )
             .color(ui.visuals().warn_fg_color),
         );

@@ -1,0 +1,190 @@
+//! `inference-lab bench --demo lorenz`: the paper's sweep over the number of training samples.
+//! For each size, the GNN-only and the hybrid model are trained on that many simulated time
+//! steps; the smoothers' process noise is tuned on the validation trajectory; everything is
+//! scored on one held-out test trajectory that no run trains or tunes on.
+
+use std::time::Instant;
+
+use burn::tensor::Device;
+
+use super::infer::{ClassicalMethod, ClassicalSettings, mse, run_classical};
+use super::model::ChainModelConfig;
+use super::sim::{SimConfig, Trajectory, simulate};
+use super::train::{TrainConfig, datasets, evaluate, train};
+use crate::jobs::{JobContext, JobError};
+
+/// One row of the sweep.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepPoint {
+    pub train_samples: usize,
+    pub eks_mse: f64,
+    pub eks_process_std: f64,
+    pub uks_mse: f64,
+    pub gnn_mse: f64,
+    pub hybrid_mse: f64,
+    pub gnn_train_secs: f64,
+    pub hybrid_train_secs: f64,
+    pub train_steps: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sweep {
+    pub test_steps: usize,
+    pub taylor_order: usize,
+    pub oracle_mse: f64,
+    pub points: Vec<SweepPoint>,
+    pub device: String,
+}
+
+/// The held-out test trajectory (seed 2, never used by training or tuning seeds).
+pub fn test_trajectory(steps: usize) -> Result<Trajectory, String> {
+    simulate(&SimConfig {
+        steps,
+        seed: 2,
+        ..SimConfig::default()
+    })
+}
+
+/// Process-noise grid for tuning the smoothers.
+const PROCESS_STD_GRID: [f64; 9] = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0];
+
+fn smoother_mse(method: ClassicalMethod, q: f64, order: usize, tr: &Trajectory) -> f64 {
+    let settings = ClassicalSettings {
+        taylor_order: order,
+        process_std: q,
+        obs_std: 0.5,
+    };
+    run_classical(method, &tr.t, &tr.observations, &settings)
+        .map_or(f64::INFINITY, |e| mse(&e, &tr.states))
+}
+
+/// The process noise with the lowest validation MSE.
+fn tune(method: ClassicalMethod, order: usize, validation: &Trajectory) -> f64 {
+    PROCESS_STD_GRID
+        .iter()
+        .map(|&q| (q, smoother_mse(method, q, order, validation)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(3.0, |(q, _)| q)
+}
+
+/// Training steps for a given data size: more data, more steps (bounded for the CPU).
+pub fn steps_for(train_samples: usize, quick: bool) -> u64 {
+    let steps = (300 + train_samples / 4).min(2500) as u64;
+    if quick { steps.min(300) } else { steps }
+}
+
+/// Runs the sweep; `sizes` in time steps.
+pub fn run_sweep(
+    ctx: &JobContext,
+    sizes: &[usize],
+    quick: bool,
+    device: &Device,
+    device_label: &str,
+) -> Result<Sweep, JobError> {
+    let test = test_trajectory(4000).map_err(JobError::Failed)?;
+    let order = 2;
+    let oracle = {
+        let tr = &test;
+        let est = super::classical::eks(
+            &super::classical::ExactDynamics {
+                dt: 0.05,
+                substeps: 10,
+            },
+            &super::classical::NoiseModel {
+                process_std: super::infer::ORACLE_PROCESS_STD,
+                obs_std: 0.5,
+                dt: 0.05,
+            },
+            &tr.observations,
+            super::classical::default_prior(&tr.observations[0]),
+        )
+        .map_err(JobError::failed)?;
+        let means: Vec<[f64; 3]> = est
+            .iter()
+            .map(|g| [g.mean[0], g.mean[1], g.mean[2]])
+            .collect();
+        mse(&means, &tr.states)
+    };
+    let mut points = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        ctx.check_cancelled()?;
+        ctx.set_message(format!("{size} training samples"));
+        let mut point = SweepPoint {
+            train_samples: size,
+            eks_mse: f64::NAN,
+            eks_process_std: f64::NAN,
+            uks_mse: f64::NAN,
+            gnn_mse: f64::NAN,
+            hybrid_mse: f64::NAN,
+            gnn_train_secs: f64::NAN,
+            hybrid_train_secs: f64::NAN,
+            train_steps: steps_for(size, quick),
+        };
+        for model in [ChainModelConfig::gnn_only(), ChainModelConfig::hybrid()] {
+            let mut config = TrainConfig::new(model, size);
+            config.window = config.window.min(size);
+            config.max_steps = point.train_steps;
+            config.validate_every = 50;
+            let started = Instant::now();
+            let trained = train(ctx, &config, device)?;
+            let test_mse = evaluate(&trained.model, &test, device);
+            let secs = started.elapsed().as_secs_f64();
+            if config.model.use_prior {
+                (point.hybrid_mse, point.hybrid_train_secs) = (test_mse, secs);
+            } else {
+                (point.gnn_mse, point.gnn_train_secs) = (test_mse, secs);
+            }
+            // The smoothers are tuned on the same validation trajectory the models were chosen on.
+            if point.eks_mse.is_nan() {
+                let (_, validation) = datasets(&config).map_err(JobError::Failed)?;
+                let q = tune(ClassicalMethod::Eks, order, &validation);
+                point.eks_process_std = q;
+                point.eks_mse = smoother_mse(ClassicalMethod::Eks, q, order, &test);
+                let q_uks = tune(ClassicalMethod::Uks, order, &validation);
+                point.uks_mse = smoother_mse(ClassicalMethod::Uks, q_uks, order, &test);
+            }
+        }
+        points.push(point);
+        ctx.report_fraction((i + 1) as f32 / sizes.len() as f32);
+    }
+    Ok(Sweep {
+        test_steps: test.t.len(),
+        taylor_order: order,
+        oracle_mse: oracle,
+        points,
+        device: device_label.to_owned(),
+    })
+}
+
+/// The sizes of the sweep (time steps of training data), after the paper's.
+pub fn sweep_sizes(quick: bool) -> Vec<usize> {
+    if quick {
+        vec![200, 2000]
+    } else {
+        vec![100, 200, 500, 1000, 2000, 5000, 10000]
+    }
+}
+
+/// A human-readable table of a sweep.
+pub fn table(sweep: &Sweep) -> String {
+    let mut out = format!(
+        "Lorenz, test trajectory of {} steps, Taylor J={}; oracle EKS (exact dynamics) MSE {:.4}; device {}\n",
+        sweep.test_steps, sweep.taylor_order, sweep.oracle_mse, sweep.device
+    );
+    out.push_str("train samples   EKS MSE (q)      UKS MSE   GNN MSE   hybrid MSE   steps   train s (gnn, hybrid)\n");
+    for p in &sweep.points {
+        out.push_str(&format!(
+            "{:>13}   {:.4} ({:.1})   {:.4}    {:.4}    {:.4}       {:>5}   {:.0}, {:.0}\n",
+            p.train_samples,
+            p.eks_mse,
+            p.eks_process_std,
+            p.uks_mse,
+            p.gnn_mse,
+            p.hybrid_mse,
+            p.train_steps,
+            p.gnn_train_secs,
+            p.hybrid_train_secs
+        ));
+    }
+    out
+}
