@@ -357,6 +357,30 @@ pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Resu
         Command::Tsp { .. } => Err(not_built("tsp")),
         Command::Causal { .. } => Err(not_built("causal")),
         Command::Bench {
+            demo: Some(demo),
+            quick,
+            out,
+        } if demo == "lorenz" => {
+            use crate::demos::lorenz::bench::{run_sweep, sweep_sizes, table};
+            let compute =
+                crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+            let (device, label) = (compute.device.clone(), compute.label.clone());
+            let handle = crate::jobs::spawn(
+                "lorenz sweep",
+                || {},
+                move |ctx| run_sweep(ctx, &sweep_sizes(quick), quick, &device, &label),
+            )?;
+            let sweep = wait_with_progress(handle)?;
+            print!("{}", table(&sweep));
+            if let Some(path) = out {
+                crate::files::write_atomic(
+                    &path,
+                    serde_json::to_string_pretty(&sweep)?.as_bytes(),
+                )?;
+            }
+            Ok(())
+        }
+        Command::Bench {
             demo: Some(demo), ..
         } => {
             if crate::demos::names().contains(&demo.as_str()) {
