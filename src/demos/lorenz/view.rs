@@ -285,6 +285,14 @@ impl LorenzDemo {
             color: TRUTH_COLOR,
             width_pt: 1.5,
         }];
+        // The learned estimate last, so it is drawn on top of the smoother's.
+        if let Some(eks) = self.eks_estimate() {
+            lines.push(Polyline3d {
+                points: eks.estimates.iter().map(to_f32).collect(),
+                color: MethodKind::Classical.color(),
+                width_pt: 1.5,
+            });
+        }
         if let Some(run) = self.learned.shown_run() {
             let k = self
                 .learned
@@ -298,13 +306,6 @@ impl LorenzDemo {
                     width_pt: 1.5,
                 });
             }
-        }
-        if let Some(eks) = self.eks_estimate() {
-            lines.push(Polyline3d {
-                points: eks.estimates.iter().map(to_f32).collect(),
-                color: MethodKind::Classical.color(),
-                width_pt: 1.5,
-            });
         }
         let scene = Scene3d {
             lines,
@@ -548,6 +549,7 @@ fn coordinate_plots_ui(
     ui: &mut Ui,
     tr: &Trajectory,
     results: &[MethodResult],
+    learned: Option<(&str, &[State])>,
     k: usize,
     size: egui::Vec2,
 ) {
@@ -589,6 +591,15 @@ fn coordinate_plots_ui(
                     plot.line(
                         Line::new(r.name.clone(), PlotPoints::from(estimate))
                             .color(r.kind.color())
+                            .width(1.2),
+                    );
+                }
+                if let Some((kind, estimate)) = learned {
+                    let points: Vec<[f64; 2]> =
+                        tr.t.iter().zip(estimate).map(|(t, e)| [*t, e[i]]).collect();
+                    plot.line(
+                        Line::new(kind, PlotPoints::from(points))
+                            .color(learned_color(kind))
                             .width(1.2),
                     );
                 }
@@ -683,7 +694,11 @@ impl Demo for LorenzDemo {
                     (available.x - side - 2.0 * spacing.x).max(200.0),
                     ((side - 2.0 * spacing.y) / 3.0).max(60.0),
                 );
-                coordinate_plots_ui(ui, tr, &self.results, k, plot_size);
+                let learned = self.learned.shown_run().and_then(|run| {
+                    let i = self.learned.iteration.position();
+                    run.iterations.get(i).map(|e| (run.kind, e.as_slice()))
+                });
+                coordinate_plots_ui(ui, tr, &self.results, learned, k, plot_size);
             });
         });
         self.figure_rect = figure.response.rect;
