@@ -18,6 +18,8 @@ use crate::jobs::{JobContext, JobError};
 pub struct SweepPoint {
     pub train_samples: usize,
     pub eks_mse: f64,
+    /// The EKS's Taylor order and process noise, tuned on validation data.
+    pub eks_order: usize,
     pub eks_process_std: f64,
     pub uks_mse: f64,
     pub gnn_mse: f64,
@@ -30,7 +32,8 @@ pub struct SweepPoint {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sweep {
     pub test_steps: usize,
-    pub taylor_order: usize,
+    /// The Taylor order of the hybrid's model messages.
+    pub hybrid_taylor_order: usize,
     pub oracle_mse: f64,
     pub points: Vec<SweepPoint>,
     pub device: String,
@@ -58,13 +61,14 @@ fn smoother_mse(method: ClassicalMethod, q: f64, order: usize, tr: &Trajectory) 
         .map_or(f64::INFINITY, |e| mse(&e, &tr.states))
 }
 
-/// The process noise with the lowest validation MSE.
-fn tune(method: ClassicalMethod, order: usize, validation: &Trajectory) -> f64 {
-    PROCESS_STD_GRID
-        .iter()
-        .map(|&q| (q, smoother_mse(method, q, order, validation)))
+/// The Taylor order J (1..=5) and process noise with the lowest validation MSE: the best
+/// Taylor-model smoother, chosen without seeing the test data.
+fn tune(method: ClassicalMethod, validation: &Trajectory) -> (usize, f64) {
+    (1..=5)
+        .flat_map(|order| PROCESS_STD_GRID.iter().map(move |&q| (order, q)))
+        .map(|(order, q)| ((order, q), smoother_mse(method, q, order, validation)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(3.0, |(q, _)| q)
+        .map_or((2, 3.0), |(best, _)| best)
 }
 
 /// Training steps for a given data size: more data, more steps (bounded for the CPU).
@@ -82,7 +86,6 @@ pub fn run_sweep(
     device_label: &str,
 ) -> Result<Sweep, JobError> {
     let test = test_trajectory(4000).map_err(JobError::Failed)?;
-    let order = 2;
     let oracle = {
         let tr = &test;
         let est = super::classical::eks(
@@ -112,6 +115,7 @@ pub fn run_sweep(
         let mut point = SweepPoint {
             train_samples: size,
             eks_mse: f64::NAN,
+            eks_order: 0,
             eks_process_std: f64::NAN,
             uks_mse: f64::NAN,
             gnn_mse: f64::NAN,
@@ -137,11 +141,11 @@ pub fn run_sweep(
             // The smoothers are tuned on the same validation trajectory the models were chosen on.
             if point.eks_mse.is_nan() {
                 let (_, validation) = datasets(&config).map_err(JobError::Failed)?;
-                let q = tune(ClassicalMethod::Eks, order, &validation);
-                point.eks_process_std = q;
-                point.eks_mse = smoother_mse(ClassicalMethod::Eks, q, order, &test);
-                let q_uks = tune(ClassicalMethod::Uks, order, &validation);
-                point.uks_mse = smoother_mse(ClassicalMethod::Uks, q_uks, order, &test);
+                let (j, q) = tune(ClassicalMethod::Eks, &validation);
+                (point.eks_order, point.eks_process_std) = (j, q);
+                point.eks_mse = smoother_mse(ClassicalMethod::Eks, q, j, &test);
+                let (j, q) = tune(ClassicalMethod::Uks, &validation);
+                point.uks_mse = smoother_mse(ClassicalMethod::Uks, q, j, &test);
             }
         }
         points.push(point);
@@ -149,7 +153,7 @@ pub fn run_sweep(
     }
     Ok(Sweep {
         test_steps: test.t.len(),
-        taylor_order: order,
+        hybrid_taylor_order: ChainModelConfig::hybrid().taylor_order,
         oracle_mse: oracle,
         points,
         device: device_label.to_owned(),
@@ -168,15 +172,16 @@ pub fn sweep_sizes(quick: bool) -> Vec<usize> {
 /// A human-readable table of a sweep.
 pub fn table(sweep: &Sweep) -> String {
     let mut out = format!(
-        "Lorenz, test trajectory of {} steps, Taylor J={}; oracle EKS (exact dynamics) MSE {:.4}; device {}\n",
-        sweep.test_steps, sweep.taylor_order, sweep.oracle_mse, sweep.device
+        "Lorenz, test trajectory of {} steps; hybrid messages from Taylor J={}; oracle EKS (exact dynamics) MSE {:.4}; device {}\n",
+        sweep.test_steps, sweep.hybrid_taylor_order, sweep.oracle_mse, sweep.device
     );
-    out.push_str("train samples   EKS MSE (q)      UKS MSE   GNN MSE   hybrid MSE   steps   train s (gnn, hybrid)\n");
+    out.push_str("train samples   best EKS MSE (J, q)   best UKS MSE   GNN MSE   hybrid MSE   steps   train s (gnn, hybrid)\n");
     for p in &sweep.points {
         out.push_str(&format!(
-            "{:>13}   {:.4} ({:.1})   {:.4}    {:.4}    {:.4}       {:>5}   {:.0}, {:.0}\n",
+            "{:>13}   {:.4} ({}, {:.1})      {:.4}         {:.4}    {:.4}       {:>5}   {:.0}, {:.0}\n",
             p.train_samples,
             p.eks_mse,
+            p.eks_order,
             p.eks_process_std,
             p.uks_mse,
             p.gnn_mse,
