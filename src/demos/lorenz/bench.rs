@@ -73,7 +73,7 @@ fn tune(method: ClassicalMethod, validation: &Trajectory) -> (usize, f64) {
 
 /// Training steps for a given data size: more data, more steps (bounded for the CPU).
 pub fn steps_for(train_samples: usize, quick: bool) -> u64 {
-    let steps = (300 + train_samples / 4).min(2500) as u64;
+    let steps = (300 + train_samples / 4).min(2000) as u64;
     if quick { steps.min(300) } else { steps }
 }
 
@@ -165,7 +165,8 @@ pub fn sweep_sizes(quick: bool) -> Vec<usize> {
     if quick {
         vec![200, 2000]
     } else {
-        vec![100, 200, 500, 1000, 2000, 5000, 10000]
+        // The paper's sizes (time steps of training data).
+        vec![20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000]
     }
 }
 
