@@ -166,7 +166,9 @@ pub fn sweep_sizes(quick: bool) -> Vec<usize> {
         vec![200, 2000]
     } else {
         // The paper's sizes (time steps of training data).
-        vec![20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000]
+        vec![
+            20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000,
+        ]
     }
 }
 

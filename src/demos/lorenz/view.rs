@@ -49,6 +49,8 @@ struct LearnedRun {
 struct Learned {
     hybrid: bool,
     train_samples: usize,
+    /// Unrolled inference iterations of the model to train.
+    iterations: usize,
     budget_secs: f64,
     training: Option<(TrainConfig, JobHandle<TrainedChain>)>,
     inference: Option<JobHandle<Vec<LearnedRun>>>,
@@ -67,6 +69,7 @@ impl Default for Learned {
         Self {
             hybrid: true,
             train_samples: 2000,
+            iterations: ChainModelConfig::hybrid().iterations,
             budget_secs: 120.0,
             training: None,
             inference: None,
@@ -198,7 +201,11 @@ impl LorenzDemo {
             ui.selectable_value(&mut learned.hybrid, false, "GNN only")
                 .on_hover_text("x = y + ε_GNN: the same network without the model's messages");
             ui.label("training samples");
-            ui.add(egui::Slider::new(&mut learned.train_samples, 100..=20_000).logarithmic(true));
+            ui.add(egui::Slider::new(&mut learned.train_samples, 20..=100_000).logarithmic(true))
+                .on_hover_text("Time steps of simulated training data");
+            ui.label("iterations");
+            ui.add(egui::Slider::new(&mut learned.iterations, 1..=100))
+                .on_hover_text("Unrolled inference iterations (the paper uses 100; 20 keeps CPU training to minutes)");
             ui.label("budget");
             ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"));
             let busy = learned.training.is_some();
@@ -397,7 +404,12 @@ impl Learned {
         } else {
             ChainModelConfig::gnn_only()
         };
+        let model = ChainModelConfig {
+            iterations: self.iterations,
+            ..model
+        };
         let mut config = TrainConfig::new(model, self.train_samples);
+        config.window = config.window.min(self.train_samples);
         config.max_steps = u64::MAX;
         config.budget_secs = Some(self.budget_secs);
         config.seed = seed;
