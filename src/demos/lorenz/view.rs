@@ -540,6 +540,80 @@ impl Learned {
     }
 }
 
+/// The sweep measured by `inference-lab bench --demo lorenz --out assets/lorenz-sweep.json`.
+const SHIPPED_SWEEP: &str = include_str!("../../../assets/lorenz-sweep.json");
+
+type SweepField = fn(&super::bench::SweepPoint) -> f64;
+
+/// MSE against the number of training samples, log–log, from the shipped sweep.
+fn sweep_plot_ui(ui: &mut Ui) {
+    let sweep: super::bench::Sweep = match serde_json::from_str(SHIPPED_SWEEP) {
+        Ok(s) => s,
+        Err(e) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("the shipped sweep is unreadable: {e}"),
+            );
+            return;
+        }
+    };
+    ui.label(format!(
+        "Test MSE on a held-out trajectory of {} steps against the training-set size, measured by \
+         `inference-lab bench --demo lorenz` on {} (2 cores). The smoothers' Taylor order and \
+         process noise are tuned on validation data.",
+        sweep.test_steps, sweep.device
+    ));
+    let series = |f: SweepField| -> Vec<[f64; 2]> {
+        sweep
+            .points
+            .iter()
+            .filter(|p| f(p) > 0.0)
+            .map(|p| [(p.train_samples as f64).log10(), f(p).log10()])
+            .collect()
+    };
+    let lines: [(&str, Color32, SweepField); 4] = [
+        ("best EKS (Taylor)", MethodKind::Classical.color(), |p| {
+            p.eks_mse
+        }),
+        (
+            "best UKS (Taylor)",
+            MethodKind::Classical.color().gamma_multiply(0.5),
+            |p| p.uks_mse,
+        ),
+        ("GNN only", MethodKind::Amortized.color(), |p| p.gnn_mse),
+        ("hybrid", MethodKind::Augmented.color(), |p| p.hybrid_mse),
+    ];
+    Plot::new("lorenz-sweep")
+        .height(220.0)
+        .legend(egui_plot::Legend::default())
+        .x_axis_label("training samples")
+        .y_axis_label("test MSE")
+        .x_axis_formatter(|mark, _| format!("{:.0}", 10f64.powf(mark.value)))
+        .y_axis_formatter(|mark, _| format!("{:.3}", 10f64.powf(mark.value)))
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            for (name, color, f) in lines {
+                let points = series(f);
+                plot.line(
+                    Line::new(name, PlotPoints::from(points.clone()))
+                        .color(color)
+                        .width(2.0),
+                );
+                plot.points(
+                    Points::new(name, PlotPoints::from(points))
+                        .color(color)
+                        .radius(3.0),
+                );
+            }
+            if sweep.oracle_mse > 0.0 {
+                plot.hline(
+                    egui_plot::HLine::new("oracle EKS (exact dynamics)", sweep.oracle_mse.log10())
+                        .color(MethodKind::Oracle.color()),
+                );
+            }
+        });
+}
+
 /// The trajectory behind the figure: states and observations per time step.
 fn figure_data(trajectory: &Option<Trajectory>) -> FigureData {
     let headers = ["t", "x1", "x2", "x3", "y1", "y2", "y3"]
@@ -723,6 +797,10 @@ impl Demo for LorenzDemo {
             ui.label(RichText::new("■ augmented (hybrid)").color(MethodKind::Augmented.color()));
         });
         metrics_table_ui(ui, "lorenz-metrics", &self.table);
+        ui.collapsing(
+            "MSE against the number of training samples (the paper's sweep)",
+            sweep_plot_ui,
+        );
         ui.collapsing("Export figure", |ui| {
             let rect = self.figure_rect;
             let trajectory = &self.trajectory;
