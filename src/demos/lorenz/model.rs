@@ -425,6 +425,8 @@ mod tests {
     #[test]
     fn hybrid_loss_decreases_on_a_tiny_problem() {
         let device = Device::flex().autodiff();
+        // Fixed initial weights: the test must not depend on the global RNG's state.
+        device.seed(3);
         let tr = simulate(&SimConfig {
             steps: 40,
             ..SimConfig::default()
@@ -440,15 +442,15 @@ mod tests {
         let mut starts = vec![false; 40];
         starts[0] = true;
         let mut losses = Vec::new();
-        for _ in 0..40 {
+        for _ in 0..60 {
             let outputs = model.forward(&tr.observations, &starts, &device);
             let loss = unrolled_loss(&outputs, &tr.states, &device);
             losses.push(f64::from(loss.clone().into_scalar::<f32>()));
             let grads = GradientsParams::from_grads(loss.backward(), &model.net);
             model.net = optimizer.step(3e-3, model.net, grads);
         }
-        let first = losses[0];
-        let last = losses[losses.len() - 1];
-        assert!(last < 0.7 * first, "loss went from {first} to {last}");
+        let first = losses[..5].iter().sum::<f64>() / 5.0;
+        let last = losses[losses.len() - 5..].iter().sum::<f64>() / 5.0;
+        assert!(last < 0.7 * first, "mean loss went from {first} to {last}");
     }
 }
