@@ -227,17 +227,18 @@ pub fn default_prior(first_observation: &State) -> Gaussian {
     }
 }
 
-/// Extended Kalman filter with `H = I`.
-pub fn ekf(
-    dynamics: &impl Dynamics,
+/// The filtering recursion shared by the EKF and the UKF: the measurement update, then
+/// `predict(filtered, t)`, which returns the next prediction and Cov(x_t, x_{t+1} | y_0..t).
+fn run_filter(
     noise: &NoiseModel,
     observations: &[State],
     prior: Gaussian,
+    mut predict: impl FnMut(&Gaussian, usize) -> Result<(Gaussian, Matrix3<f64>), FilterError>,
 ) -> Result<FilterTrace, FilterError> {
     if observations.is_empty() {
         return Err(FilterError::Empty);
     }
-    let (q, r) = (noise.q(), noise.r());
+    let r = noise.r();
     let n = observations.len();
     let mut trace = FilterTrace {
         predicted: Vec::with_capacity(n),
@@ -247,16 +248,31 @@ pub fn ekf(
     let mut predicted = prior;
     for (t, y) in observations.iter().enumerate() {
         let filtered = kalman_update(&predicted, y, &r, t)?;
+        let (next, cross) = predict(&filtered, t)?;
         trace.predicted.push(predicted);
         trace.filtered.push(filtered);
+        trace.cross_covariances.push(cross);
+        predicted = next;
+    }
+    Ok(trace)
+}
+
+/// Extended Kalman filter with `H = I`.
+pub fn ekf(
+    dynamics: &impl Dynamics,
+    noise: &NoiseModel,
+    observations: &[State],
+    prior: Gaussian,
+) -> Result<FilterTrace, FilterError> {
+    let q = noise.q();
+    run_filter(noise, observations, prior, |filtered, _| {
         let jac = dynamics.jacobian(&filtered.mean);
-        trace.cross_covariances.push(filtered.cov * jac.transpose());
-        predicted = Gaussian {
+        let next = Gaussian {
             mean: dynamics.step(&filtered.mean),
             cov: jac * filtered.cov * jac.transpose() + q,
         };
-    }
-    Ok(trace)
+        Ok((next, filtered.cov * jac.transpose()))
+    })
 }
 
 /// The measurement update with `H = I` (exact: the observation model is linear).
@@ -341,41 +357,30 @@ pub fn ukf(
     prior: Gaussian,
     unscented: Unscented,
 ) -> Result<FilterTrace, FilterError> {
-    if observations.is_empty() {
-        return Err(FilterError::Empty);
-    }
-    let (q, r) = (noise.q(), noise.r());
-    let n = observations.len();
-    let mut trace = FilterTrace {
-        predicted: Vec::with_capacity(n),
-        filtered: Vec::with_capacity(n),
-        cross_covariances: Vec::with_capacity(n),
-    };
-    let mut predicted = prior;
-    for (t, y) in observations.iter().enumerate() {
-        let filtered = kalman_update(&predicted, y, &r, t)?;
-        trace.predicted.push(predicted);
-        trace.filtered.push(filtered);
+    let q = noise.q();
+    run_filter(noise, observations, prior, |filtered, t| {
         let SigmaPoints {
             points,
-            mean_weights: wm,
-            cov_weights: wc,
+            mean_weights,
+            cov_weights,
         } = unscented
-            .sigma_points(&filtered)
+            .sigma_points(filtered)
             .ok_or(FilterError::Singular(t))?;
         let propagated: Vec<Vector3<f64>> = points.iter().map(|p| dynamics.step(p)).collect();
-        let mean: Vector3<f64> = propagated.iter().zip(&wm).map(|(p, w)| p * *w).sum();
+        let mean: Vector3<f64> = propagated
+            .iter()
+            .zip(&mean_weights)
+            .map(|(p, w)| p * *w)
+            .sum();
         let mut cov = q;
         let mut cross = Matrix3::zeros();
-        for ((p, x), w) in propagated.iter().zip(&points).zip(&wc) {
+        for ((p, x), w) in propagated.iter().zip(&points).zip(&cov_weights) {
             let d = p - mean;
             cov += d * d.transpose() * *w;
             cross += (x - filtered.mean) * d.transpose() * *w;
         }
-        trace.cross_covariances.push(cross);
-        predicted = Gaussian { mean, cov };
-    }
-    Ok(trace)
+        Ok((Gaussian { mean, cov }, cross))
+    })
 }
 
 /// Unscented filter then the RTS smoother: the unscented RTS smoother (Särkkä 2008).
