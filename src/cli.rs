@@ -551,7 +551,20 @@ fn run_lorenz(action: LorenzAction, backend: BackendRequest, seed: u64) -> anyho
             );
             Ok(())
         }
-        LorenzAction::Eval(_) => Err(not_built("lorenz eval")),
+        LorenzAction::Eval(EvalArgs { model, json }) => {
+            let report = crate::demos::lorenz::bench::evaluate_all(model.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for m in &report.methods {
+                    println!(
+                        "{:<8} MSE {:.4}   {:.3} s",
+                        m.method, m.metrics.mse, m.metrics.seconds
+                    );
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -196,3 +196,110 @@ pub fn table(sweep: &Sweep) -> String {
     }
     out
 }
+
+/// A method's scores in `lorenz eval --json`.
+#[derive(Debug, serde::Serialize)]
+pub struct EvalMetrics {
+    pub mse: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct EvalMethod {
+    pub method: String,
+    pub metrics: EvalMetrics,
+}
+
+/// `lorenz eval`: every method on the held-out test trajectory.
+#[derive(Debug, serde::Serialize)]
+pub struct EvalReport {
+    pub demo: &'static str,
+    pub test_steps: usize,
+    pub methods: Vec<EvalMethod>,
+}
+
+/// Scores EKF, EKS, UKS (Taylor J=2, q=3) and the GNN and hybrid (shipped, or the model file
+/// given, which replaces the shipped model of its kind).
+pub fn evaluate_all(model: Option<&std::path::Path>) -> anyhow::Result<EvalReport> {
+    let test = test_trajectory(4000).map_err(anyhow::Error::msg)?;
+    let settings = ClassicalSettings {
+        taylor_order: 2,
+        process_std: 3.0,
+        obs_std: 0.5,
+    };
+    let mut methods = Vec::new();
+    let mut push = |name: &str, started: Instant, estimates: &[[f64; 3]]| {
+        methods.push(EvalMethod {
+            method: name.to_owned(),
+            metrics: EvalMetrics {
+                mse: mse(estimates, &test.states),
+                seconds: started.elapsed().as_secs_f64(),
+            },
+        });
+    };
+    for (name, method) in [
+        ("ekf", ClassicalMethod::Ekf),
+        ("eks", ClassicalMethod::Eks),
+        ("uks", ClassicalMethod::Uks),
+    ] {
+        let started = Instant::now();
+        let estimates = run_classical(method, &test.t, &test.observations, &settings)?;
+        push(name, started, &estimates);
+    }
+    let device = Device::flex();
+    let loaded = match model {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+            let (header, _) = crate::model_file::decode(&bytes, &path.display().to_string())?;
+            let kind = header.kind;
+            let chain = super::model_io::load(path, &kind, &device)?;
+            Some((kind, chain))
+        }
+        None => None,
+    };
+    for kind in ["gnn", "hybrid"] {
+        let chain = match &loaded {
+            Some((k, m)) if k == kind => m.clone(),
+            _ => super::model_io::shipped(kind, &device)?,
+        };
+        let started = Instant::now();
+        let estimate = chain
+            .infer(&test.observations, &device)
+            .pop()
+            .unwrap_or_default();
+        push(kind, started, &estimate);
+    }
+    Ok(EvalReport {
+        demo: "lorenz",
+        test_steps: test.t.len(),
+        methods,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eval_scores_every_method_and_the_shipped_hybrid_beats_the_smoother() {
+        let report = evaluate_all(None).expect("eval");
+        let names: Vec<&str> = report.methods.iter().map(|m| m.method.as_str()).collect();
+        assert_eq!(names, ["ekf", "eks", "uks", "gnn", "hybrid"]);
+        let mse = |name: &str| {
+            report
+                .methods
+                .iter()
+                .find(|m| m.method == name)
+                .map(|m| m.metrics.mse)
+                .unwrap_or(f64::NAN)
+        };
+        assert!(mse("eks") < mse("ekf"));
+        assert!(
+            mse("hybrid") < mse("eks"),
+            "shipped hybrid {} vs EKS {}",
+            mse("hybrid"),
+            mse("eks")
+        );
+    }
+}
