@@ -62,6 +62,8 @@ struct Learned {
     log_loss: bool,
     files: ModelFilesUi,
     status: Option<Result<String, String>>,
+    /// The runs no longer match the trajectory or the models: rerun when nothing else runs.
+    stale: bool,
 }
 
 impl Default for Learned {
@@ -80,6 +82,7 @@ impl Default for Learned {
             log_loss: true,
             files: ModelFilesUi::new("lorenz-hybrid.mpk"),
             status: None,
+            stale: true,
         }
     }
 }
@@ -126,7 +129,7 @@ impl LorenzDemo {
                 self.trajectory = Some(trajectory);
                 self.error = None;
                 self.rerun_inverses();
-                self.learned.runs.clear();
+                self.learned.mark_stale();
                 self.rebuild_scene(true);
             }
             Err(e) => self.error = Some(e),
@@ -178,21 +181,24 @@ impl LorenzDemo {
         }
     }
 
-    fn learned_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        let (new_model, new_runs) = self.learned.poll();
-        if let Some(tr) = &self.trajectory
-            && (new_model
-                || (self.learned.runs.is_empty()
-                    && self.learned.inference.is_none()
-                    && !self.learned.models.is_empty()))
-        {
-            let tr = tr.clone();
-            self.learned.start_inference(&tr, ui.ctx(), ctx);
-        }
-        if new_runs {
+    /// Collects finished jobs and reruns the models when the trajectory or the models changed.
+    /// Every frame, whether or not the learned section is open.
+    fn update_learned(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        if self.learned.poll() {
             self.update_learned_rows();
             self.rebuild_scene(false);
         }
+        if self.learned.stale
+            && self.learned.inference.is_none()
+            && !self.learned.models.is_empty()
+            && let Some(tr) = self.trajectory.clone()
+        {
+            self.learned.stale = false;
+            self.learned.start_inference(&tr, ui.ctx(), ctx);
+        }
+    }
+
+    fn learned_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         let learned = &mut self.learned;
         ui.horizontal_wrapped(|ui| {
             ui.label("learned model");
@@ -234,11 +240,11 @@ impl LorenzDemo {
             );
         }
         if let Some(action) = learned.files.ui(ui, !learned.models.is_empty()) {
-            self.model_file_action(action, ui, ctx);
+            self.model_file_action(action, ctx);
         }
     }
 
-    fn model_file_action(&mut self, action: ModelAction, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+    fn model_file_action(&mut self, action: ModelAction, ctx: &mut DemoCtx<'_>) {
         let learned = &mut self.learned;
         let kind = learned.kind();
         match action {
@@ -261,11 +267,6 @@ impl LorenzDemo {
                     Ok(model) => {
                         learned.files.status = Some(Ok(format!("loaded {}", path.display())));
                         learned.add_model(model, None, None);
-                        learned.runs.clear();
-                        if let Some(tr) = &self.trajectory {
-                            let tr = tr.clone();
-                            self.learned.start_inference(&tr, ui.ctx(), ctx);
-                        }
                     }
                     Err(e) => learned.files.status = Some(Err(format!("{e:#}"))),
                 }
@@ -493,11 +494,16 @@ impl Learned {
         let kind = model.config.kind();
         self.models.retain(|(m, _, _)| m.config.kind() != kind);
         self.models.push((model, config, trained));
+        self.mark_stale();
     }
 
-    /// Collects finished jobs; returns whether inference results arrived.
-    fn poll(&mut self) -> (bool, bool) {
-        let mut new_model = false;
+    fn mark_stale(&mut self) {
+        self.runs.clear();
+        self.stale = true;
+    }
+
+    /// Collects finished jobs; returns whether fresh inference results arrived.
+    fn poll(&mut self) -> bool {
         let mut new_runs = false;
         if let Some((_, handle)) = &self.training {
             self.loss_history = handle.shared().with_state(|s| s.loss_history.clone());
@@ -514,7 +520,6 @@ impl Learned {
                         trained.val_mse
                     )));
                     self.add_model(trained.model.clone(), Some(config), Some(trained));
-                    new_model = true;
                 }
                 Some(Err(JobError::Cancelled)) => {
                     self.status = Some(Ok("training cancelled".into()))
@@ -525,6 +530,8 @@ impl Learned {
         if let Some(mut handle) = self.inference.take() {
             match handle.try_take() {
                 None => self.inference = Some(handle),
+                // Results for a trajectory or models since replaced are dropped.
+                Some(Ok(_)) if self.stale => {}
                 Some(Ok(runs)) => {
                     let longest = runs.iter().map(|r| r.iterations.len()).max().unwrap_or(0);
                     self.iteration.set_len(longest);
@@ -536,7 +543,7 @@ impl Learned {
                 Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
             }
         }
-        (new_model, new_runs)
+        new_runs
     }
 }
 
@@ -723,15 +730,7 @@ impl Demo for LorenzDemo {
         ui.collapsing("Learned inverses: train, save, load", |ui| {
             self.learned_ui(ui, ctx)
         });
-        if self.learned.runs.is_empty()
-            && !self.learned.models.is_empty()
-            && self.learned.inference.is_none()
-        {
-            // A new trajectory: run the trained models on it.
-            if let Some(tr) = self.trajectory.clone() {
-                self.learned.start_inference(&tr, ui.ctx(), ctx);
-            }
-        }
+        self.update_learned(ui, ctx);
         if let Some(err) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
