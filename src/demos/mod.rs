@@ -1,6 +1,7 @@
 //! The demos: one folder each, registered in [`registry`].
 
 pub mod lorenz;
+pub mod mri;
 mod not_built;
 
 use crate::backend::ComputeChoice;
