@@ -80,6 +80,9 @@ pub enum Command {
         /// Also save the results as JSON here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// mri: held-out grayscale PNG images to measure (default: generated test phantoms).
+        #[arg(long, value_name = "DIR")]
+        images: Option<PathBuf>,
     },
 }
 
@@ -155,7 +158,7 @@ pub enum LorenzAction {
         #[arg(long)]
         truth: Option<PathBuf>,
         /// ekf/eks: order J of the Taylor model of the dynamics.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 3)]
         taylor_order: usize,
         /// ekf/eks: process noise std q (Q = q² Δt I), tuned on validation data.
         #[arg(long, default_value_t = 3.0)]
@@ -233,8 +236,32 @@ pub enum MriAction {
         #[arg(long)]
         json: bool,
     },
-    Train(TrainArgs),
+    /// Train the RIM or the U-Net on random phantoms; saves it (with its config) atomically.
+    Train {
+        #[command(flatten)]
+        common: TrainArgs,
+        #[arg(long, value_enum, default_value_t = MriModelKind::Rim)]
+        kind: MriModelKind,
+        /// Training steps (batches).
+        #[arg(long, default_value_t = 1500)]
+        steps: u64,
+        /// Training image side (the nets run at any size afterwards).
+        #[arg(long, default_value_t = 64)]
+        side: usize,
+        /// Images per batch.
+        #[arg(long, default_value_t = 4)]
+        batch: usize,
+        /// Feature channels (default: the kind's own).
+        #[arg(long)]
+        channels: Option<usize>,
+    },
     Eval(EvalArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MriModelKind {
+    Rim,
+    Unet,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -352,7 +379,7 @@ fn not_built(what: &str) -> anyhow::Error {
 pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Result<()> {
     match command {
         Command::Lorenz { action } => run_lorenz(action, backend, seed),
-        Command::Mri { .. } => Err(not_built("mri")),
+        Command::Mri { action } => crate::demos::mri::cli::run(action, backend, seed),
         Command::Ldpc { .. } => Err(not_built("ldpc")),
         Command::Tsp { .. } => Err(not_built("tsp")),
         Command::Causal { .. } => Err(not_built("causal")),
@@ -360,6 +387,15 @@ pub fn run(command: Command, backend: BackendRequest, seed: u64) -> anyhow::Resu
             demo: Some(demo),
             quick,
             out,
+            images,
+        } if demo == "mri" => {
+            crate::demos::mri::bench::bench_cli(quick, out.as_deref(), images.as_deref(), backend)
+        }
+        Command::Bench {
+            demo: Some(demo),
+            quick,
+            out,
+            ..
         } if demo == "lorenz" => {
             use crate::demos::lorenz::bench::{run_sweep, sweep_sizes, table};
             let compute =

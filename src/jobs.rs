@@ -172,6 +172,25 @@ impl JobContext {
         });
     }
 
+    /// A training loop's report after `step`, bounded by `max_steps` (`u64::MAX`: none) and/or
+    /// a time budget: whichever bound comes first decides the progress shown.
+    pub fn report_training_step(
+        &self,
+        step: u64,
+        max_steps: u64,
+        budget_secs: Option<f64>,
+        started: Instant,
+        loss: f64,
+    ) {
+        let total = (max_steps != u64::MAX).then_some(max_steps);
+        self.report_step(step, total, Some(loss));
+        if let Some(budget) = budget_secs {
+            let by_time = (started.elapsed().as_secs_f64() / budget) as f32;
+            let by_steps = total.map_or(0.0, |t| step as f32 / t as f32);
+            self.report_fraction(by_time.max(by_steps));
+        }
+    }
+
     /// Call before each step: on a device that compiles kernels on first use (wgpu), the first
     /// steps take seconds, and the status bar says "warming up" instead of looking frozen.
     pub fn note_warm_up(&self, step: u64, compiles_kernels: bool) {

@@ -41,15 +41,7 @@ pub trait Demo {
 pub fn registry() -> Vec<Box<dyn Demo>> {
     vec![
         Box::new(lorenz::LorenzDemo::default()),
-        Box::new(NotBuilt {
-            name: "mri",
-            title: "MRI reconstruction",
-            summary: "Undersampled k-space to image, across RIM iterations",
-            explanation: "Forward model: an image is measured through a subsampled Fourier transform \
-                          with noise (y = M F x + n). Inverses: zero-filled and TV-regularized \
-                          reconstruction, a U-Net from the zero-filled image, and a recurrent \
-                          inference machine that refines the image with the data-term gradient.",
-        }),
+        Box::new(mri::MriDemo::default()),
         Box::new(NotBuilt {
             name: "ldpc",
             title: "Factor graphs / LDPC",

@@ -163,7 +163,7 @@ pub fn run_sweep(
 /// The sizes of the sweep (time steps of training data), after the paper's.
 pub fn sweep_sizes(quick: bool) -> Vec<usize> {
     if quick {
-        vec![200, 2000]
+        vec![20, 200, 2000]
     } else {
         // The paper's sizes (time steps of training data).
         vec![
@@ -218,15 +218,11 @@ pub struct EvalReport {
     pub methods: Vec<EvalMethod>,
 }
 
-/// Scores EKF, EKS, UKS (Taylor J=2, q=3) and the GNN and hybrid (shipped, or the model file
+/// Scores EKF, EKS, UKS (Taylor J=3, q=3) and the GNN and hybrid (shipped, or the model file
 /// given, which replaces the shipped model of its kind).
 pub fn evaluate_all(model: Option<&std::path::Path>) -> anyhow::Result<EvalReport> {
     let test = test_trajectory(4000).map_err(anyhow::Error::msg)?;
-    let settings = ClassicalSettings {
-        taylor_order: 2,
-        process_std: 3.0,
-        obs_std: 0.5,
-    };
+    let settings = ClassicalSettings::default();
     let mut methods = Vec::new();
     let mut push = |name: &str, started: Instant, estimates: &[[f64; 3]]| {
         methods.push(EvalMethod {

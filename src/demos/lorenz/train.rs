@@ -162,14 +162,13 @@ pub fn train(
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
         model.net = optimizer.step(config.learning_rate, model.net, grads);
-        // Whichever bound (steps or seconds) comes first decides the progress shown.
-        let total = (config.max_steps != u64::MAX).then_some(config.max_steps);
-        ctx.report_step(step, total, Some(loss_value));
-        if let Some(budget) = config.budget_secs {
-            let by_time = (started.elapsed().as_secs_f64() / budget) as f32;
-            let by_steps = total.map_or(0.0, |t| step as f32 / t as f32);
-            ctx.report_fraction(by_time.max(by_steps));
-        }
+        ctx.report_training_step(
+            step,
+            config.max_steps,
+            config.budget_secs,
+            started,
+            loss_value,
+        );
         if step % config.validate_every == 0 || step == config.max_steps {
             let (candidate, score) = valid(&model);
             if score < best_mse {

@@ -95,11 +95,7 @@ impl Default for LorenzDemo {
                 ..SimConfig::default()
             },
             trajectory: None,
-            classical: ClassicalSettings {
-                taylor_order: 2,
-                process_std: 3.0,
-                obs_std: 0.5,
-            },
+            classical: ClassicalSettings::default(),
             results: Vec::new(),
             table: MetricsTable::new(vec![Metric::new("mse", false, 4)]),
             error: None,

@@ -2,7 +2,16 @@
 //! (classical), a U-Net from the zero-filled image (amortized) and a recurrent inference
 //! machine (augmented), after Putzky & Welling (2017).
 
+pub mod bench;
 pub mod classical;
+pub mod cli;
 pub mod io;
+pub mod methods;
 pub mod metrics;
+pub mod model;
+pub mod model_io;
 pub mod sim;
+pub mod train;
+mod view;
+
+pub use view::MriDemo;

@@ -1,0 +1,306 @@
+//! The MRI comparison: every method on the same measurements, scored against the truth.
+//! - `mri eval`: generated held-out phantoms (seeds no training or validation run uses);
+//! - `bench --demo mri [--images DIR]`: the TV weight tuned on validation phantoms (printed),
+//!   then every method on held-out images (yours, from DIR, resized to 64² and 128²; or
+//!   generated phantoms) at 4× and 8× Cartesian sampling.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::tensor::Device;
+
+use super::classical::{TvSettings, tv_reconstruct};
+use super::cli::model_for;
+use super::io::decode_image;
+use super::methods::{Method, reconstruct};
+use super::metrics::{psnr, quality};
+use super::model::MriModel;
+use super::sim::{Fourier, Image, MaskKind, MeasureConfig, phantom};
+use super::train::{Example, example, validation_set};
+use crate::backend::BackendRequest;
+
+/// Seeds of the held-out test phantoms (training draws below 2^62, validation from 2^62).
+const TEST_SEED: u64 = 3 << 62;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MethodScore {
+    pub method: String,
+    pub accel: f64,
+    pub side: usize,
+    pub metrics: Scores,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Scores {
+    pub psnr: f64,
+    pub ssim: f64,
+    pub nmse: f64,
+    pub seconds: f64,
+}
+
+/// Mean scores of `method` over `examples`.
+pub fn score_method(
+    method: Method,
+    examples: &[Example],
+    model: Option<&MriModel>,
+    device: &Device,
+) -> Result<Scores, String> {
+    let mut total = Scores::default();
+    for e in examples {
+        let started = Instant::now();
+        let trace = reconstruct(method, &e.kspace, &e.mask, model, device)?;
+        total.seconds += started.elapsed().as_secs_f64();
+        let estimate = trace.last().ok_or("no estimate")?.clamped();
+        let q = quality(&estimate, &e.truth);
+        total.psnr += q.psnr;
+        total.ssim += q.ssim;
+        total.nmse += q.nmse;
+    }
+    let n = examples.len().max(1) as f64;
+    Ok(Scores {
+        psnr: total.psnr / n,
+        ssim: total.ssim / n,
+        nmse: total.nmse / n,
+        seconds: total.seconds / n,
+    })
+}
+
+/// Measures each truth at `accel` (Cartesian, noise 0.01, seeded by position).
+pub fn measure_all(truths: &[Image], accel: f64, seed: u64) -> Result<Vec<Example>, String> {
+    truths
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            example(
+                t.clone(),
+                &Fourier::new(t.side),
+                &MeasureConfig {
+                    seed: seed + i as u64,
+                    ..MeasureConfig::new(MaskKind::Cartesian, accel)
+                },
+            )
+        })
+        .collect()
+}
+
+fn learned_models(
+    model: Option<&Path>,
+    device: &Device,
+) -> anyhow::Result<(Option<MriModel>, Option<MriModel>)> {
+    // A given file replaces the shipped model of its kind.
+    let mut rim = model_for(Method::Rim, None, device)?;
+    let mut unet = model_for(Method::UNet, None, device)?;
+    if let Some(path) = model {
+        match super::model_io::load(path, "rim", device) {
+            Ok(m) => rim = Some(m),
+            Err(_) => unet = Some(super::model_io::load(path, "unet", device)?),
+        }
+    }
+    Ok((rim, unet))
+}
+
+/// Every method on `truths` at 4× and 8×.
+pub fn compare(
+    truths: &[Image],
+    rim: Option<&MriModel>,
+    unet: Option<&MriModel>,
+    device: &Device,
+) -> Result<Vec<MethodScore>, String> {
+    let mut rows = Vec::new();
+    for accel in [4.0, 8.0] {
+        let examples = measure_all(truths, accel, TEST_SEED)?;
+        for method in Method::ALL {
+            let model = match method {
+                Method::Rim => rim,
+                Method::UNet => unet,
+                _ => None,
+            };
+            rows.push(MethodScore {
+                method: method.label().to_owned(),
+                accel,
+                side: truths.first().map_or(0, |t| t.side),
+                metrics: score_method(method, &examples, model, device)?,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+pub fn eval_cli(model: Option<&Path>, json: bool, backend: BackendRequest) -> anyhow::Result<()> {
+    let compute = crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+    let device = compute.device.clone();
+    let (rim, unet) = learned_models(model, &device)?;
+    let truths: Vec<Image> = (0..8).map(|i| phantom(64, TEST_SEED + i)).collect();
+    let rows =
+        compare(&truths, rim.as_ref(), unet.as_ref(), &device).map_err(anyhow::Error::msg)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"demo": "mri", "test_images": truths.len(), "methods": rows})
+        );
+    } else {
+        print!("{}", table(&rows));
+    }
+    Ok(())
+}
+
+pub fn table(rows: &[MethodScore]) -> String {
+    let mut out =
+        String::from("side  accel  method            PSNR dB   SSIM     NMSE      s/image\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{:>4}  {:>4.0}×  {:<16} {:>8.2}  {:>6.4}  {:>8.5}  {:>7.3}\n",
+            r.side,
+            r.accel,
+            r.method,
+            r.metrics.psnr,
+            r.metrics.ssim,
+            r.metrics.nmse,
+            r.metrics.seconds
+        ));
+    }
+    out
+}
+
+/// The TV weights tried in tuning.
+pub const LAMBDA_GRID: [f64; 9] = [
+    0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012,
+];
+
+/// Mean validation PSNR of TV for each λ of the grid at `accel` (validation phantoms only).
+pub fn tune_tv(side: usize, accel: f64, images: usize) -> Result<Vec<(f64, f64)>, String> {
+    let validation: Vec<Example> = validation_set(side, 2 * images, 0.01)?
+        .into_iter()
+        .filter(|e| (e.mask.acceleration() > 6.0) == (accel > 6.0))
+        .collect();
+    let fourier = Fourier::new(side);
+    Ok(LAMBDA_GRID
+        .iter()
+        .map(|&lambda| {
+            let settings = TvSettings {
+                lambda,
+                ..TvSettings::tuned_for(accel)
+            };
+            let mean = validation
+                .iter()
+                .map(|e| {
+                    let trace = tv_reconstruct(&e.kspace, &e.mask, &fourier, &settings);
+                    trace
+                        .last()
+                        .map_or(f64::NEG_INFINITY, |x| psnr(x, &e.truth))
+                })
+                .sum::<f64>()
+                / validation.len().max(1) as f64;
+            (lambda, mean)
+        })
+        .collect())
+}
+
+/// A grayscale image resized (area-averaging, Triangle filter) to `side`.
+fn resized(image: &Image, side: usize) -> Image {
+    if image.side == side {
+        return image.clone();
+    }
+    let buffer = image::ImageBuffer::<image::Luma<f32>, Vec<f32>>::from_fn(
+        image.side as u32,
+        image.side as u32,
+        |c, r| image::Luma([image.pixels[(r as usize) * image.side + c as usize] as f32]),
+    );
+    let small = image::imageops::resize(
+        &buffer,
+        side as u32,
+        side as u32,
+        image::imageops::FilterType::Triangle,
+    );
+    Image {
+        side,
+        pixels: small
+            .pixels()
+            .map(|p| f64::from(p[0]).clamp(0.0, 1.0))
+            .collect(),
+    }
+}
+
+/// Grayscale PNGs of `dir` (sorted by name); a square crop of the centre if not square.
+fn read_dir_images(dir: &Path) -> anyhow::Result<Vec<(String, Image)>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        anyhow::bail!("{}: no .png images", dir.display());
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((name, decode_image(&bytes, &p.display().to_string())?))
+        })
+        .collect()
+}
+
+pub fn bench_cli(
+    quick: bool,
+    out: Option<&Path>,
+    images: Option<&Path>,
+    backend: BackendRequest,
+) -> anyhow::Result<()> {
+    let compute = crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+    let device = compute.device.clone();
+    let tune_images = if quick { 4 } else { 8 };
+    let mut tuning = Vec::new();
+    for accel in [4.0, 8.0] {
+        let scores = tune_tv(64, accel, tune_images).map_err(anyhow::Error::msg)?;
+        println!("TV λ tuning at {accel}× (64², {tune_images} validation phantoms, mean PSNR):");
+        for (lambda, p) in &scores {
+            println!("  λ {lambda:<7} {p:.2} dB");
+        }
+        tuning.push((accel, scores));
+    }
+    let truths: Vec<(String, Image)> = match images {
+        Some(dir) => read_dir_images(dir)?,
+        None => (0..8)
+            .map(|i| (format!("phantom {i}"), phantom(128, TEST_SEED + i)))
+            .collect(),
+    };
+    println!(
+        "test images: {}",
+        truths
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (rim, unet) = learned_models(None, &device)?;
+    let sizes: &[usize] = if quick { &[64] } else { &[64, 128] };
+    let mut all = Vec::new();
+    for &side in sizes {
+        let set: Vec<Image> = truths.iter().map(|(_, t)| resized(t, side)).collect();
+        let rows =
+            compare(&set, rim.as_ref(), unet.as_ref(), &device).map_err(anyhow::Error::msg)?;
+        print!("{}", table(&rows));
+        all.extend(rows);
+    }
+    if let Some(path) = out {
+        crate::files::write_atomic(
+            path,
+            serde_json::to_string_pretty(&serde_json::json!({
+                "tv_tuning": tuning,
+                "test_images": truths.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+                "device": compute.label,
+                "rows": all,
+            }))?
+            .as_bytes(),
+        )?;
+    }
+    Ok(())
+}

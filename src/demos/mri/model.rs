@@ -1,0 +1,523 @@
+//! The learned inverses of the MRI demo (burn), both fully convolutional so they run at any
+//! square size (the U-Net: a multiple of 4):
+//! - **U-Net** (amortized): `x = x_zf + UNet(x_zf)`, two poolings, from the zero-filled image;
+//! - **RIM** (augmented), after Putzky & Welling (2017): `x_{t+1} = x_t + g_θ(∇_t, x_t, s_t)`
+//!   with a convolutional GRU state `s_t`, where `∇_t = Aᴴ(A x_t − y)` is the data term's
+//!   gradient computed inside the graph by the centred orthonormal DFT as matrix products
+//!   (so the forward model is differentiable and checked at every step).
+//!
+//! Tensors are `[batch, 1, side, side]`; k-space is held as real and imaginary parts.
+
+use std::f64::consts::PI;
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
+use burn::nn::{Initializer, PaddingConfig2d};
+use burn::tensor::activation::{relu, sigmoid, tanh};
+use burn::tensor::{Device, Tensor, TensorData};
+use rustfft::num_complex::Complex64;
+
+use super::sim::{Image, Mask};
+
+/// What a model file records to rebuild the network.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MriModelConfig {
+    /// "rim" or "unet".
+    pub kind: String,
+    /// Feature channels (the U-Net doubles them at each level).
+    pub channels: usize,
+    /// RIM steps.
+    pub steps: usize,
+}
+
+impl MriModelConfig {
+    pub fn rim() -> Self {
+        Self {
+            kind: "rim".into(),
+            channels: 24,
+            steps: 8,
+        }
+    }
+
+    pub fn unet() -> Self {
+        Self {
+            kind: "unet".into(),
+            channels: 16,
+            steps: 1,
+        }
+    }
+
+    pub fn is_rim(&self) -> bool {
+        self.kind == "rim"
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if !["rim", "unet"].contains(&self.kind.as_str()) {
+            return Err(format!("unknown MRI model kind `{}`", self.kind));
+        }
+        if !(1..=128).contains(&self.channels) || !(1..=64).contains(&self.steps) {
+            return Err(format!(
+                "channels {} or steps {} out of range",
+                self.channels, self.steps
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn conv3(input: usize, output: usize, dilation: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([input, output], [3, 3])
+        .with_dilation([dilation, dilation])
+        .with_padding(PaddingConfig2d::Explicit(
+            dilation, dilation, dilation, dilation,
+        ))
+        .init(device)
+}
+
+fn conv1(input: usize, output: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([input, output], [1, 1]).init(device)
+}
+
+/// The centred orthonormal DFT matrix `W[k, m] = e^{−2πi (k−c)(m−c)/n} / √n` (c = n/2), which
+/// equals numpy's `fftshift(fft(ifftshift(·), norm="ortho"))` for even n; symmetric.
+pub struct DftMatrices {
+    real: Tensor<2>,
+    imag: Tensor<2>,
+}
+
+impl DftMatrices {
+    pub fn new(side: usize, device: &Device) -> Self {
+        let c = (side / 2) as f64;
+        let scale = 1.0 / (side as f64).sqrt();
+        let mut re = Vec::with_capacity(side * side);
+        let mut im = Vec::with_capacity(side * side);
+        for k in 0..side {
+            for m in 0..side {
+                let phase = -2.0 * PI * (k as f64 - c) * (m as f64 - c) / side as f64;
+                re.push((phase.cos() * scale) as f32);
+                im.push((phase.sin() * scale) as f32);
+            }
+        }
+        Self {
+            real: Tensor::from_data(TensorData::new(re, [side, side]), device),
+            imag: Tensor::from_data(TensorData::new(im, [side, side]), device),
+        }
+    }
+
+    /// `X W` for a stack of `[b, n, n]` matrices (2-D matmuls on `[b·n, n]`).
+    fn right(&self, x: Tensor<3>, w: &Tensor<2>) -> Tensor<3> {
+        let [b, n, _] = x.dims();
+        x.reshape([b * n, n]).matmul(w.clone()).reshape([b, n, n])
+    }
+
+    /// `W X` (W symmetric: `(Xᵀ W)ᵀ`).
+    fn left(&self, x: Tensor<3>, w: &Tensor<2>) -> Tensor<3> {
+        self.right(x.swap_dims(1, 2), w).swap_dims(1, 2)
+    }
+
+    /// `F x` of a real `[b, n, n]` stack, as (real, imaginary).
+    pub fn forward_real(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+        let (wr, wi) = (&self.real, &self.imag);
+        let ar = self.right(x.clone(), wr);
+        let ai = self.right(x, wi);
+        let kr = self.left(ar.clone(), wr) - self.left(ai.clone(), wi);
+        let ki = self.left(ai, wr) + self.left(ar, wi);
+        (kr, ki)
+    }
+
+    /// `Re(Fᴴ k)` with `Fᴴ k = W̄ k W̄`.
+    pub fn adjoint_real(&self, kr: Tensor<3>, ki: Tensor<3>) -> Tensor<3> {
+        let (wr, wi) = (&self.real, &self.imag);
+        let br = self.right(kr.clone(), wr) + self.right(ki.clone(), wi);
+        let bi = self.right(ki, wr) - self.right(kr, wi);
+        self.left(br, wr) + self.left(bi, wi)
+    }
+}
+
+/// A batch of measurements as tensors: k-space `[b, n, n]` (real, imaginary), mask `[b, n, n]`.
+pub struct MeasurementBatch {
+    pub side: usize,
+    pub kspace_real: Tensor<3>,
+    pub kspace_imag: Tensor<3>,
+    pub mask: Tensor<3>,
+}
+
+impl MeasurementBatch {
+    pub fn new(items: &[(&[Complex64], &Mask)], device: &Device) -> Self {
+        let side = items.first().map_or(0, |(_, m)| m.side);
+        let b = items.len();
+        let mut re = Vec::with_capacity(b * side * side);
+        let mut im = Vec::with_capacity(b * side * side);
+        let mut mask = Vec::with_capacity(b * side * side);
+        for (k, m) in items {
+            for (v, &s) in k.iter().zip(&m.sampled) {
+                let keep = if s { 1.0 } else { 0.0 };
+                re.push((v.re * keep) as f32);
+                im.push((v.im * keep) as f32);
+                mask.push(keep as f32);
+            }
+        }
+        let t = |data: Vec<f32>| Tensor::from_data(TensorData::new(data, [b, side, side]), device);
+        Self {
+            side,
+            kspace_real: t(re),
+            kspace_imag: t(im),
+            mask: t(mask),
+        }
+    }
+
+    /// The zero-filled images `Re(Fᴴ y)`, `[b, 1, n, n]`.
+    pub fn zero_filled(&self, dft: &DftMatrices) -> Tensor<4> {
+        dft.adjoint_real(self.kspace_real.clone(), self.kspace_imag.clone())
+            .unsqueeze_dim(1)
+    }
+
+    /// `Aᴴ(A x − y)` for `x` `[b, 1, n, n]`.
+    pub fn data_gradient(&self, x: Tensor<4>, dft: &DftMatrices) -> Tensor<4> {
+        let (kr, ki) = dft.forward_real(x.squeeze_dim(1));
+        let rr = (kr - self.kspace_real.clone()) * self.mask.clone();
+        let ri = (ki - self.kspace_imag.clone()) * self.mask.clone();
+        dft.adjoint_real(rr, ri).unsqueeze_dim(1)
+    }
+}
+
+/// The RIM's update network: features of (x, ∇), a convolutional GRU, the step.
+#[derive(Module, Debug)]
+pub struct Rim {
+    features: Conv2d,
+    gates: Conv2d,
+    candidate: Conv2d,
+    out_hidden: Conv2d,
+    out_step: Conv2d,
+}
+
+impl Rim {
+    pub fn new(config: &MriModelConfig, device: &Device) -> Self {
+        let c = config.channels;
+        Self {
+            features: conv3(2, c, 1, device),
+            gates: conv1(2 * c, 2 * c, device),
+            // Dilated: the state sees further at the same cost.
+            candidate: conv3(2 * c, c, 2, device),
+            out_hidden: conv3(c, c, 1, device),
+            // Zero: the untrained RIM stays at the zero-filled start.
+            out_step: Conv2dConfig::new([c, 1], [3, 3])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_initializer(Initializer::Zeros)
+                .init(device),
+        }
+    }
+
+    /// Estimates after every step, each `[b, 1, n, n]`, from the zero-filled start.
+    pub fn forward(
+        &self,
+        batch: &MeasurementBatch,
+        dft: &DftMatrices,
+        steps: usize,
+    ) -> Vec<Tensor<4>> {
+        let mut x = batch.zero_filled(dft);
+        let [b, _, n, _] = x.dims();
+        let channels = self.features.weight.dims()[0];
+        let mut state = Tensor::<4>::zeros([b, channels, n, n], &x.device());
+        let mut outputs = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            let gradient = batch.data_gradient(x.clone(), dft);
+            let features = relu(
+                self.features
+                    .forward(Tensor::cat(vec![x.clone(), gradient], 1)),
+            );
+            let gates = sigmoid(
+                self.gates
+                    .forward(Tensor::cat(vec![features.clone(), state.clone()], 1)),
+            );
+            let update = gates.clone().narrow(1, 0, channels);
+            let reset = gates.narrow(1, channels, channels);
+            let candidate = tanh(
+                self.candidate
+                    .forward(Tensor::cat(vec![features, reset * state.clone()], 1)),
+            );
+            state = state.clone() + update * (candidate - state);
+            let step = self
+                .out_step
+                .forward(relu(self.out_hidden.forward(state.clone())));
+            x = x + step;
+            outputs.push(x.clone());
+        }
+        outputs
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct DoubleConv {
+    first: Conv2d,
+    second: Conv2d,
+}
+
+impl DoubleConv {
+    fn new(input: usize, output: usize, device: &Device) -> Self {
+        Self {
+            first: conv3(input, output, 1, device),
+            second: conv3(output, output, 1, device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        relu(self.second.forward(relu(self.first.forward(x))))
+    }
+}
+
+/// A small U-Net (two levels down, residual on the zero-filled image).
+#[derive(Module, Debug)]
+pub struct UNet {
+    enc0: DoubleConv,
+    enc1: DoubleConv,
+    bottom: DoubleConv,
+    pool: AvgPool2d,
+    up1: ConvTranspose2d,
+    dec1: DoubleConv,
+    up0: ConvTranspose2d,
+    dec0: DoubleConv,
+    out: Conv2d,
+}
+
+impl UNet {
+    pub fn new(config: &MriModelConfig, device: &Device) -> Self {
+        let c = config.channels;
+        let up = |i: usize, o: usize| {
+            ConvTranspose2dConfig::new([i, o], [2, 2])
+                .with_stride([2, 2])
+                .init(device)
+        };
+        Self {
+            enc0: DoubleConv::new(1, c, device),
+            enc1: DoubleConv::new(c, 2 * c, device),
+            bottom: DoubleConv::new(2 * c, 4 * c, device),
+            pool: AvgPool2dConfig::new([2, 2]).init(),
+            up1: up(4 * c, 2 * c),
+            dec1: DoubleConv::new(4 * c, 2 * c, device),
+            up0: up(2 * c, c),
+            dec0: DoubleConv::new(2 * c, c, device),
+            out: Conv2dConfig::new([c, 1], [1, 1])
+                .with_initializer(Initializer::Zeros)
+                .init(device),
+        }
+    }
+
+    /// `[b, 1, n, n]` → `[b, 1, n, n]`, n a multiple of 4.
+    pub fn forward(&self, zero_filled: Tensor<4>) -> Tensor<4> {
+        let e0 = self.enc0.forward(zero_filled.clone());
+        let e1 = self.enc1.forward(self.pool.forward(e0.clone()));
+        let bottom = self.bottom.forward(self.pool.forward(e1.clone()));
+        let d1 = self
+            .dec1
+            .forward(Tensor::cat(vec![self.up1.forward(bottom), e1], 1));
+        let d0 = self
+            .dec0
+            .forward(Tensor::cat(vec![self.up0.forward(d1), e0], 1));
+        zero_filled + self.out.forward(d0)
+    }
+}
+
+/// A network of either kind, with its config.
+#[derive(Module, Debug)]
+pub enum MriNet {
+    Rim(Rim),
+    UNet(UNet),
+}
+
+#[derive(Debug, Clone)]
+pub struct MriModel {
+    pub net: MriNet,
+    pub config: MriModelConfig,
+}
+
+impl MriNet {
+    pub fn new(config: &MriModelConfig, device: &Device) -> Self {
+        if config.is_rim() {
+            MriNet::Rim(Rim::new(config, device))
+        } else {
+            MriNet::UNet(UNet::new(config, device))
+        }
+    }
+}
+
+impl MriModel {
+    pub fn new(config: MriModelConfig, device: &Device) -> Self {
+        Self {
+            net: MriNet::new(&config, device),
+            config,
+        }
+    }
+
+    /// Why this model cannot run at `side`, if it cannot.
+    pub fn check_side(&self, side: usize) -> Result<(), String> {
+        if !self.config.is_rim() && side % 4 != 0 {
+            return Err(format!(
+                "the U-Net needs a side that is a multiple of 4; this image is {side}×{side}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Estimates after every step (the U-Net has one), each `[b, 1, n, n]`.
+    pub fn forward(&self, batch: &MeasurementBatch, dft: &DftMatrices) -> Vec<Tensor<4>> {
+        match &self.net {
+            MriNet::Rim(rim) => rim.forward(batch, dft, self.config.steps),
+            MriNet::UNet(unet) => vec![unet.forward(batch.zero_filled(dft))],
+        }
+    }
+
+    /// Reconstructs one measurement; the trace of estimates as images.
+    pub fn reconstruct(
+        &self,
+        kspace: &[Complex64],
+        mask: &Mask,
+        device: &Device,
+    ) -> Result<Vec<Image>, String> {
+        self.check_side(mask.side)?;
+        let dft = DftMatrices::new(mask.side, device);
+        let batch = MeasurementBatch::new(&[(kspace, mask)], device);
+        self.forward(&batch, &dft)
+            .iter()
+            .map(|x| tensor_image(x, mask.side))
+            .collect()
+    }
+}
+
+/// The first image of a `[b, 1, n, n]` tensor.
+pub fn tensor_image(x: &Tensor<4>, side: usize) -> Result<Image, String> {
+    let values: Vec<f32> = x
+        .clone()
+        .narrow(0, 0, 1)
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("reading a tensor: {e:?}"))?;
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err("the model produced a non-finite value".into());
+    }
+    Ok(Image {
+        side,
+        pixels: values.into_iter().map(f64::from).collect(),
+    })
+}
+
+/// Images as a `[b, 1, n, n]` tensor.
+pub fn images_tensor(images: &[Image], device: &Device) -> Tensor<4> {
+    let side = images.first().map_or(0, |i| i.side);
+    let data: Vec<f32> = images
+        .iter()
+        .flat_map(|i| i.pixels.iter().map(|&v| v as f32))
+        .collect();
+    Tensor::from_data(TensorData::new(data, [images.len(), 1, side, side]), device)
+}
+
+/// The training loss: MSE of every step's estimate, summed over steps (Putzky & Welling).
+pub fn step_loss(outputs: &[Tensor<4>], truth: &Tensor<4>) -> Tensor<1> {
+    outputs
+        .iter()
+        .map(|x| (x.clone() - truth.clone()).square().mean())
+        .reduce(|a, b| a + b)
+        .expect("at least one step")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::mri::classical::{data_gradient, zero_filled};
+    use crate::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+    use burn::optim::{AdamConfig, GradientsParams};
+
+    fn measured(side: usize, seed: u64) -> (Image, Vec<Complex64>, Mask) {
+        let truth = phantom(side, seed);
+        let m = simulate(
+            &truth,
+            &Fourier::new(side),
+            &MeasureConfig {
+                seed,
+                ..MeasureConfig::new(MaskKind::Cartesian, 4.0)
+            },
+        )
+        .expect("simulate");
+        (truth, m.kspace, m.mask)
+    }
+
+    #[test]
+    fn tensor_operator_matches_the_fft_operator() {
+        let device = Device::flex();
+        let side = 16;
+        let (truth, y, mask) = measured(side, 2);
+        let fourier = Fourier::new(side);
+        let dft = DftMatrices::new(side, &device);
+        let batch = MeasurementBatch::new(&[(&y, &mask)], &device);
+        let zf = tensor_image(&batch.zero_filled(&dft), side).expect("zf");
+        let expected = zero_filled(&y, &mask, &fourier);
+        assert!(
+            zf.pixels
+                .iter()
+                .zip(&expected.pixels)
+                .all(|(a, b)| (a - b).abs() < 1e-4)
+        );
+        let x = images_tensor(std::slice::from_ref(&truth), &device);
+        let g = tensor_image(&batch.data_gradient(x, &dft), side).expect("grad");
+        let expected = data_gradient(&truth, &y, &mask, &fourier);
+        assert!(
+            g.pixels
+                .iter()
+                .zip(&expected.pixels)
+                .all(|(a, b)| (a - b).abs() < 1e-4)
+        );
+    }
+
+    #[test]
+    fn models_keep_the_shape_at_every_size() {
+        let device = Device::flex();
+        for config in [MriModelConfig::rim(), MriModelConfig::unet()] {
+            let config = MriModelConfig {
+                channels: 4,
+                steps: 2,
+                ..config
+            };
+            let model = MriModel::new(config, &device);
+            for side in [32, 64] {
+                let (_, y, mask) = measured(side, 1);
+                let trace = model.reconstruct(&y, &mask, &device).expect("run");
+                assert!(!trace.is_empty() && trace.iter().all(|i| i.side == side));
+            }
+        }
+        let unet = MriModel::new(MriModelConfig::unet(), &device);
+        assert!(unet.check_side(30).is_err());
+    }
+
+    #[test]
+    fn rim_loss_decreases_on_a_tiny_problem() {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let side = 16;
+        let items: Vec<_> = (0..2).map(|s| measured(side, s)).collect();
+        let pairs: Vec<(&[Complex64], &Mask)> =
+            items.iter().map(|(_, y, m)| (y.as_slice(), m)).collect();
+        let batch = MeasurementBatch::new(&pairs, &device);
+        let truths: Vec<Image> = items.iter().map(|(t, _, _)| t.clone()).collect();
+        let truth = images_tensor(&truths, &device);
+        let dft = DftMatrices::new(side, &device);
+        let mut model = MriModel::new(
+            MriModelConfig {
+                channels: 8,
+                steps: 3,
+                ..MriModelConfig::rim()
+            },
+            &device,
+        );
+        let mut optimizer = AdamConfig::new().init();
+        let mut losses = Vec::new();
+        for _ in 0..80 {
+            let loss = step_loss(&model.forward(&batch, &dft), &truth);
+            losses.push(f64::from(loss.clone().into_scalar::<f32>()));
+            let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+            model.net = optimizer.step(5e-3, model.net, grads);
+        }
+        let last = losses[75..].iter().sum::<f64>() / 5.0;
+        assert!(last < 0.85 * losses[0], "{} → {last}", losses[0]);
+    }
+}

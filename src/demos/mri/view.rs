@@ -1,0 +1,825 @@
+//! The MRI panel: truth | k-space with the mask | reconstruction at the current step | error,
+//! every method's PSNR/SSIM/NMSE per step, training, model files, export. No math here: it
+//! calls `sim`, `methods` and `train` and draws what they return.
+
+use burn::module::Module;
+use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+
+use super::io::{read_image, read_kspace, read_mask};
+use super::methods::{Method, reconstruct};
+use super::metrics::{Quality, quality};
+use super::model::{MriModel, MriModelConfig};
+use super::model_io;
+use super::sim::{
+    Fourier, Image, Mask, MaskKind, MeasureConfig, default_center_fraction, phantom, simulate,
+};
+use super::train::{TrainConfig, TrainedMri, train};
+use crate::demos::{Demo, DemoCtx};
+use crate::jobs::{JobError, JobHandle};
+use crate::ui::colormap::{Colormap, ValueRange, colorize};
+use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::file_dialog::{DialogKind, PathField};
+use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
+use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
+use crate::ui::model_io::{ModelAction, ModelFilesUi};
+use crate::ui::timeline::{Timeline, timeline_ui};
+
+/// Where the measured image comes from.
+#[derive(Clone, Debug)]
+enum Source {
+    Phantom,
+    /// A loaded image (its path, for the label).
+    Image(String, Image),
+    /// A loaded measurement: no truth, so no scores.
+    KSpace(String),
+}
+
+/// One method's trace on the current measurement.
+#[derive(Clone, Debug)]
+struct Run {
+    method: Method,
+    trace: Vec<Image>,
+    /// Per step, when the truth is known.
+    scores: Vec<Quality>,
+    seconds: f64,
+}
+
+fn method_kind(method: Method) -> MethodKind {
+    match method {
+        Method::UNet => MethodKind::Amortized,
+        Method::Rim => MethodKind::Augmented,
+        _ => MethodKind::Classical,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PlotMetric {
+    Psnr,
+    Ssim,
+    Nmse,
+}
+
+struct Textures {
+    truth: Option<TextureHandle>,
+    kspace: Option<TextureHandle>,
+    estimate: Option<TextureHandle>,
+    error: Option<TextureHandle>,
+}
+
+pub struct MriDemo {
+    source: Source,
+    side: usize,
+    phantom_seed: u64,
+    config: MeasureConfig,
+    truth: Option<Image>,
+    kspace: Vec<rustfft::num_complex::Complex64>,
+    mask: Option<Mask>,
+    runs: Vec<Run>,
+    shown: Method,
+    step: Timeline,
+    plot_metric: PlotMetric,
+    table: MetricsTable,
+    error: Option<String>,
+    inference: Option<JobHandle<Vec<Run>>>,
+    stale: bool,
+    textures: Textures,
+    textures_dirty: bool,
+    image_field: PathField,
+    kspace_field: PathField,
+    mask_field: PathField,
+    exporter: FigureExporter,
+    figure_rect: egui::Rect,
+    models: Vec<(MriModel, Option<(TrainConfig, TrainedMri)>)>,
+    train_rim: bool,
+    budget_secs: f64,
+    training: Option<(TrainConfig, JobHandle<TrainedMri>)>,
+    loss_history: Vec<[f64; 2]>,
+    log_loss: bool,
+    files: ModelFilesUi,
+    status: Option<Result<String, String>>,
+    loaded_shipped: bool,
+}
+
+impl Default for MriDemo {
+    fn default() -> Self {
+        let mut demo = Self {
+            source: Source::Phantom,
+            side: 64,
+            phantom_seed: 1,
+            config: MeasureConfig::new(MaskKind::Cartesian, 4.0),
+            truth: None,
+            kspace: Vec::new(),
+            mask: None,
+            runs: Vec::new(),
+            shown: Method::Rim,
+            step: Timeline::new(0),
+            plot_metric: PlotMetric::Psnr,
+            table: MetricsTable::new(vec![
+                Metric::new("PSNR dB", true, 2),
+                Metric::new("SSIM", true, 4),
+                Metric::new("NMSE", false, 5),
+            ]),
+            error: None,
+            inference: None,
+            stale: true,
+            textures: Textures {
+                truth: None,
+                kspace: None,
+                estimate: None,
+                error: None,
+            },
+            textures_dirty: true,
+            image_field: PathField::new(DialogKind::Open, "PNG image", &["png"], ""),
+            kspace_field: PathField::new(DialogKind::Open, "NumPy k-space", &["npy"], ""),
+            mask_field: PathField::new(DialogKind::Open, "mask PNG", &["png"], ""),
+            exporter: FigureExporter::new("mri"),
+            figure_rect: egui::Rect::NOTHING,
+            models: Vec::new(),
+            train_rim: true,
+            budget_secs: 300.0,
+            training: None,
+            loss_history: Vec::new(),
+            log_loss: true,
+            files: ModelFilesUi::new("mri-rim.mpk"),
+            status: None,
+            loaded_shipped: false,
+        };
+        demo.remeasure();
+        demo
+    }
+}
+
+impl MriDemo {
+    /// Measures the current image with the current mask settings (milliseconds).
+    fn remeasure(&mut self) {
+        let image = match &self.source {
+            Source::Phantom => phantom(self.side, self.phantom_seed),
+            Source::Image(_, image) => image.clone(),
+            Source::KSpace(_) => {
+                self.mark_stale();
+                return;
+            }
+        };
+        match simulate(&image, &Fourier::new(image.side), &self.config) {
+            Ok(m) => {
+                self.truth = Some(image);
+                self.kspace = m.kspace;
+                self.mask = Some(m.mask);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+        self.mark_stale();
+    }
+
+    fn mark_stale(&mut self) {
+        self.stale = true;
+        self.runs.clear();
+        self.table.rows.clear();
+        self.textures_dirty = true;
+    }
+
+    fn load_shipped(&mut self, device: &burn::tensor::Device) {
+        self.loaded_shipped = true;
+        for kind in ["rim", "unet"] {
+            match model_io::shipped(kind, device) {
+                Ok(model) => self.add_model(model, None),
+                Err(e) => self.status = Some(Err(format!("{e:#}"))),
+            }
+        }
+    }
+
+    fn add_model(&mut self, model: MriModel, trained: Option<(TrainConfig, TrainedMri)>) {
+        let kind = model.config.kind.clone();
+        self.models.retain(|(m, _)| m.config.kind != kind);
+        self.models.push((model, trained));
+        self.mark_stale();
+    }
+
+    fn start_inference(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let Some(mask) = self.mask.clone() else {
+            return;
+        };
+        let device = ctx.compute.device.clone();
+        let models: Vec<MriModel> = self
+            .models
+            .iter()
+            .map(|(m, _)| MriModel {
+                net: m.net.clone().to_device(&device),
+                config: m.config.clone(),
+            })
+            .collect();
+        let kspace = self.kspace.clone();
+        let truth = self.truth.clone();
+        let waker = ui.ctx().clone();
+        let spawned = crate::jobs::spawn(
+            "mri reconstruction",
+            move || waker.request_repaint(),
+            move |job| {
+                let mut runs = Vec::new();
+                for (i, method) in Method::ALL.into_iter().enumerate() {
+                    job.check_cancelled()?;
+                    let model = method
+                        .model_kind()
+                        .map(|kind| models.iter().find(|m| m.config.kind == kind));
+                    let model = match model {
+                        Some(None) => continue,
+                        Some(Some(m)) => Some(m),
+                        None => None,
+                    };
+                    if model.is_some_and(|m| m.check_side(mask.side).is_err()) {
+                        continue;
+                    }
+                    let started = std::time::Instant::now();
+                    let trace = reconstruct(method, &kspace, &mask, model, &device)
+                        .map_err(JobError::Failed)?;
+                    let seconds = started.elapsed().as_secs_f64();
+                    let scores = truth
+                        .as_ref()
+                        .map(|t| trace.iter().map(|x| quality(&x.clamped(), t)).collect())
+                        .unwrap_or_default();
+                    runs.push(Run {
+                        method,
+                        trace,
+                        scores,
+                        seconds,
+                    });
+                    job.report_fraction((i + 1) as f32 / Method::ALL.len() as f32);
+                }
+                Ok(runs)
+            },
+        );
+        match spawned {
+            Ok(handle) => {
+                ctx.jobs.register(handle.shared());
+                self.inference = Some(handle);
+                self.stale = false;
+            }
+            Err(e) => self.error = Some(format!("cannot start reconstruction: {e}")),
+        }
+    }
+
+    /// Collects finished jobs; starts a reconstruction when the results are stale.
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        if let Some((_, handle)) = &self.training {
+            self.loss_history = handle.shared().with_state(|s| s.loss_history.clone());
+        }
+        if let Some((config, mut handle)) = self.training.take() {
+            match handle.try_take() {
+                None => self.training = Some((config, handle)),
+                Some(Ok(trained)) => {
+                    self.status = Some(Ok(format!(
+                        "trained the {} for {} steps in {:.0} s; validation PSNR {:.2} dB",
+                        trained.model.config.kind, trained.steps, trained.seconds, trained.val_psnr
+                    )));
+                    let model = trained.model.clone();
+                    self.add_model(model, Some((config, trained)));
+                }
+                Some(Err(JobError::Cancelled)) => {
+                    self.status = Some(Ok("training cancelled".into()))
+                }
+                Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
+            }
+        }
+        if let Some(mut handle) = self.inference.take() {
+            match handle.try_take() {
+                None => self.inference = Some(handle),
+                Some(Ok(_)) if self.stale => {}
+                Some(Ok(runs)) => {
+                    self.runs = runs;
+                    self.update_table();
+                    self.select(self.shown);
+                }
+                Some(Err(JobError::Cancelled)) => {}
+                Some(Err(JobError::Failed(msg))) => self.error = Some(msg),
+            }
+        }
+        if self.stale && self.inference.is_none() && self.mask.is_some() {
+            self.start_inference(ui, ctx);
+        }
+    }
+
+    fn update_table(&mut self) {
+        self.table.rows = self
+            .runs
+            .iter()
+            .map(|run| {
+                let last = run.scores.last();
+                MethodRow {
+                    method: run.method.label().to_owned(),
+                    kind: method_kind(run.method),
+                    values: vec![
+                        last.map(|q| q.psnr),
+                        last.map(|q| q.ssim),
+                        last.map(|q| q.nmse),
+                    ],
+                    seconds: Some(run.seconds),
+                }
+            })
+            .collect();
+    }
+
+    fn select(&mut self, method: Method) {
+        self.shown = method;
+        let len = self.shown_run().map_or(0, |r| r.trace.len());
+        self.step.set_len(len);
+        self.step.go_to_end();
+        self.textures_dirty = true;
+    }
+
+    fn shown_run(&self) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|r| r.method == self.shown)
+            .or_else(|| self.runs.last())
+    }
+
+    fn shown_estimate(&self) -> Option<&Image> {
+        self.shown_run()
+            .and_then(|r| r.trace.get(self.step.position()).or(r.trace.last()))
+    }
+
+    fn refresh_textures(&mut self, ctx: &egui::Context) {
+        let gray = |image: &Image| {
+            let values: Vec<f32> = image.pixels.iter().map(|&v| v as f32).collect();
+            colorize(
+                &values,
+                image.side,
+                image.side,
+                ValueRange::new(0.0, 1.0),
+                Colormap::Gray,
+            )
+        };
+        let load =
+            |name: &str, image: ColorImage| ctx.load_texture(name, image, TextureOptions::NEAREST);
+        self.textures.truth = self.truth.as_ref().map(|t| load("mri-truth", gray(t)));
+        self.textures.kspace = self
+            .mask
+            .as_ref()
+            .map(|mask| load("mri-kspace", kspace_image(&self.kspace, mask)));
+        let estimate = self.shown_estimate().cloned();
+        self.textures.estimate = estimate.as_ref().map(|e| load("mri-estimate", gray(e)));
+        self.textures.error = match (&estimate, &self.truth) {
+            (Some(e), Some(t)) if e.side == t.side => {
+                let diff: Vec<f32> = e
+                    .pixels
+                    .iter()
+                    .zip(&t.pixels)
+                    .map(|(a, b)| (a - b) as f32)
+                    .collect();
+                Some(load(
+                    "mri-error",
+                    colorize(
+                        &diff,
+                        t.side,
+                        t.side,
+                        ValueRange::new(-0.2, 0.2),
+                        Colormap::Diverging,
+                    ),
+                ))
+            }
+            _ => None,
+        };
+        self.textures_dirty = false;
+    }
+
+    fn controls_ui(&mut self, ui: &mut Ui) {
+        let mut remeasure = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("mask");
+            for kind in MaskKind::ALL {
+                remeasure |= ui
+                    .selectable_value(&mut self.config.mask, kind, kind.label())
+                    .changed();
+            }
+            ui.label("acceleration");
+            let accel = ui
+                .add(
+                    egui::Slider::new(&mut self.config.accel, 2.0..=16.0)
+                        .suffix("×")
+                        .step_by(0.5),
+                )
+                .on_hover_text("1 / the fraction of k-space measured");
+            if accel.changed() {
+                self.config.center_fraction = default_center_fraction(self.config.accel);
+                remeasure = true;
+            }
+            ui.add_enabled_ui(self.config.mask == MaskKind::Cartesian, |ui| {
+                ui.label("centre fraction");
+                remeasure |= ui
+                    .add(egui::Slider::new(
+                        &mut self.config.center_fraction,
+                        0.0..=0.5,
+                    ))
+                    .on_hover_text("fastMRI: 0.08 at 4×, 0.04 at 8×")
+                    .changed();
+            });
+            ui.label("noise σ");
+            remeasure |= ui
+                .add(egui::Slider::new(&mut self.config.noise_std, 0.0..=0.1).logarithmic(true))
+                .on_hover_text("complex Gaussian noise, E|n|² = σ², on each measured sample")
+                .changed();
+            ui.label("mask seed");
+            remeasure |= ui
+                .add(egui::Slider::new(&mut self.config.seed, 0..=999))
+                .changed();
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("image");
+            if ui
+                .selectable_label(matches!(self.source, Source::Phantom), "random phantom")
+                .clicked()
+            {
+                self.source = Source::Phantom;
+                remeasure = true;
+            }
+            if matches!(self.source, Source::Phantom) {
+                ui.label("side");
+                for side in [32, 64, 128, 256] {
+                    remeasure |= ui
+                        .selectable_value(&mut self.side, side, format!("{side}²"))
+                        .changed();
+                }
+                if ui.button("New phantom").clicked() {
+                    self.phantom_seed += 1;
+                    remeasure = true;
+                }
+            }
+            if let Source::Image(name, _) | Source::KSpace(name) = &self.source {
+                ui.label(RichText::new(name).strong());
+            }
+        });
+        ui.collapsing("Load an image or a measured k-space", |ui| {
+            if let Some(path) = self.image_field.ui(ui, "Load image") {
+                match read_image(&path) {
+                    Ok(image) => {
+                        self.source = Source::Image(path.display().to_string(), image);
+                        remeasure = true;
+                    }
+                    Err(e) => self.error = Some(format!("{e:#}")),
+                }
+            }
+            ui.label(
+                "k-space (.npy, complex, centred, orthonormal) and its mask (PNG, 255 = sampled):",
+            );
+            let k = self.kspace_field.ui(ui, "Use k-space");
+            let m = self.mask_field.ui(ui, "Use mask");
+            if k.is_some() || m.is_some() {
+                if let (Some(k), Some(m)) = (self.kspace_field.path(), self.mask_field.path()) {
+                    match load_measurement(&k, &m) {
+                        Ok((kspace, mask)) => {
+                            self.source = Source::KSpace(k.display().to_string());
+                            self.truth = None;
+                            self.kspace = kspace;
+                            self.mask = Some(mask);
+                            self.error = None;
+                            self.mark_stale();
+                        }
+                        Err(e) => self.error = Some(e),
+                    }
+                } else {
+                    self.error = Some("give both the k-space and the mask".into());
+                }
+            }
+        });
+        if remeasure {
+            self.remeasure();
+        }
+    }
+
+    fn training_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("model");
+            ui.selectable_value(&mut self.train_rim, true, "RIM")
+                .on_hover_text("x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)), a convolutional GRU, 8 steps");
+            ui.selectable_value(&mut self.train_rim, false, "U-Net")
+                .on_hover_text("x = x_zf + UNet(x_zf): from the zero-filled image alone");
+            ui.label("budget");
+            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"));
+            let busy = self.training.is_some();
+            if ui.add_enabled(!busy, egui::Button::new("Train")).clicked() {
+                self.start_training(ui, ctx);
+            }
+            if busy && ui.button("Cancel training").clicked()
+                && let Some((_, handle)) = &self.training
+            {
+                handle.cancel();
+            }
+        });
+        crate::ui::outcome_ui(ui, self.status.as_ref());
+        if !self.loss_history.is_empty() {
+            loss_plot_ui(
+                ui,
+                "mri-loss",
+                &[LossSeries {
+                    name: "loss (MSE summed over steps)",
+                    points: &self.loss_history,
+                    color: method_kind(if self.train_rim {
+                        Method::Rim
+                    } else {
+                        Method::UNet
+                    })
+                    .color(),
+                }],
+                &mut self.log_loss,
+                120.0,
+            );
+        }
+        let kind = if self.train_rim { "rim" } else { "unet" };
+        let can_save = self
+            .models
+            .iter()
+            .any(|(m, t)| m.config.kind == kind && t.is_some());
+        if let Some(action) = self.files.ui(ui, can_save) {
+            self.files.status = Some(match action {
+                ModelAction::Save(path) => {
+                    match self.models.iter().find(|(m, _)| m.config.kind == kind) {
+                        Some((_, Some((config, trained)))) => {
+                            model_io::save(&path, trained, config)
+                                .map(|()| format!("saved the {kind} model to {}", path.display()))
+                                .map_err(|e| format!("{e:#}"))
+                        }
+                        _ => Err(format!("no {kind} model trained in this session to save")),
+                    }
+                }
+                ModelAction::Load(path) => match model_io::load(&path, kind, &ctx.compute.device) {
+                    Ok(model) => {
+                        self.add_model(model, None);
+                        Ok(format!("loaded {}", path.display()))
+                    }
+                    Err(e) => Err(format!("{e:#}")),
+                },
+            });
+        }
+    }
+
+    fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let model = if self.train_rim {
+            MriModelConfig::rim()
+        } else {
+            MriModelConfig::unet()
+        };
+        let mut config = TrainConfig::new(model);
+        config.max_steps = u64::MAX;
+        config.budget_secs = Some(self.budget_secs);
+        config.seed = self.phantom_seed;
+        let device = ctx.compute.device.clone();
+        let job_config = config.clone();
+        let waker = ui.ctx().clone();
+        match crate::jobs::spawn(
+            format!("train {}", config.model.kind),
+            move || waker.request_repaint(),
+            move |job| train(job, &job_config, &device),
+        ) {
+            Ok(handle) => {
+                ctx.jobs.register(handle.shared());
+                self.training = Some((config, handle));
+                self.status = None;
+            }
+            Err(e) => self.status = Some(Err(format!("cannot start training: {e}"))),
+        }
+    }
+
+    fn figure_ui(&mut self, ui: &mut Ui) {
+        if self.textures_dirty {
+            self.refresh_textures(ui.ctx());
+        }
+        let available = ui.available_width();
+        let spacing = ui.spacing().item_spacing.x;
+        let side = ((available - 3.0 * spacing) / 4.0).clamp(120.0, 420.0);
+        let size = egui::vec2(side, side);
+        let step_label = self
+            .shown_run()
+            .map(|r| {
+                format!(
+                    "{} step {} of {}",
+                    r.method.label(),
+                    self.step.position() + 1,
+                    r.trace.len()
+                )
+            })
+            .unwrap_or_else(|| "reconstructing…".into());
+        let panels = [
+            (
+                "ground truth",
+                self.textures.truth.as_ref(),
+                "no truth: a measured k-space".to_owned(),
+            ),
+            (
+                "k-space (log |y|), mask",
+                self.textures.kspace.as_ref(),
+                String::new(),
+            ),
+            (
+                step_label.as_str(),
+                self.textures.estimate.as_ref(),
+                String::new(),
+            ),
+            (
+                "error (estimate − truth, ±0.2)",
+                self.textures.error.as_ref(),
+                String::new(),
+            ),
+        ];
+        let response = ui.horizontal(|ui| {
+            for (title, texture, missing) in panels {
+                ui.vertical(|ui| {
+                    ui.label(RichText::new(title).strong());
+                    match texture {
+                        Some(t) => {
+                            ui.add(egui::Image::new((t.id(), size)));
+                        }
+                        None => {
+                            let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+                            ui.painter()
+                                .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+                            ui.painter().text(
+                                rect.center(),
+                                egui::Align2::CENTER_CENTER,
+                                missing,
+                                egui::FontId::proportional(14.0),
+                                ui.visuals().weak_text_color(),
+                            );
+                        }
+                    }
+                });
+            }
+        });
+        self.figure_rect = response.response.rect;
+    }
+
+    fn metric_plot_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label("per step:");
+            ui.selectable_value(&mut self.plot_metric, PlotMetric::Psnr, "PSNR");
+            ui.selectable_value(&mut self.plot_metric, PlotMetric::Ssim, "SSIM");
+            ui.selectable_value(&mut self.plot_metric, PlotMetric::Nmse, "NMSE");
+        });
+        let metric = self.plot_metric;
+        let value = move |q: &Quality| match metric {
+            PlotMetric::Psnr => q.psnr,
+            PlotMetric::Ssim => q.ssim,
+            PlotMetric::Nmse => q.nmse,
+        };
+        let shown_step = self.step.position() as f64 + 1.0;
+        Plot::new("mri-steps")
+            .height(180.0)
+            .legend(Legend::default())
+            .x_axis_label("step (iteration)")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for (i, run) in self.runs.iter().enumerate() {
+                    if run.scores.is_empty() {
+                        continue;
+                    }
+                    let mut points: Vec<[f64; 2]> = run
+                        .scores
+                        .iter()
+                        .enumerate()
+                        .map(|(k, q)| [k as f64 + 1.0, value(q)])
+                        .collect();
+                    if points.len() == 1 {
+                        // One-shot methods: a level line across the plot.
+                        points.push([60.0, points[0][1]]);
+                    }
+                    let kind = method_kind(run.method);
+                    // Classical methods share a color; vary brightness to tell them apart.
+                    let color = if kind == MethodKind::Classical {
+                        kind.color().gamma_multiply(1.0 - 0.25 * i as f32)
+                    } else {
+                        kind.color()
+                    };
+                    plot.line(
+                        Line::new(run.method.label(), PlotPoints::from(points))
+                            .color(color)
+                            .width(2.0),
+                    );
+                }
+                plot.vline(
+                    VLine::new("current step", shown_step).color(Color32::from_rgb(255, 196, 0)),
+                );
+            });
+    }
+}
+
+/// log(1 + |y|) in gray, the unsampled samples tinted blue, so the mask reads at a glance.
+fn kspace_image(kspace: &[rustfft::num_complex::Complex64], mask: &Mask) -> ColorImage {
+    let logs: Vec<f32> = kspace
+        .iter()
+        .map(|v| (1.0 + 50.0 * v.norm()).ln() as f32)
+        .collect();
+    let range = ValueRange::of(&logs);
+    let pixels = logs
+        .iter()
+        .zip(&mask.sampled)
+        .map(|(&v, &s)| {
+            if s {
+                Colormap::Magma.map(range.normalize(v))
+            } else {
+                Color32::from_rgb(20, 30, 70)
+            }
+        })
+        .collect();
+    ColorImage::new([mask.side, mask.side], pixels)
+}
+
+fn load_measurement(
+    kspace: &std::path::Path,
+    mask: &std::path::Path,
+) -> Result<(Vec<rustfft::num_complex::Complex64>, Mask), String> {
+    let (side, values) = read_kspace(kspace).map_err(|e| format!("{e:#}"))?;
+    let mask_image = read_mask(mask).map_err(|e| format!("{e:#}"))?;
+    if mask_image.side != side {
+        return Err(format!(
+            "the mask is {}×{} but the k-space is {side}×{side}",
+            mask_image.side, mask_image.side
+        ));
+    }
+    Ok((values, mask_image))
+}
+
+fn figure_data(runs: &[Run]) -> FigureData {
+    let mut rows = Vec::new();
+    for (m, run) in runs.iter().enumerate() {
+        for (k, q) in run.scores.iter().enumerate() {
+            rows.push(vec![m as f64, k as f64 + 1.0, q.psnr, q.ssim, q.nmse]);
+        }
+    }
+    FigureData {
+        headers: ["method_index", "step", "psnr", "ssim", "nmse"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    }
+}
+
+impl Demo for MriDemo {
+    fn name(&self) -> &'static str {
+        "mri"
+    }
+    fn title(&self) -> &'static str {
+        "MRI reconstruction"
+    }
+    fn summary(&self) -> &'static str {
+        "Undersampled k-space to image, across RIM iterations"
+    }
+    fn explanation(&self) -> &'static str {
+        "Forward model: an image is measured through a subsampled, centred, orthonormal Fourier \
+         transform with noise, y = M F x + n. Inverses: zero filling, gradient ascent on \
+         log p(y|x) and TV-regularized reconstruction (classical), a U-Net from the zero-filled \
+         image (amortized), and a recurrent inference machine that refines the image with the \
+         data-term gradient at every step (augmented)."
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        if !self.loaded_shipped {
+            self.load_shipped(&ctx.compute.device);
+        }
+        self.controls_ui(ui);
+        ui.collapsing("Learned inverses: train, save, load", |ui| {
+            self.training_ui(ui, ctx)
+        });
+        self.poll(ui, ctx);
+        if let Some(err) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, err);
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label("show");
+            let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
+            for method in methods {
+                if ui
+                    .selectable_label(
+                        self.shown == method,
+                        RichText::new(method.label()).color(method_kind(method).color()),
+                    )
+                    .clicked()
+                {
+                    self.select(method);
+                }
+            }
+        });
+        let before = self.step.position();
+        timeline_ui(ui, &mut self.step, "step");
+        if self.step.position() != before {
+            self.textures_dirty = true;
+        }
+        if let Some(q) = self
+            .shown_run()
+            .and_then(|r| r.scores.get(self.step.position()))
+        {
+            ui.label(format!(
+                "this step: PSNR {:.2} dB   SSIM {:.4}   NMSE {:.5}",
+                q.psnr, q.ssim, q.nmse
+            ));
+        }
+        self.figure_ui(ui);
+        self.metric_plot_ui(ui);
+        metrics_table_ui(ui, "mri-metrics", &self.table);
+        ui.collapsing("Export figure", |ui| {
+            let rect = self.figure_rect;
+            let runs = &self.runs;
+            self.exporter.ui(ui, rect, || figure_data(runs));
+        });
+    }
+}
