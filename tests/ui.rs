@@ -255,12 +255,48 @@ fn loading_a_corrupt_model_shows_why() {
 fn lorenz_panel_scores_the_classical_inverses() {
     let harness = harness(app(Some("lorenz")));
     for method in [
-        "EKF (Taylor J=2)",
-        "EKS (Taylor J=2)",
-        "UKS (Taylor J=2)",
+        "EKF (Taylor J=3)",
+        "EKS (Taylor J=3)",
+        "UKS (Taylor J=3)",
         "EKS (exact RK4 dynamics)",
     ] {
         harness.get_by_label(method);
     }
     harness.get_by_label("oracle");
+}
+
+/// The MRI panel reconstructs with every method, shows each one's steps and scrubs them.
+#[test]
+fn mri_panel_reconstructs_and_scrubs_the_steps() {
+    let mut harness = harness(app(Some("mri")));
+    step_until(&mut harness, "the reconstructions", |h| {
+        h.query_by_label_contains("this step: PSNR").is_some()
+    });
+    // Every method has a row in the metrics table (and a button to show it).
+    for method in ["zero-filled", "gradient ascent", "TV (MFISTA)", "U-Net", "RIM"] {
+        assert!(
+            harness.query_all_by_label(method).count() >= 2,
+            "{method} missing"
+        );
+    }
+    harness.get_by_label("RIM step 8 of 8");
+    let show_tv = harness
+        .query_all_by_label("TV (MFISTA)")
+        .next()
+        .expect("TV button");
+    show_tv.click();
+    harness.run_steps(3);
+    harness.get_by_label("TV (MFISTA) step 60 of 60");
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    harness.get_by_label("TV (MFISTA) step 1 of 60");
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    harness.get_by_label("TV (MFISTA) step 2 of 60");
+    // A new mask re-measures and reconstructs again.
+    harness.get_by_label("radial spokes").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the radial reconstructions", |h| {
+        h.query_by_label_contains("this step: PSNR").is_some()
+    });
 }

@@ -117,7 +117,7 @@ pub fn compare(
                 _ => None,
             };
             rows.push(MethodScore {
-                method: method.label().to_owned(),
+                method: method.cli_name().to_owned(),
                 accel,
                 side: truths.first().map_or(0, |t| t.side),
                 metrics: score_method(method, &examples, model, device)?,
@@ -147,10 +147,10 @@ pub fn eval_cli(model: Option<&Path>, json: bool, backend: BackendRequest) -> an
 
 pub fn table(rows: &[MethodScore]) -> String {
     let mut out =
-        String::from("side  accel  method            PSNR dB   SSIM     NMSE      s/image\n");
+        String::from("side  accel  method  PSNR dB   SSIM     NMSE      s/image\n");
     for r in rows {
         out.push_str(&format!(
-            "{:>4}  {:>4.0}×  {:<16} {:>8.2}  {:>6.4}  {:>8.5}  {:>7.3}\n",
+            "{:>4}  {:>4.0}×  {:<6} {:>8.2}  {:>6.4}  {:>8.5}  {:>7.3}\n",
             r.side,
             r.accel,
             r.method,

@@ -89,7 +89,7 @@ pub struct TvSettings {
 }
 
 /// λ tuned on validation phantoms (noise 0.01) by `bench --demo mri`, per acceleration.
-pub const TUNED_LAMBDA: [(f64, f64); 2] = [(4.0, 0.002), (8.0, 0.002)];
+pub const TUNED_LAMBDA: [(f64, f64); 2] = [(4.0, 0.003), (8.0, 0.004)];
 
 impl TvSettings {
     /// The tuned settings for a measurement that samples `1/accel` of k-space
@@ -104,6 +104,14 @@ impl TvSettings {
             inner_iterations: 15,
         }
     }
+}
+
+/// The final TV estimate with the tuned settings for this mask.
+pub fn tv_estimate(kspace: &[Complex64], mask: &Mask, fourier: &Fourier) -> Image {
+    let settings = TvSettings::tuned_for(mask.acceleration());
+    tv_reconstruct(kspace, mask, fourier, &settings)
+        .pop()
+        .unwrap_or_else(|| zero_filled(kspace, mask, fourier))
 }
 
 pub fn tv_objective(

@@ -171,7 +171,7 @@ pub fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Res
                     "{}",
                     serde_json::json!({
                         "demo": "mri",
-                        "method": format!("{m:?}").to_lowercase(),
+                        "method": method.cli_name(),
                         "side": mask.side,
                         "acceleration": mask.acceleration(),
                         "metrics": metrics,
@@ -231,5 +231,98 @@ pub fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Res
         MriAction::Eval(EvalArgs { model, json }) => {
             super::bench::eval_cli(model.as_deref(), json, backend)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::mri::sim::{Mask, phantom};
+
+    fn simulate_action(image: &std::path::Path, dir: &std::path::Path, accel: u32) -> MriAction {
+        MriAction::Simulate {
+            image: image.to_path_buf(),
+            accel,
+            mask: CliMask::Cartesian,
+            noise: 0.01,
+            out_kspace: dir.join("y.npy"),
+            out_mask: dir.join("m.png"),
+        }
+    }
+
+    fn reconstruct_action(dir: &std::path::Path, m: MriMethod, truth: bool) -> MriAction {
+        MriAction::Reconstruct {
+            kspace: Some(dir.join("y.npy")),
+            mask: Some(dir.join("m.png")),
+            image: None,
+            accel: None,
+            method: m,
+            model: None,
+            truth: truth.then(|| dir.join("gt.png")),
+            out: dir.join("r.png"),
+            json: true,
+        }
+    }
+
+    #[test]
+    fn simulate_then_reconstruct_from_the_measurement_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let gt = dir.path().join("gt.png");
+        super::super::io::write_image(&gt, &phantom(32, 4)).expect("write");
+        run(simulate_action(&gt, dir.path(), 4), BackendRequest::Cpu, 0).expect("simulate");
+        let mask = read_mask(&dir.path().join("m.png")).expect("mask");
+        assert!((mask.acceleration() - 4.0).abs() < 1.5);
+        for m in [MriMethod::Zf, MriMethod::Tv] {
+            run(reconstruct_action(dir.path(), m, true), BackendRequest::Cpu, 0).expect("reconstruct");
+            let r = read_image(&dir.path().join("r.png")).expect("recon");
+            assert_eq!(r.side, 32);
+        }
+        // The shortcut simulates and scores by itself.
+        let shortcut = MriAction::Reconstruct {
+            kspace: None,
+            mask: None,
+            image: Some(gt.clone()),
+            accel: Some(8),
+            method: MriMethod::Zf,
+            model: None,
+            truth: None,
+            out: dir.path().join("s.png"),
+            json: false,
+        };
+        run(shortcut, BackendRequest::Cpu, 0).expect("shortcut");
+    }
+
+    #[test]
+    fn mismatched_or_absurd_inputs_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let gt = dir.path().join("gt.png");
+        super::super::io::write_image(&gt, &phantom(32, 4)).expect("write");
+        let err = run(simulate_action(&gt, dir.path(), 100), BackendRequest::Cpu, 0)
+            .expect_err("absurd acceleration");
+        assert!(format!("{err:#}").contains("--accel"));
+        run(simulate_action(&gt, dir.path(), 4), BackendRequest::Cpu, 0).expect("simulate");
+        // A mask of another size than the k-space.
+        super::super::io::write_mask(&dir.path().join("m.png"), &Mask::full(16)).expect("mask");
+        let err = run(reconstruct_action(dir.path(), MriMethod::Tv, false), BackendRequest::Cpu, 0)
+            .expect_err("mismatch");
+        assert!(format!("{err:#}").contains("16×16"), "{err:#}");
+        // Neither a measurement nor an image.
+        let err = run(
+            MriAction::Reconstruct {
+                kspace: None,
+                mask: None,
+                image: None,
+                accel: None,
+                method: MriMethod::Zf,
+                model: None,
+                truth: None,
+                out: dir.path().join("r.png"),
+                json: false,
+            },
+            BackendRequest::Cpu,
+            0,
+        )
+        .expect_err("nothing to reconstruct");
+        assert!(format!("{err:#}").contains("--kspace"));
     }
 }

@@ -36,6 +36,17 @@ impl Method {
         }
     }
 
+    /// The command line's name (`--method`), also used in JSON output.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Method::ZeroFilled => "zf",
+            Method::GradientAscent => "ga",
+            Method::Tv => "tv",
+            Method::UNet => "unet",
+            Method::Rim => "rim",
+        }
+    }
+
     /// The model kind a learned method needs.
     pub fn model_kind(self) -> Option<&'static str> {
         match self {

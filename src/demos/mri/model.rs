@@ -4,7 +4,9 @@
 //! - **RIM** (augmented), after Putzky & Welling (2017): `x_{t+1} = x_t + g_θ(∇_t, x_t, s_t)`
 //!   with a convolutional GRU state `s_t`, where `∇_t = Aᴴ(A x_t − y)` is the data term's
 //!   gradient computed inside the graph by the centred orthonormal DFT as matrix products
-//!   (so the forward model is differentiable and checked at every step).
+//!   (so the forward model is differentiable and checked at every step). It starts from the
+//!   TV estimate (`start_from_tv`): the learned steps correct the classical inverse, and with
+//!   the last layer zero-initialised an untrained RIM is exactly TV.
 //!
 //! Tensors are `[batch, 1, side, side]`; k-space is held as real and imaginary parts.
 
@@ -18,7 +20,8 @@ use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use rustfft::num_complex::Complex64;
 
-use super::sim::{Image, Mask};
+use super::classical::tv_estimate;
+use super::sim::{Fourier, Image, Mask};
 
 /// What a model file records to rebuild the network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -29,6 +32,10 @@ pub struct MriModelConfig {
     pub channels: usize,
     /// RIM steps.
     pub steps: usize,
+    /// The RIM starts from the TV estimate (the classical inverse it augments) instead of the
+    /// zero-filled image.
+    #[serde(default)]
+    pub start_from_tv: bool,
 }
 
 impl MriModelConfig {
@@ -37,6 +44,7 @@ impl MriModelConfig {
             kind: "rim".into(),
             channels: 24,
             steps: 8,
+            start_from_tv: true,
         }
     }
 
@@ -45,6 +53,7 @@ impl MriModelConfig {
             kind: "unet".into(),
             channels: 16,
             steps: 1,
+            start_from_tv: false,
         }
     }
 
@@ -141,6 +150,8 @@ pub struct MeasurementBatch {
     pub kspace_real: Tensor<3>,
     pub kspace_imag: Tensor<3>,
     pub mask: Tensor<3>,
+    /// Where the RIM starts (`[b, 1, n, n]`); the zero-filled image when `None`.
+    pub start: Option<Tensor<4>>,
 }
 
 impl MeasurementBatch {
@@ -164,7 +175,18 @@ impl MeasurementBatch {
             kspace_real: t(re),
             kspace_imag: t(im),
             mask: t(mask),
+            start: None,
         }
+    }
+
+    /// Starts the RIM from these images instead of the zero-filled ones.
+    pub fn with_start(mut self, start: &[Image], device: &Device) -> Self {
+        self.start = Some(images_tensor(start, device));
+        self
+    }
+
+    fn start_or_zero_filled(&self, dft: &DftMatrices) -> Tensor<4> {
+        self.start.clone().unwrap_or_else(|| self.zero_filled(dft))
     }
 
     /// The zero-filled images `Re(Fᴴ y)`, `[b, 1, n, n]`.
@@ -216,7 +238,7 @@ impl Rim {
         dft: &DftMatrices,
         steps: usize,
     ) -> Vec<Tensor<4>> {
-        let mut x = batch.zero_filled(dft);
+        let mut x = batch.start_or_zero_filled(dft);
         let [b, _, n, _] = x.dims();
         let channels = self.features.weight.dims()[0];
         let mut state = Tensor::<4>::zeros([b, channels, n, n], &x.device());
@@ -377,7 +399,11 @@ impl MriModel {
     ) -> Result<Vec<Image>, String> {
         self.check_side(mask.side)?;
         let dft = DftMatrices::new(mask.side, device);
-        let batch = MeasurementBatch::new(&[(kspace, mask)], device);
+        let mut batch = MeasurementBatch::new(&[(kspace, mask)], device);
+        if self.config.start_from_tv {
+            let start = tv_estimate(kspace, mask, &Fourier::new(mask.side));
+            batch = batch.with_start(&[start], device);
+        }
         self.forward(&batch, &dft)
             .iter()
             .map(|x| tensor_image(x, mask.side))
@@ -412,11 +438,23 @@ pub fn images_tensor(images: &[Image], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(data, [images.len(), 1, side, side]), device)
 }
 
-/// The training loss: MSE of every step's estimate, summed over steps (Putzky & Welling).
+/// The training loss, summed over steps as Putzky & Welling do: the mean over images of
+/// ln(MSE), i.e. minus the mean PSNR up to a factor, so an easy 4× image and a hard 8× one
+/// weigh the same (a plain MSE lets the hard images drown out the easy ones).
 pub fn step_loss(outputs: &[Tensor<4>], truth: &Tensor<4>) -> Tensor<1> {
+    let [b, _, _, _] = truth.dims();
     outputs
         .iter()
-        .map(|x| (x.clone() - truth.clone()).square().mean())
+        .map(|x| {
+            (x.clone() - truth.clone())
+                .square()
+                .mean_dim(3)
+                .mean_dim(2)
+                .reshape([b])
+                .add_scalar(1e-8)
+                .log()
+                .mean()
+        })
         .reduce(|a, b| a + b)
         .expect("at least one step")
 }
@@ -425,7 +463,7 @@ pub fn step_loss(outputs: &[Tensor<4>], truth: &Tensor<4>) -> Tensor<1> {
 mod tests {
     use super::*;
     use crate::demos::mri::classical::{data_gradient, zero_filled};
-    use crate::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+    use crate::demos::mri::sim::{MaskKind, MeasureConfig, phantom, simulate};
     use burn::optim::{AdamConfig, GradientsParams};
 
     fn measured(side: usize, seed: u64) -> (Image, Vec<Complex64>, Mask) {
@@ -517,7 +555,8 @@ mod tests {
             let grads = GradientsParams::from_grads(loss.backward(), &model.net);
             model.net = optimizer.step(5e-3, model.net, grads);
         }
+        // The loss is Σ_steps ln MSE: a drop of 0.5 is a 1.6× smaller error at some steps.
         let last = losses[75..].iter().sum::<f64>() / 5.0;
-        assert!(last < 0.85 * losses[0], "{} → {last}", losses[0]);
+        assert!(last < losses[0] - 0.5, "{} → {last}", losses[0]);
     }
 }

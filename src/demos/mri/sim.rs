@@ -411,60 +411,32 @@ pub fn simulate(
     Ok(Measurement { kspace, mask })
 }
 
-/// A random training image: a smooth background, ellipses and polygons of varied size, angle
-/// and intensity (some textured), sometimes a Shepp-Logan-like head, and fine texture, so the
-/// learned priors see edges, smooth shading and texture alike.
+/// A random training image, one of three families (all from the seed):
+/// - a dead-leaves image (occluding shapes with power-law sizes, flat, shaded or textured):
+///   the synthetic model whose statistics match natural images (Lee, Mumford & Huang 2001),
+///   known to train restoration networks that generalize to photographs;
+/// - a few ellipses and polygons of varied size, angle and intensity on a smooth background;
+/// - a Shepp-Logan-like head with jittered ellipses, plus shapes.
 pub fn phantom(side: usize, seed: u64) -> Image {
     let mut rng = StdRng::seed_from_u64(seed);
+    let family = rng.random::<f64>();
     let mut img = Image::zeros(side);
-    let n = side as f64;
-    // Smooth background: a low-frequency random field.
-    let background = rng.random::<f64>() * 0.4;
-    let field = smooth_field(side, &mut rng, 3.0);
-    for (p, f) in img.pixels.iter_mut().zip(&field) {
-        *p = background * (0.5 + 0.5 * f);
-    }
-    if rng.random::<f64>() < 0.3 {
-        shepp_logan_like(&mut img, &mut rng);
-    }
-    let shapes = 3 + (rng.random::<f64>() * 12.0) as usize;
-    for _ in 0..shapes {
-        let cx = rng.random::<f64>() * n;
-        let cy = rng.random::<f64>() * n;
-        let a = (0.03 + rng.random::<f64>().powi(2) * 0.4) * n;
-        let b = a * (0.2 + 0.8 * rng.random::<f64>());
-        let theta = rng.random::<f64>() * PI;
-        let value = rng.random::<f64>();
-        let additive = rng.random::<f64>() < 0.4;
-        let textured = rng.random::<f64>() < 0.3;
-        let texture = textured.then(|| smooth_field(side, &mut rng, 12.0));
-        let polygon = rng.random::<f64>() < 0.35;
-        let sides = 3 + (rng.random::<f64>() * 4.0) as usize;
-        let (ct, st) = (theta.cos(), theta.sin());
-        for r in 0..side {
-            for c in 0..side {
-                let dx = c as f64 + 0.5 - cx;
-                let dy = r as f64 + 0.5 - cy;
-                let u = (dx * ct + dy * st) / a;
-                let v = (-dx * st + dy * ct) / b;
-                let inside = if polygon {
-                    inside_regular_polygon(u, v, sides)
-                } else {
-                    u * u + v * v <= 1.0
-                };
-                if inside {
-                    let i = r * side + c;
-                    let mut val = value;
-                    if let Some(t) = &texture {
-                        val *= 0.6 + 0.4 * t[i];
-                    }
-                    img.pixels[i] = if additive {
-                        img.pixels[i] + 0.5 * (val - 0.5)
-                    } else {
-                        val
-                    };
-                }
-            }
+    if family < 0.5 {
+        dead_leaves(&mut img, &mut rng);
+    } else {
+        // Smooth background: a low-frequency random field.
+        let background = rng.random::<f64>() * 0.4;
+        let field = smooth_field(side, &mut rng, 3.0);
+        for (p, f) in img.pixels.iter_mut().zip(&field) {
+            *p = background * (0.5 + 0.5 * f);
+        }
+        if family > 0.8 {
+            shepp_logan_like(&mut img, &mut rng);
+        }
+        let shapes = 3 + (rng.random::<f64>() * 12.0) as usize;
+        for _ in 0..shapes {
+            let a = (0.03 + rng.random::<f64>().powi(2) * 0.4) * side as f64;
+            paint_shape(&mut img, &mut rng, a);
         }
     }
     // Fine texture over the whole image at a random strength.
@@ -476,6 +448,74 @@ pub fn phantom(side: usize, seed: u64) -> Image {
         }
     }
     img.clamped()
+}
+
+/// Dead leaves: 40–200 shapes with radii drawn from p(r) ∝ r⁻³ between 1 pixel and half the
+/// image, painted one over another.
+fn dead_leaves(img: &mut Image, rng: &mut StdRng) {
+    let side = img.side as f64;
+    let background = rng.random::<f64>();
+    img.pixels.iter_mut().for_each(|p| *p = background);
+    let leaves = 40 + (rng.random::<f64>() * 160.0) as usize;
+    let (r_min, r_max) = (1.0f64, side / 2.0);
+    for _ in 0..leaves {
+        let u = rng.random::<f64>();
+        let r = (r_min.powi(-2) - u * (r_min.powi(-2) - r_max.powi(-2))).powf(-0.5);
+        paint_shape(img, rng, r);
+    }
+}
+
+/// One ellipse or regular polygon of semi-axis `a` at a random place and angle: flat, shaded
+/// by a linear ramp, or textured; it replaces what is under it, or (sometimes) adds to it.
+fn paint_shape(img: &mut Image, rng: &mut StdRng, a: f64) {
+    let side = img.side;
+    let n = side as f64;
+    let cx = rng.random::<f64>() * n;
+    let cy = rng.random::<f64>() * n;
+    let b = a * (0.2 + 0.8 * rng.random::<f64>());
+    let theta = rng.random::<f64>() * PI;
+    let value = rng.random::<f64>();
+    let additive = rng.random::<f64>() < 0.2;
+    let style = rng.random::<f64>();
+    let texture = (style < 0.2).then(|| smooth_field(side, rng, 16.0));
+    let ramp = (0.2..0.45)
+        .contains(&style)
+        .then(|| (rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5));
+    let polygon = rng.random::<f64>() < 0.35;
+    let sides = 3 + (rng.random::<f64>() * 4.0) as usize;
+    let (ct, st) = (theta.cos(), theta.sin());
+    let reach = a.max(b) + 1.0;
+    let rows = (cy - reach).max(0.0) as usize..((cy + reach).ceil() as usize).min(side);
+    let cols = (cx - reach).max(0.0) as usize..((cx + reach).ceil() as usize).min(side);
+    for r in rows {
+        for c in cols.clone() {
+            let dx = c as f64 + 0.5 - cx;
+            let dy = r as f64 + 0.5 - cy;
+            let u = (dx * ct + dy * st) / a;
+            let v = (-dx * st + dy * ct) / b;
+            let inside = if polygon {
+                inside_regular_polygon(u, v, sides)
+            } else {
+                u * u + v * v <= 1.0
+            };
+            if !inside {
+                continue;
+            }
+            let i = r * side + c;
+            let mut val = value;
+            if let Some(t) = &texture {
+                val *= 0.6 + 0.4 * t[i];
+            }
+            if let Some((gx, gy)) = ramp {
+                val += 0.5 * (gx * u + gy * v);
+            }
+            img.pixels[i] = if additive {
+                img.pixels[i] + 0.5 * (val - 0.5)
+            } else {
+                val
+            };
+        }
+    }
 }
 
 /// `|u|, |v|` inside a regular polygon of `sides` inscribed in the unit circle.

@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::io::{read_image, read_kspace, read_mask};
 use super::methods::{Method, reconstruct};
@@ -140,7 +140,8 @@ impl Default for MriDemo {
             budget_secs: 300.0,
             training: None,
             loss_history: Vec::new(),
-            log_loss: true,
+            // The loss is a log already (and negative).
+            log_loss: false,
             files: ModelFilesUi::new("mri-rim.mpk"),
             status: None,
             loaded_shipped: false,
@@ -513,7 +514,7 @@ impl MriDemo {
                 ui,
                 "mri-loss",
                 &[LossSeries {
-                    name: "loss (MSE summed over steps)",
+                    name: "loss (ln MSE summed over steps)",
                     points: &self.loss_history,
                     color: method_kind(if self.train_rim {
                         Method::Rim
@@ -587,7 +588,10 @@ impl MriDemo {
         }
         let available = ui.available_width();
         let spacing = ui.spacing().item_spacing.x;
-        let side = ((available - 3.0 * spacing) / 4.0).clamp(120.0, 420.0);
+        // Leave room below for the per-step plot and the table.
+        let side = ((available - 3.0 * spacing) / 4.0)
+            .min(ui.available_height() - 260.0)
+            .clamp(120.0, 420.0);
         let size = egui::vec2(side, side);
         let step_label = self
             .shown_run()
@@ -669,7 +673,7 @@ impl MriDemo {
             .x_axis_label("step (iteration)")
             .allow_scroll(false)
             .show(ui, |plot| {
-                for (i, run) in self.runs.iter().enumerate() {
+                for run in &self.runs {
                     if run.scores.is_empty() {
                         continue;
                     }
@@ -683,16 +687,16 @@ impl MriDemo {
                         // One-shot methods: a level line across the plot.
                         points.push([60.0, points[0][1]]);
                     }
-                    let kind = method_kind(run.method);
-                    // Classical methods share a color; vary brightness to tell them apart.
-                    let color = if kind == MethodKind::Classical {
-                        kind.color().gamma_multiply(1.0 - 0.25 * i as f32)
-                    } else {
-                        kind.color()
+                    // Classical methods share their family's color; the line style tells them apart.
+                    let style = match run.method {
+                        Method::ZeroFilled => LineStyle::dotted_dense(),
+                        Method::GradientAscent => LineStyle::dashed_dense(),
+                        _ => LineStyle::Solid,
                     };
                     plot.line(
                         Line::new(run.method.label(), PlotPoints::from(points))
-                            .color(color)
+                            .color(method_kind(run.method).color())
+                            .style(style)
                             .width(2.0),
                     );
                 }
@@ -814,8 +818,10 @@ impl Demo for MriDemo {
             ));
         }
         self.figure_ui(ui);
-        self.metric_plot_ui(ui);
-        metrics_table_ui(ui, "mri-metrics", &self.table);
+        ui.columns(2, |columns| {
+            self.metric_plot_ui(&mut columns[0]);
+            metrics_table_ui(&mut columns[1], "mri-metrics", &self.table);
+        });
         ui.collapsing("Export figure", |ui| {
             let rect = self.figure_rect;
             let runs = &self.runs;
