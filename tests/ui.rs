@@ -273,7 +273,13 @@ fn mri_panel_reconstructs_and_scrubs_the_steps() {
         h.query_by_label_contains("this step: PSNR").is_some()
     });
     // Every method has a row in the metrics table (and a button to show it).
-    for method in ["zero-filled", "gradient ascent", "TV (MFISTA)", "U-Net", "RIM"] {
+    for method in [
+        "zero-filled",
+        "gradient ascent",
+        "TV (MFISTA)",
+        "U-Net",
+        "RIM",
+    ] {
         assert!(
             harness.query_all_by_label(method).count() >= 2,
             "{method} missing"

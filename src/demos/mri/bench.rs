@@ -146,8 +146,7 @@ pub fn eval_cli(model: Option<&Path>, json: bool, backend: BackendRequest) -> an
 }
 
 pub fn table(rows: &[MethodScore]) -> String {
-    let mut out =
-        String::from("side  accel  method  PSNR dB   SSIM     NMSE      s/image\n");
+    let mut out = String::from("side  accel  method  PSNR dB   SSIM     NMSE      s/image\n");
     for r in rows {
         out.push_str(&format!(
             "{:>4}  {:>4.0}×  {:<6} {:>8.2}  {:>6.4}  {:>8.5}  {:>7.3}\n",

@@ -273,7 +273,12 @@ mod tests {
         let mask = read_mask(&dir.path().join("m.png")).expect("mask");
         assert!((mask.acceleration() - 4.0).abs() < 1.5);
         for m in [MriMethod::Zf, MriMethod::Tv] {
-            run(reconstruct_action(dir.path(), m, true), BackendRequest::Cpu, 0).expect("reconstruct");
+            run(
+                reconstruct_action(dir.path(), m, true),
+                BackendRequest::Cpu,
+                0,
+            )
+            .expect("reconstruct");
             let r = read_image(&dir.path().join("r.png")).expect("recon");
             assert_eq!(r.side, 32);
         }
@@ -297,14 +302,22 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let gt = dir.path().join("gt.png");
         super::super::io::write_image(&gt, &phantom(32, 4)).expect("write");
-        let err = run(simulate_action(&gt, dir.path(), 100), BackendRequest::Cpu, 0)
-            .expect_err("absurd acceleration");
+        let err = run(
+            simulate_action(&gt, dir.path(), 100),
+            BackendRequest::Cpu,
+            0,
+        )
+        .expect_err("absurd acceleration");
         assert!(format!("{err:#}").contains("--accel"));
         run(simulate_action(&gt, dir.path(), 4), BackendRequest::Cpu, 0).expect("simulate");
         // A mask of another size than the k-space.
         super::super::io::write_mask(&dir.path().join("m.png"), &Mask::full(16)).expect("mask");
-        let err = run(reconstruct_action(dir.path(), MriMethod::Tv, false), BackendRequest::Cpu, 0)
-            .expect_err("mismatch");
+        let err = run(
+            reconstruct_action(dir.path(), MriMethod::Tv, false),
+            BackendRequest::Cpu,
+            0,
+        )
+        .expect_err("mismatch");
         assert!(format!("{err:#}").contains("16×16"), "{err:#}");
         // Neither a measurement nor an image.
         let err = run(

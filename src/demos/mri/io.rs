@@ -226,7 +226,8 @@ mod tests {
 
     #[test]
     fn bad_kspace_files_are_refused_with_a_reason() {
-        let err = |bytes: &[u8]| format!("{:#}", decode_kspace(bytes, "y.npy").unwrap_err());
+        let err =
+            |bytes: &[u8]| format!("{:#}", decode_kspace(bytes, "y.npy").expect_err("refused"));
         assert!(err(b"not numpy").contains("not a NumPy"));
         // Wrong dtype: float64.
         let mut floats = Vec::new();
@@ -279,7 +280,8 @@ mod tests {
                 .zip(&back.pixels)
                 .all(|(a, b)| (a - b).abs() < 1e-5)
         );
-        let err = |bytes: &[u8]| format!("{:#}", decode_image(bytes, "x.png").unwrap_err());
+        let err =
+            |bytes: &[u8]| format!("{:#}", decode_image(bytes, "x.png").expect_err("refused"));
         assert!(err(b"").contains("not a readable image"));
         let encode = |img: DynamicImage| {
             let mut out = Vec::new();

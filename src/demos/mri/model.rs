@@ -342,6 +342,8 @@ impl UNet {
 }
 
 /// A network of either kind, with its config.
+// One or two of these live at a time: their size does not matter, boxing would fight the derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum MriNet {
     Rim(Rim),
@@ -374,7 +376,7 @@ impl MriModel {
 
     /// Why this model cannot run at `side`, if it cannot.
     pub fn check_side(&self, side: usize) -> Result<(), String> {
-        if !self.config.is_rim() && side % 4 != 0 {
+        if !self.config.is_rim() && !side.is_multiple_of(4) {
             return Err(format!(
                 "the U-Net needs a side that is a multiple of 4; this image is {side}×{side}"
             ));

@@ -55,7 +55,7 @@ impl TrainConfig {
 
     pub fn validate(&self) -> Result<(), String> {
         self.model.check()?;
-        if !(16..=256).contains(&self.side) || self.side % 4 != 0 {
+        if !(16..=256).contains(&self.side) || !self.side.is_multiple_of(4) {
             return Err(format!(
                 "training side must be a multiple of 4 in 16..=256, not {}",
                 self.side
