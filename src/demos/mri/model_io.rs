@@ -69,3 +69,40 @@ pub fn shipped(kind: &str, device: &Device) -> anyhow::Result<MriModel> {
     let (header, record) = model_file::read_bytes(bytes, &origin, "mri", kind)?;
     rebuild(&header, record, &origin, device)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::mri::classical::zero_filled;
+    use crate::demos::mri::metrics::psnr;
+    use crate::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+
+    #[test]
+    fn shipped_models_load_and_beat_zero_filling() {
+        let device = Device::flex();
+        let fourier = Fourier::new(64);
+        let truth = phantom(64, 123_456);
+        let m = simulate(
+            &truth,
+            &fourier,
+            &MeasureConfig::new(MaskKind::Cartesian, 4.0),
+        )
+        .expect("simulate");
+        let zf = psnr(&zero_filled(&m.kspace, &m.mask, &fourier), &truth);
+        for kind in ["rim", "unet"] {
+            let model = shipped(kind, &device).expect("shipped model");
+            let trace = model.reconstruct(&m.kspace, &m.mask, &device).expect("run");
+            let got = psnr(&trace.last().expect("steps").clamped(), &truth);
+            assert!(got > zf + 1.0, "{kind}: {got:.2} dB vs zero-filled {zf:.2} dB");
+        }
+    }
+
+    #[test]
+    fn a_lorenz_model_is_refused_as_an_mri_model() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("lorenz.mpk");
+        std::fs::write(&path, include_bytes!("../../../assets/lorenz-gnn.mpk")).expect("write");
+        let err = load(&path, "rim", &Device::flex()).expect_err("refused");
+        assert!(format!("{err:#}").contains("lorenz gnn model"), "{err:#}");
+    }
+}
