@@ -15,6 +15,9 @@ use super::model::{ChainModel, ChainModelConfig, unrolled_loss};
 use super::sim::{SimConfig, State, Trajectory, simulate};
 use crate::jobs::{JobContext, JobError};
 
+/// How much better on validation (relative) a trained model must be than the untrained one.
+const UNTRAINED_MARGIN: f64 = 0.01;
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
     pub model: ChainModelConfig,
@@ -40,7 +43,7 @@ impl TrainConfig {
         Self {
             model,
             train_samples,
-            val_samples: 1000,
+            val_samples: 2000,
             window: 100,
             batch_windows: 4,
             max_steps: 2000,
@@ -137,7 +140,12 @@ pub fn train(
         let score = evaluate(&inner, &val_set, device);
         (inner, score)
     };
-    let (mut best, mut best_mse) = valid(&model);
+    let (mut best, untrained_mse) = valid(&model);
+    // A trained model replaces the untrained one (for the hybrid: the model's own MAP
+    // smoother) only if it is clearly better on validation data: with a few dozen training
+    // samples a 1% gain on validation is within the noise and did not carry over to test data.
+    let mut bar = untrained_mse * (1.0 - UNTRAINED_MARGIN);
+    let mut best_mse = untrained_mse;
     let mut step = 0;
     while step < config.max_steps {
         if config
@@ -171,17 +179,15 @@ pub fn train(
         );
         if step % config.validate_every == 0 || step == config.max_steps {
             let (candidate, score) = valid(&model);
-            if score < best_mse {
-                best = candidate;
-                best_mse = score;
+            if score < bar {
+                (best, best_mse, bar) = (candidate, score, score);
             }
             ctx.set_message(format!("best validation MSE {best_mse:.4}"));
         }
     }
     let (candidate, score) = valid(&model);
-    if score < best_mse {
-        best = candidate;
-        best_mse = score;
+    if score < bar {
+        (best, best_mse) = (candidate, score);
     }
     Ok(TrainedChain {
         model: best,
