@@ -23,6 +23,7 @@ p.add_argument("images")
 p.add_argument("--sizes", default="64,128")
 p.add_argument("--accels", default="4,8")
 p.add_argument("--methods", default="zf,tv,unet,rim")
+p.add_argument("--rim-model", help="a RIM model file instead of the shipped one")
 p.add_argument("--sigpy-lambdas", default="0.0005,0.001,0.002,0.003,0.005,0.008")
 args = p.parse_args()
 
@@ -45,9 +46,10 @@ for size in map(int, args.sizes.split(",")):
             row = {"image": name, "size": size, "accel": accel}
             for method in args.methods.split(","):
                 out = os.path.join(work, f"{method}.png")
+                extra = ["--model", args.rim_model] if method == "rim" and args.rim_model else []
                 r = subprocess.run([args.binary, "--backend", "cpu", "mri", "reconstruct", "--kspace", y,
                                     "--mask", m, "--method", method, "--truth", gt_path,
-                                    "--out", out, "--json"], capture_output=True, text=True)
+                                    "--out", out, "--json"] + extra, capture_output=True, text=True)
                 if r.returncode != 0:
                     print(r.stderr, file=sys.stderr)
                     continue

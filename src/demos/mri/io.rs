@@ -113,7 +113,10 @@ pub fn decode_kspace(bytes: &[u8], origin: &str) -> anyhow::Result<(usize, Vec<C
     if !(MIN_SIDE..=MAX_SIDE).contains(&side) {
         bail!("{origin}: side {side} is outside {MIN_SIDE}..={MAX_SIDE}");
     }
-    let dtype = npy.dtype();
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(type_str) => type_str.to_string(),
+        other => format!("{other:?}"),
+    };
     let values: Vec<Complex64> = match npy.try_data::<Complex<f64>>() {
         Ok(data) => data
             .collect::<std::io::Result<Vec<_>>>()
@@ -126,7 +129,7 @@ pub fn decode_kspace(bytes: &[u8], origin: &str) -> anyhow::Result<(usize, Vec<C
                 .map(|v| Complex64::new(f64::from(v.re), f64::from(v.im)))
                 .collect(),
             Err(_) => bail!(
-                "{origin}: k-space has dtype {dtype:?}; complex64 or complex128 is needed \
+                "{origin}: k-space has dtype {dtype}; complex64 or complex128 is needed \
                  (numpy: `y.astype(np.complex64)`)"
             ),
         },
