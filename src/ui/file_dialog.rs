@@ -128,9 +128,7 @@ impl PathField {
             }
             if (ui.button(action).clicked() || entered) && chosen.is_none() {
                 chosen = self.path();
-                if chosen.is_none() {
-                    self.note = Some("type a path first".into());
-                }
+                self.note = chosen.is_none().then(|| "type a path first".into());
             }
         });
         if let Some(note) = &self.note {
