@@ -172,6 +172,25 @@ impl JobContext {
         });
     }
 
+    /// The head of a training loop: `Ok(false)` once `max_steps` or the time budget are used
+    /// up, `Err(Cancelled)` when cancelled; otherwise counts the step and notes the warm-up.
+    pub fn begin_training_step(
+        &self,
+        step: &mut u64,
+        max_steps: u64,
+        budget_secs: Option<f64>,
+        started: Instant,
+        compiles_kernels: bool,
+    ) -> Result<bool, JobError> {
+        if *step >= max_steps || budget_secs.is_some_and(|b| started.elapsed().as_secs_f64() >= b) {
+            return Ok(false);
+        }
+        self.check_cancelled()?;
+        *step += 1;
+        self.note_warm_up(*step, compiles_kernels);
+        Ok(true)
+    }
+
     /// A training loop's report after `step`, bounded by `max_steps` (`u64::MAX`: none) and/or
     /// a time budget: whichever bound comes first decides the progress shown.
     pub fn report_training_step(

@@ -20,3 +20,16 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
         None => {}
     }
 }
+
+/// The Train button, and Cancel while `training` runs. Returns whether Train was clicked.
+pub fn train_buttons_ui(ui: &mut egui::Ui, training: Option<&crate::jobs::JobShared>) -> bool {
+    let clicked = ui
+        .add_enabled(training.is_none(), egui::Button::new("Train"))
+        .clicked();
+    if let Some(job) = training
+        && ui.button("Cancel training").clicked()
+    {
+        job.cancel();
+    }
+    clicked
+}

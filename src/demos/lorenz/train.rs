@@ -173,16 +173,13 @@ pub fn train(
     let mut trained_kept = false;
     let mut best_mse = untrained_mse;
     let mut step = 0;
-    while step < config.max_steps {
-        if config
-            .budget_secs
-            .is_some_and(|b| started.elapsed().as_secs_f64() >= b)
-        {
-            break;
-        }
-        ctx.check_cancelled()?;
-        step += 1;
-        ctx.note_warm_up(step, compiles);
+    while ctx.begin_training_step(
+        &mut step,
+        config.max_steps,
+        config.budget_secs,
+        started,
+        compiles,
+    )? {
         let (observations, states, starts) =
             batch(&train_set, window, config.batch_windows, &mut rng);
         let outputs = model.forward(&observations, &starts, &ad_device);

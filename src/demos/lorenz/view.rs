@@ -210,15 +210,10 @@ impl LorenzDemo {
                 .on_hover_text("Unrolled inference iterations (the paper uses 100; 20 keeps CPU training to minutes)");
             ui.label("budget");
             ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"));
-            let busy = learned.training.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Train")).clicked() {
+            let job = learned.training.as_ref().map(|(_, h)| h.shared().clone());
+            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
                 let seed = self.config.seed;
                 learned.start_training(seed, ui.ctx(), ctx);
-            }
-            if busy && ui.button("Cancel training").clicked()
-                && let Some((_, handle)) = &learned.training
-            {
-                handle.cancel();
             }
         });
         crate::ui::outcome_ui(ui, learned.status.as_ref());

@@ -221,16 +221,13 @@ pub fn train(
     let (mut best, mut best_psnr) = valid(&model);
     ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
     let mut step = 0;
-    while step < config.max_steps {
-        if config
-            .budget_secs
-            .is_some_and(|b| started.elapsed().as_secs_f64() >= b)
-        {
-            break;
-        }
-        ctx.check_cancelled()?;
-        step += 1;
-        ctx.note_warm_up(step, compiles);
+    while ctx.begin_training_step(
+        &mut step,
+        config.max_steps,
+        config.budget_secs,
+        started,
+        compiles,
+    )? {
         let examples = training_batch(config, &fourier, &mut rng).map_err(JobError::Failed)?;
         let (batch, truth) = tensors(&examples, &config.model, &fourier, &ad_device);
         let loss = step_loss(&model.forward(&batch, &dft), &truth);

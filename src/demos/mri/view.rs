@@ -498,14 +498,9 @@ impl MriDemo {
                 .on_hover_text("x = x_zf + UNet(x_zf): from the zero-filled image alone");
             ui.label("budget");
             ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"));
-            let busy = self.training.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Train")).clicked() {
+            let job = self.training.as_ref().map(|(_, h)| h.shared().clone());
+            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
                 self.start_training(ui, ctx);
-            }
-            if busy && ui.button("Cancel training").clicked()
-                && let Some((_, handle)) = &self.training
-            {
-                handle.cancel();
             }
         });
         crate::ui::outcome_ui(ui, self.status.as_ref());
