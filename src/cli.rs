@@ -254,6 +254,15 @@ pub enum MriAction {
         /// Feature channels (default: the kind's own).
         #[arg(long)]
         channels: Option<usize>,
+        /// RIM recurrent layers, 1 or 2 (default: 1).
+        #[arg(long)]
+        layers: Option<usize>,
+        /// Adam's learning rate at the start (it decays on a cosine to a tenth by the end).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Fine-tune this model file (its architecture replaces --channels/--layers).
+        #[arg(long, value_name = "MODEL")]
+        init: Option<PathBuf>,
     },
     Eval(EvalArgs),
 }

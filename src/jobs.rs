@@ -203,10 +203,8 @@ impl JobContext {
     ) {
         let total = (max_steps != u64::MAX).then_some(max_steps);
         self.report_step(step, total, Some(loss));
-        if let Some(budget) = budget_secs {
-            let by_time = (started.elapsed().as_secs_f64() / budget) as f32;
-            let by_steps = total.map_or(0.0, |t| step as f32 / t as f32);
-            self.report_fraction(by_time.max(by_steps));
+        if budget_secs.is_some() {
+            self.report_fraction(training_progress(step, max_steps, budget_secs, started) as f32);
         }
     }
 
@@ -398,6 +396,23 @@ pub fn format_duration(secs: f64) -> String {
         60..3600 => format!("{} min {:02} s", secs / 60, secs % 60),
         _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
     }
+}
+
+/// How far a training run is, in [0, 1]: by steps or by time budget, whichever is further
+/// (`max_steps` `u64::MAX`: no step bound).
+pub fn training_progress(
+    step: u64,
+    max_steps: u64,
+    budget_secs: Option<f64>,
+    started: Instant,
+) -> f64 {
+    let by_steps = if max_steps == u64::MAX {
+        0.0
+    } else {
+        step as f64 / max_steps.max(1) as f64
+    };
+    let by_time = budget_secs.map_or(0.0, |b| started.elapsed().as_secs_f64() / b.max(1e-9));
+    by_steps.max(by_time).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -195,6 +195,9 @@ pub fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Res
             side,
             batch,
             channels,
+            layers,
+            lr,
+            init,
         } => {
             let mut model = match kind {
                 MriModelKind::Rim => MriModelConfig::rim(),
@@ -203,7 +206,17 @@ pub fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Res
             if let Some(c) = channels {
                 model.channels = c;
             }
+            if let Some(l) = layers {
+                model.layers = l;
+            }
+            if let Some(path) = &init {
+                model = model_io::load(path, &model.kind, &Device::flex())?.config;
+            }
             let mut config = TrainConfig::new(model);
+            config.init = init;
+            if let Some(lr) = lr {
+                config.learning_rate = lr;
+            }
             config.max_steps = steps;
             config.side = side;
             config.batch = batch;

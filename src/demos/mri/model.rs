@@ -32,10 +32,19 @@ pub struct MriModelConfig {
     pub channels: usize,
     /// RIM steps.
     pub steps: usize,
+    /// RIM recurrent layers: 1 (one conv-GRU) or 2 (a second conv-GRU after a dilated
+    /// convolution, as the RIMs for MRI of Lønning et al. 2019). Files from before this field
+    /// have one.
+    #[serde(default = "one_layer")]
+    pub layers: usize,
     /// The RIM starts from the TV estimate (the classical inverse it augments) instead of the
     /// zero-filled image.
     #[serde(default)]
     pub start_from_tv: bool,
+}
+
+fn one_layer() -> usize {
+    1
 }
 
 impl MriModelConfig {
@@ -44,6 +53,7 @@ impl MriModelConfig {
             kind: "rim".into(),
             channels: 24,
             steps: 8,
+            layers: 1,
             start_from_tv: true,
         }
     }
@@ -53,6 +63,7 @@ impl MriModelConfig {
             kind: "unet".into(),
             channels: 16,
             steps: 1,
+            layers: 1,
             start_from_tv: false,
         }
     }
@@ -65,10 +76,13 @@ impl MriModelConfig {
         if !["rim", "unet"].contains(&self.kind.as_str()) {
             return Err(format!("unknown MRI model kind `{}`", self.kind));
         }
-        if !(1..=128).contains(&self.channels) || !(1..=64).contains(&self.steps) {
+        if !(1..=128).contains(&self.channels)
+            || !(1..=64).contains(&self.steps)
+            || !(1..=2).contains(&self.layers)
+        {
             return Err(format!(
-                "channels {} or steps {} out of range",
-                self.channels, self.steps
+                "channels {} (1–128), steps {} (1–64) or layers {} (1–2) out of range",
+                self.channels, self.steps, self.layers
             ));
         }
         Ok(())
@@ -204,12 +218,33 @@ impl MeasurementBatch {
     }
 }
 
-/// The RIM's update network: features of (x, ∇), a convolutional GRU, the step.
+/// A convolutional GRU's weights: `[z, r] = σ(gates([input, s]))`,
+/// `s̃ = tanh(candidate([input, r ⊙ s]))`, `s ← s + z ⊙ (s̃ − s)`.
+fn gru_step(gates: &Conv2d, candidate: &Conv2d, input: Tensor<4>, state: Tensor<4>) -> Tensor<4> {
+    let channels = state.dims()[1];
+    let gate_values = sigmoid(gates.forward(Tensor::cat(vec![input.clone(), state.clone()], 1)));
+    let update = gate_values.clone().narrow(1, 0, channels);
+    let reset = gate_values.narrow(1, channels, channels);
+    let fresh = tanh(candidate.forward(Tensor::cat(vec![input, reset * state.clone()], 1)));
+    state.clone() + update * (fresh - state)
+}
+
+/// The second recurrent layer of a two-layer RIM: a dilated convolution, then a conv-GRU.
+#[derive(Module, Debug)]
+pub struct RimSecondLayer {
+    input: Conv2d,
+    gates: Conv2d,
+    candidate: Conv2d,
+}
+
+/// The RIM's update network: features of (x, ∇), one or two convolutional GRUs, the step.
+/// The first layer's weights sit at the top level so that one-layer files keep loading.
 #[derive(Module, Debug)]
 pub struct Rim {
     features: Conv2d,
     gates: Conv2d,
     candidate: Conv2d,
+    second: Option<RimSecondLayer>,
     out_hidden: Conv2d,
     out_step: Conv2d,
 }
@@ -222,8 +257,13 @@ impl Rim {
             gates: conv1(2 * c, 2 * c, device),
             // Dilated: the state sees further at the same cost.
             candidate: conv3(2 * c, c, 2, device),
+            second: (config.layers > 1).then(|| RimSecondLayer {
+                input: conv3(c, c, 2, device),
+                gates: conv1(2 * c, 2 * c, device),
+                candidate: conv3(2 * c, c, 1, device),
+            }),
             out_hidden: conv3(c, c, 1, device),
-            // Zero: the untrained RIM stays at the zero-filled start.
+            // Zero: the untrained RIM stays at its start.
             out_step: Conv2dConfig::new([c, 1], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                 .with_initializer(Initializer::Zeros)
@@ -231,7 +271,7 @@ impl Rim {
         }
     }
 
-    /// Estimates after every step, each `[b, 1, n, n]`, from the zero-filled start.
+    /// Estimates after every step, each `[b, 1, n, n]`.
     pub fn forward(
         &self,
         batch: &MeasurementBatch,
@@ -241,7 +281,9 @@ impl Rim {
         let mut x = batch.start_or_zero_filled(dft);
         let [b, _, n, _] = x.dims();
         let channels = self.features.weight.dims()[0];
-        let mut state = Tensor::<4>::zeros([b, channels, n, n], &x.device());
+        let zeros = || Tensor::<4>::zeros([b, channels, n, n], &x.device());
+        let mut state = zeros();
+        let mut second_state = self.second.as_ref().map(|_| zeros());
         let mut outputs = Vec::with_capacity(steps);
         for _ in 0..steps {
             let gradient = batch.data_gradient(x.clone(), dft);
@@ -249,20 +291,14 @@ impl Rim {
                 self.features
                     .forward(Tensor::cat(vec![x.clone(), gradient], 1)),
             );
-            let gates = sigmoid(
-                self.gates
-                    .forward(Tensor::cat(vec![features.clone(), state.clone()], 1)),
-            );
-            let update = gates.clone().narrow(1, 0, channels);
-            let reset = gates.narrow(1, channels, channels);
-            let candidate = tanh(
-                self.candidate
-                    .forward(Tensor::cat(vec![features, reset * state.clone()], 1)),
-            );
-            state = state.clone() + update * (candidate - state);
-            let step = self
-                .out_step
-                .forward(relu(self.out_hidden.forward(state.clone())));
+            state = gru_step(&self.gates, &self.candidate, features, state);
+            let mut top = state.clone();
+            if let (Some(layer), Some(s2)) = (&self.second, second_state.take()) {
+                let input = relu(layer.input.forward(top));
+                top = gru_step(&layer.gates, &layer.candidate, input, s2);
+                second_state = Some(top.clone());
+            }
+            let step = self.out_step.forward(relu(self.out_hidden.forward(top)));
             x = x + step;
             outputs.push(x.clone());
         }
@@ -512,7 +548,11 @@ mod tests {
     #[test]
     fn models_keep_the_shape_at_every_size() {
         let device = Device::flex();
-        for config in [MriModelConfig::rim(), MriModelConfig::unet()] {
+        let two_layers = MriModelConfig {
+            layers: 2,
+            ..MriModelConfig::rim()
+        };
+        for config in [MriModelConfig::rim(), two_layers, MriModelConfig::unet()] {
             let config = MriModelConfig {
                 channels: 4,
                 steps: 2,

@@ -10,6 +10,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use super::classical::tv_estimate;
@@ -18,7 +19,7 @@ use super::model::{
     DftMatrices, MeasurementBatch, MriModel, MriModelConfig, images_tensor, step_loss,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::{JobContext, JobError, training_progress};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -35,6 +36,10 @@ pub struct TrainConfig {
     pub val_images: usize,
     pub noise_std: f64,
     pub seed: u64,
+    /// Start from this model file's weights (fine-tuning) instead of fresh ones; `model`
+    /// must then be that file's config.
+    #[serde(default)]
+    pub init: Option<std::path::PathBuf>,
 }
 
 impl TrainConfig {
@@ -50,6 +55,7 @@ impl TrainConfig {
             val_images: 16,
             noise_std: 0.01,
             seed: 0,
+            init: None,
         }
     }
 
@@ -115,12 +121,20 @@ pub fn validation_set(side: usize, count: usize, noise_std: f64) -> Result<Vec<E
         .collect()
 }
 
-fn training_batch(
+/// One training batch as plain data, made off the training loop (the TV starts cost more CPU
+/// time than a GPU step).
+struct PreparedBatch {
+    examples: Vec<Example>,
+    starts: Option<Vec<Image>>,
+}
+
+fn prepare_batch(
     config: &TrainConfig,
     fourier: &Fourier,
     rng: &mut StdRng,
-) -> Result<Vec<Example>, String> {
-    (0..config.batch)
+) -> Result<PreparedBatch, String> {
+    // Drawn in order from the one generator (repeatable), then built in parallel.
+    let specs: Vec<(u64, MaskKind, f64)> = (0..config.batch)
         .map(|_| {
             let seed = rng.random::<u64>() % VALIDATION_SEED;
             let roll = rng.random::<f64>();
@@ -132,6 +146,12 @@ fn training_batch(
                 MaskKind::Uv
             };
             let accel = if rng.random::<bool>() { 4.0 } else { 8.0 };
+            (seed, mask, accel)
+        })
+        .collect();
+    let examples = specs
+        .par_iter()
+        .map(|&(seed, mask, accel)| {
             example(
                 phantom(config.side, seed),
                 fourier,
@@ -142,14 +162,27 @@ fn training_batch(
                 },
             )
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(PreparedBatch::new(examples, &config.model, fourier))
 }
 
-/// Batches examples of one side into tensors (with the TV starts when the model uses them).
+impl PreparedBatch {
+    /// With the TV starts (computed in parallel) when the model starts from TV.
+    fn new(examples: Vec<Example>, model: &MriModelConfig, fourier: &Fourier) -> Self {
+        let starts = model.start_from_tv.then(|| {
+            examples
+                .par_iter()
+                .map(|e| tv_estimate(&e.kspace, &e.mask, fourier))
+                .collect()
+        });
+        Self { examples, starts }
+    }
+}
+
+/// Batches examples of one side into tensors, with the RIM's starts when given.
 fn tensors(
     examples: &[Example],
-    config: &MriModelConfig,
-    fourier: &Fourier,
+    starts: Option<&[Image]>,
     device: &Device,
 ) -> (MeasurementBatch, burn::tensor::Tensor<4>) {
     let pairs: Vec<(&[Complex64], &Mask)> = examples
@@ -158,26 +191,44 @@ fn tensors(
         .collect();
     let truths: Vec<Image> = examples.iter().map(|e| e.truth.clone()).collect();
     let mut batch = MeasurementBatch::new(&pairs, device);
-    if config.start_from_tv {
-        let starts: Vec<Image> = examples
-            .iter()
-            .map(|e| tv_estimate(&e.kspace, &e.mask, fourier))
-            .collect();
-        batch = batch.with_start(&starts, device);
+    if let Some(starts) = starts {
+        batch = batch.with_start(starts, device);
     }
     (batch, images_tensor(&truths, device))
 }
 
-/// Mean PSNR of the model's final estimates over `examples`.
-pub fn mean_psnr(model: &MriModel, examples: &[Example], device: &Device) -> f64 {
-    let scores: Vec<f64> = examples
+/// The learning rate after `progress` ∈ [0, 1] of the run: a cosine from `base` to `base/10`.
+pub fn scheduled_learning_rate(base: f64, progress: f64) -> f64 {
+    base * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()))
+}
+
+/// Mean PSNR of the model's final estimates over a prepared set, in one batch.
+fn mean_psnr(model: &MriModel, set: &PreparedBatch, device: &Device) -> f64 {
+    let (batch, _) = tensors(&set.examples, set.starts.as_deref(), device);
+    let Some(last) = model
+        .forward(&batch, &DftMatrices::new(batch.side, device))
+        .pop()
+    else {
+        return f64::NEG_INFINITY;
+    };
+    let side = batch.side;
+    let Ok(values) = last.into_data().try_to_vec::<f32>() else {
+        return f64::NEG_INFINITY;
+    };
+    let scores: Vec<f64> = set
+        .examples
         .iter()
-        .map(|e| {
-            model
-                .reconstruct(&e.kspace, &e.mask, device)
-                .ok()
-                .and_then(|trace| trace.last().map(|x| psnr(x, &e.truth)))
-                .unwrap_or(f64::NEG_INFINITY)
+        .zip(values.chunks(side * side))
+        .map(|(e, v)| {
+            let estimate = Image {
+                side,
+                pixels: v.iter().map(|&p| f64::from(p)).collect(),
+            };
+            if estimate.pixels.iter().all(|p| p.is_finite()) {
+                psnr(&estimate, &e.truth)
+            } else {
+                f64::NEG_INFINITY
+            }
         })
         .collect();
     scores.iter().sum::<f64>() / scores.len().max(1) as f64
@@ -197,14 +248,25 @@ pub fn train(
 ) -> Result<TrainedMri, JobError> {
     config.validate().map_err(JobError::Failed)?;
     let started = Instant::now();
-    let validation = validation_set(config.side, config.val_images, config.noise_std)
-        .map_err(JobError::Failed)?;
     let fourier = Fourier::new(config.side);
+    let examples = validation_set(config.side, config.val_images, config.noise_std)
+        .map_err(JobError::Failed)?;
+    let validation = PreparedBatch::new(examples, &config.model, &fourier);
     let compiles = crate::backend::compiles_kernels(device);
     let ad_device = device.clone().autodiff();
     // Seeds the initial weights too, so a run is repeatable from its config.
     ad_device.seed(config.seed);
-    let mut model = MriModel::new(config.model.clone(), &ad_device);
+    let mut model = match &config.init {
+        Some(path) => super::model_io::load(path, &config.model.kind, &ad_device)
+            .map_err(|e| JobError::Failed(format!("{e:#}")))?,
+        None => MriModel::new(config.model.clone(), &ad_device),
+    };
+    if model.config != config.model {
+        return Err(JobError::Failed(format!(
+            "the starting model is a {:?}, not the {:?} asked for",
+            model.config, config.model
+        )));
+    }
     let dft = DftMatrices::new(config.side, &ad_device);
     let mut optimizer = AdamConfig::new()
         .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
@@ -220,43 +282,63 @@ pub fn train(
     };
     let (mut best, mut best_psnr) = valid(&model);
     ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
+    log::info!("validation PSNR {best_psnr:.2} dB before training");
     let mut step = 0;
-    while ctx.begin_training_step(
-        &mut step,
-        config.max_steps,
-        config.budget_secs,
-        started,
-        compiles,
-    )? {
-        let examples = training_batch(config, &fourier, &mut rng).map_err(JobError::Failed)?;
-        let (batch, truth) = tensors(&examples, &config.model, &fourier, &ad_device);
-        let loss = step_loss(&model.forward(&batch, &dft), &truth);
-        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-        if !loss_value.is_finite() {
-            return Err(JobError::Failed(format!(
-                "the training loss became {loss_value} at step {step}; this run stops (the \
-                 best model so far had validation PSNR {best_psnr:.2} dB)"
-            )));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-        model.net = optimizer.step(config.learning_rate, model.net, grads);
-        ctx.report_training_step(
-            step,
+    std::thread::scope(|scope| -> Result<(), JobError> {
+        // Batches are made on other threads while the device trains; the producer stops when
+        // this loop ends and drops the receiver.
+        let (sender, batches) = std::sync::mpsc::sync_channel(2);
+        let fourier = &fourier;
+        scope.spawn(move || {
+            while sender
+                .send(prepare_batch(config, fourier, &mut rng))
+                .is_ok()
+            {}
+        });
+        while ctx.begin_training_step(
+            &mut step,
             config.max_steps,
             config.budget_secs,
             started,
-            loss_value,
-        );
-        if step % config.validate_every == 0 || step == config.max_steps {
-            let (candidate, score) = valid(&model);
-            if score > best_psnr {
-                best = candidate;
-                best_psnr = score;
+            compiles,
+        )? {
+            let prepared = batches
+                .recv()
+                .map_err(|_| JobError::Failed("the batch maker stopped".into()))?
+                .map_err(JobError::Failed)?;
+            let (batch, truth) =
+                tensors(&prepared.examples, prepared.starts.as_deref(), &ad_device);
+            let loss = step_loss(&model.forward(&batch, &dft), &truth);
+            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            if !loss_value.is_finite() {
+                return Err(JobError::Failed(format!(
+                    "the training loss became {loss_value} at step {step}; this run stops (the \
+                     best model so far had validation PSNR {best_psnr:.2} dB)"
+                )));
             }
-            ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
-            log::info!("step {step}: validation PSNR {score:.2} dB (best {best_psnr:.2} dB)");
+            let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+            let progress = training_progress(step, config.max_steps, config.budget_secs, started);
+            let rate = scheduled_learning_rate(config.learning_rate, progress);
+            model.net = optimizer.step(rate, model.net.clone(), grads);
+            ctx.report_training_step(
+                step,
+                config.max_steps,
+                config.budget_secs,
+                started,
+                loss_value,
+            );
+            if step % config.validate_every == 0 || step == config.max_steps {
+                let (candidate, score) = valid(&model);
+                if score > best_psnr {
+                    best = candidate;
+                    best_psnr = score;
+                }
+                ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
+                log::info!("step {step}: validation PSNR {score:.2} dB (best {best_psnr:.2} dB)");
+            }
         }
-    }
+        Ok(())
+    })?;
     let (candidate, score) = valid(&model);
     if score > best_psnr {
         best = candidate;
