@@ -284,6 +284,7 @@ pub fn train(
     ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
     log::info!("validation PSNR {best_psnr:.2} dB before training");
     let mut step = 0;
+    let mut loss_since_validation = Vec::new();
     std::thread::scope(|scope| -> Result<(), JobError> {
         // Batches are made on other threads while the device trains; the producer stops when
         // this loop ends and drops the receiver.
@@ -316,6 +317,7 @@ pub fn train(
                      best model so far had validation PSNR {best_psnr:.2} dB)"
                 )));
             }
+            loss_since_validation.push(loss_value);
             let grads = GradientsParams::from_grads(loss.backward(), &model.net);
             let progress = training_progress(step, config.max_steps, config.budget_secs, started);
             let rate = scheduled_learning_rate(config.learning_rate, progress);
@@ -334,7 +336,13 @@ pub fn train(
                     best_psnr = score;
                 }
                 ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
-                log::info!("step {step}: validation PSNR {score:.2} dB (best {best_psnr:.2} dB)");
+                let mean_loss = loss_since_validation.iter().sum::<f64>()
+                    / loss_since_validation.len().max(1) as f64;
+                loss_since_validation.clear();
+                log::info!(
+                    "step {step}: training loss {mean_loss:.3}, validation PSNR {score:.2} dB \
+                     (best {best_psnr:.2} dB)"
+                );
             }
         }
         Ok(())
