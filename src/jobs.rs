@@ -419,6 +419,19 @@ pub fn training_progress(
 mod tests {
     use super::*;
 
+    #[test]
+    fn training_progress_is_the_further_of_steps_and_time() {
+        let now = Instant::now();
+        assert_eq!(training_progress(0, 100, None, now), 0.0);
+        assert!((training_progress(25, 100, None, now) - 0.25).abs() < 1e-12);
+        assert_eq!(training_progress(500, 100, None, now), 1.0);
+        assert_eq!(training_progress(5, u64::MAX, None, now), 0.0);
+        let earlier = now - std::time::Duration::from_secs(30);
+        let by_time = training_progress(1, 100, Some(60.0), earlier);
+        assert!((0.5..0.6).contains(&by_time), "{by_time}");
+        assert_eq!(training_progress(1, u64::MAX, Some(10.0), earlier), 1.0);
+    }
+
     fn no_wake() {}
 
     #[test]

@@ -168,9 +168,10 @@ impl Timeline {
     }
 }
 
-/// The timeline bar: buttons, scrubber, speed. `label` names the current frame, e.g. "iteration 3".
+/// The timeline bar: buttons, scrubber, speed. `label` names the current frame, e.g. "iteration 3";
+/// `one_based` counts frames from 1 (the estimate after step k of n) instead of from 0 (time t).
 /// Handles the keyboard and advances playback, requesting repaints while playing.
-pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str) {
+pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based: bool) {
     timeline.handle_keys(ui);
     let dt = ui.input(|i| i.stable_dt).min(0.1);
     timeline.advance(dt);
@@ -223,7 +224,12 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str) {
             {
                 timeline.scrub(position);
             }
-            ui.label(format!("{label} {} / {}", timeline.position(), last));
+            let shift = usize::from(one_based);
+            ui.label(format!(
+                "{label} {} / {}",
+                timeline.position() + shift,
+                last + shift
+            ));
             let speed_label = ui.label("speed");
             ui.add(
                 egui::DragValue::new(&mut timeline.speed_fps)

@@ -726,7 +726,7 @@ impl Demo for LorenzDemo {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         let before = self.timeline.position();
-        timeline_ui(ui, &mut self.timeline, "time step");
+        timeline_ui(ui, &mut self.timeline, "time step", false);
         if self.timeline.position() != before {
             self.rebuild_scene(false);
         }
@@ -734,7 +734,7 @@ impl Demo for LorenzDemo {
             let label = format!("{} iteration", run.kind);
             let before = self.learned.iteration.position();
             ui.push_id("iterations", |ui| {
-                timeline_ui(ui, &mut self.learned.iteration, &label)
+                timeline_ui(ui, &mut self.learned.iteration, &label, false)
             });
             if let Some(m) = self
                 .learned

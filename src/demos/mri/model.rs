@@ -625,4 +625,3 @@ mod tests {
         assert!(last < losses[0] - 0.5, "{} → {last}: {losses:?}", losses[0]);
     }
 }
-

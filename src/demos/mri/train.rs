@@ -359,3 +359,54 @@ pub fn train(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_rate_falls_on_a_cosine_to_a_tenth() {
+        let base = 1e-3;
+        assert!((scheduled_learning_rate(base, 0.0) - base).abs() < 1e-15);
+        assert!((scheduled_learning_rate(base, 0.5) - 0.55 * base).abs() < 1e-15);
+        assert!((scheduled_learning_rate(base, 1.0) - 0.1 * base).abs() < 1e-15);
+        assert!((scheduled_learning_rate(base, 7.0) - 0.1 * base).abs() < 1e-15);
+        let rates: Vec<f64> = (0..=20)
+            .map(|i| scheduled_learning_rate(base, f64::from(i) / 20.0))
+            .collect();
+        assert!(rates.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    #[test]
+    fn prepared_batches_repeat_from_the_seed_and_carry_tv_starts() {
+        let config = TrainConfig {
+            side: 16,
+            batch: 3,
+            ..TrainConfig::new(MriModelConfig::rim())
+        };
+        let fourier = Fourier::new(16);
+        let draw = |seed| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            prepare_batch(&config, &fourier, &mut rng).expect("batch")
+        };
+        let (a, b, c) = (draw(1), draw(1), draw(2));
+        assert_eq!(a.examples.len(), 3);
+        assert_eq!(a.starts.as_ref().map(Vec::len), Some(3));
+        let truths = |p: &PreparedBatch| -> Vec<Image> {
+            p.examples.iter().map(|e| e.truth.clone()).collect()
+        };
+        assert_eq!(truths(&a), truths(&b));
+        assert_ne!(truths(&a), truths(&c));
+        let unet = TrainConfig {
+            model: MriModelConfig::unet(),
+            ..config.clone()
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        assert!(
+            prepare_batch(&unet, &fourier, &mut rng)
+                .expect("batch")
+                .starts
+                .is_none()
+        );
+    }
+}

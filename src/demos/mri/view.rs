@@ -799,7 +799,7 @@ impl Demo for MriDemo {
             }
         });
         let before = self.step.position();
-        timeline_ui(ui, &mut self.step, "step");
+        timeline_ui(ui, &mut self.step, "step", true);
         if self.step.position() != before {
             self.textures_dirty = true;
         }
