@@ -126,12 +126,15 @@ fn lorenz_timeline_follows_the_keyboard() {
     harness.key_press(Key::ArrowLeft);
     harness.run_steps(2);
     harness.get_by_label_contains("time step 1 /");
+    // When the learned inverse's job finishes, its iteration timeline shows a second play
+    // button: count the buttons rather than expect exactly one.
     harness.key_press(Key::Space);
     harness.run_steps(2);
-    harness.get_by_label("⏸");
+    assert!(harness.query_all_by_label("⏸").count() >= 1);
     harness.key_press(Key::Space);
     harness.run_steps(2);
-    harness.get_by_label("▶");
+    assert_eq!(harness.query_all_by_label("⏸").count(), 0);
+    assert!(harness.query_all_by_label("▶").count() >= 1);
     harness.key_press(Key::Home);
     harness.run_steps(2);
     harness.get_by_label_contains("time step 0 /");
