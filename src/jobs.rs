@@ -172,17 +172,15 @@ impl JobContext {
         });
     }
 
-    /// The head of a training loop: `Ok(false)` once `max_steps` or the time budget are used
-    /// up, `Err(Cancelled)` when cancelled; otherwise counts the step and notes the warm-up.
+    /// The head of a training loop: `Ok(false)` once the step limit or the time budget are
+    /// used up, `Err(Cancelled)` when cancelled; otherwise counts the step and notes the warm-up.
     pub fn begin_training_step(
         &self,
         step: &mut u64,
-        max_steps: u64,
-        budget_secs: Option<f64>,
-        started: Instant,
+        bounds: &TrainingBounds,
         compiles_kernels: bool,
     ) -> Result<bool, JobError> {
-        if *step >= max_steps || budget_secs.is_some_and(|b| started.elapsed().as_secs_f64() >= b) {
+        if *step >= bounds.max_steps || bounds.budget_spent() {
             return Ok(false);
         }
         self.check_cancelled()?;
@@ -191,20 +189,13 @@ impl JobContext {
         Ok(true)
     }
 
-    /// A training loop's report after `step`, bounded by `max_steps` (`u64::MAX`: none) and/or
-    /// a time budget: whichever bound comes first decides the progress shown.
-    pub fn report_training_step(
-        &self,
-        step: u64,
-        max_steps: u64,
-        budget_secs: Option<f64>,
-        started: Instant,
-        loss: f64,
-    ) {
-        let total = (max_steps != u64::MAX).then_some(max_steps);
+    /// A training loop's report after `step`: whichever bound comes first decides the progress
+    /// shown.
+    pub fn report_training_step(&self, step: u64, bounds: &TrainingBounds, loss: f64) {
+        let total = (bounds.max_steps != u64::MAX).then_some(bounds.max_steps);
         self.report_step(step, total, Some(loss));
-        if budget_secs.is_some() {
-            self.report_fraction(training_progress(step, max_steps, budget_secs, started) as f32);
+        if bounds.budget_secs.is_some() {
+            self.report_fraction(bounds.progress(step) as f32);
         }
     }
 
@@ -398,21 +389,50 @@ pub fn format_duration(secs: f64) -> String {
     }
 }
 
-/// How far a training run is, in [0, 1]: by steps or by time budget, whichever is further
-/// (`max_steps` `u64::MAX`: no step bound).
-pub fn training_progress(
-    step: u64,
-    max_steps: u64,
-    budget_secs: Option<f64>,
-    started: Instant,
-) -> f64 {
-    let by_steps = if max_steps == u64::MAX {
-        0.0
-    } else {
-        step as f64 / max_steps.max(1) as f64
-    };
-    let by_time = budget_secs.map_or(0.0, |b| started.elapsed().as_secs_f64() / b.max(1e-9));
-    by_steps.max(by_time).clamp(0.0, 1.0)
+/// Where a training run stops: after `max_steps` (`u64::MAX`: no step limit) or once
+/// `budget_secs` have passed since `started`, whichever comes first.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainingBounds {
+    pub max_steps: u64,
+    pub budget_secs: Option<f64>,
+    pub started: Instant,
+}
+
+impl TrainingBounds {
+    /// Bounds for a run that starts now.
+    pub fn new(max_steps: u64, budget_secs: Option<f64>) -> Self {
+        Self {
+            max_steps,
+            budget_secs,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn budget_spent(&self) -> bool {
+        self.budget_secs.is_some_and(|b| self.seconds() >= b)
+    }
+
+    /// How far the run is after `step`, in [0, 1]: by steps or by time, whichever is further.
+    pub fn progress(&self, step: u64) -> f64 {
+        let by_steps = if self.max_steps == u64::MAX {
+            0.0
+        } else {
+            step as f64 / self.max_steps.max(1) as f64
+        };
+        let by_time = self
+            .budget_secs
+            .map_or(0.0, |b| self.seconds() / b.max(1e-9));
+        by_steps.max(by_time).clamp(0.0, 1.0)
+    }
+
+    /// Whether to validate after `step`: every `every` steps and after the last.
+    pub fn validation_due(&self, step: u64, every: u64) -> bool {
+        step.is_multiple_of(every) || step == self.max_steps
+    }
 }
 
 #[cfg(test)]
@@ -422,6 +442,14 @@ mod tests {
     #[test]
     fn training_progress_is_the_further_of_steps_and_time() {
         let now = Instant::now();
+        let training_progress = |step, max_steps, budget_secs, started| {
+            TrainingBounds {
+                max_steps,
+                budget_secs,
+                started,
+            }
+            .progress(step)
+        };
         assert_eq!(training_progress(0, 100, None, now), 0.0);
         assert!((training_progress(25, 100, None, now) - 0.25).abs() < 1e-12);
         assert_eq!(training_progress(500, 100, None, now), 1.0);

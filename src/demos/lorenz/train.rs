@@ -2,8 +2,6 @@
 //! and from `lorenz train` alike. Windows of a simulated training trajectory are batched as
 //! chains laid end to end; the model with the lowest validation MSE is kept.
 
-use std::time::Instant;
-
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Device;
@@ -13,7 +11,7 @@ use rand::{RngExt, SeedableRng};
 use super::infer::mse;
 use super::model::{ChainModel, ChainModelConfig, unrolled_loss};
 use super::sim::{SimConfig, State, Trajectory, simulate};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::{JobContext, JobError, TrainingBounds};
 
 /// How much better on validation (relative) a trained model must be than the untrained one.
 const UNTRAINED_MARGIN: f64 = 0.01;
@@ -142,7 +140,7 @@ pub fn train(
     device: &Device,
 ) -> Result<TrainedChain, JobError> {
     config.validate().map_err(JobError::Failed)?;
-    let started = Instant::now();
+    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
     let (train_set, val_set) = datasets(config).map_err(JobError::Failed)?;
     let compiles = crate::backend::compiles_kernels(device);
     let ad_device = device.clone().autodiff();
@@ -173,13 +171,7 @@ pub fn train(
     let mut trained_kept = false;
     let mut best_mse = untrained_mse;
     let mut step = 0;
-    while ctx.begin_training_step(
-        &mut step,
-        config.max_steps,
-        config.budget_secs,
-        started,
-        compiles,
-    )? {
+    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
         let (observations, states, starts) =
             batch(&train_set, window, config.batch_windows, &mut rng);
         let outputs = model.forward(&observations, &starts, &ad_device);
@@ -193,14 +185,8 @@ pub fn train(
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
         model.net = optimizer.step(config.learning_rate, model.net, grads);
-        ctx.report_training_step(
-            step,
-            config.max_steps,
-            config.budget_secs,
-            started,
-            loss_value,
-        );
-        if step % config.validate_every == 0 || step == config.max_steps {
+        ctx.report_training_step(step, &bounds, loss_value);
+        if bounds.validation_due(step, config.validate_every) {
             let (candidate, score, parts) = valid(&model);
             if (trained_kept && score < best_mse)
                 || (!trained_kept && beats_untrained(&parts, score))
@@ -218,7 +204,7 @@ pub fn train(
         model: best,
         val_mse: best_mse,
         steps: step,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: bounds.seconds(),
     })
 }
 

@@ -3,8 +3,6 @@
 //! 8× 80% of the time, radial and uv 10% each) with noise; the model with the best validation
 //! PSNR (fixed phantoms, never the test images) is kept.
 
-use std::time::Instant;
-
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Device;
@@ -19,7 +17,7 @@ use super::model::{
     DftMatrices, MeasurementBatch, MriModel, MriModelConfig, images_tensor, step_loss,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
-use crate::jobs::{JobContext, JobError, training_progress};
+use crate::jobs::{JobContext, JobError, TrainingBounds};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -247,7 +245,7 @@ pub fn train(
     device: &Device,
 ) -> Result<TrainedMri, JobError> {
     config.validate().map_err(JobError::Failed)?;
-    let started = Instant::now();
+    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
     let fourier = Fourier::new(config.side);
     let examples = validation_set(config.side, config.val_images, config.noise_std)
         .map_err(JobError::Failed)?;
@@ -283,70 +281,54 @@ pub fn train(
     let (mut best, mut best_psnr) = valid(&model);
     ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
     log::info!("validation PSNR {best_psnr:.2} dB before training");
+    // Batches are made on another thread while the device trains; the maker stops at its
+    // next send once this function returns and drops the receiver.
+    let (sender, batches) = std::sync::mpsc::sync_channel(2);
+    let maker_config = config.clone();
+    std::thread::spawn(move || {
+        let fourier = Fourier::new(maker_config.side);
+        while sender
+            .send(prepare_batch(&maker_config, &fourier, &mut rng))
+            .is_ok()
+        {}
+    });
     let mut step = 0;
     let mut loss_since_validation = Vec::new();
-    std::thread::scope(|scope| -> Result<(), JobError> {
-        // Batches are made on other threads while the device trains; the producer stops when
-        // this loop ends and drops the receiver.
-        let (sender, batches) = std::sync::mpsc::sync_channel(2);
-        let fourier = &fourier;
-        scope.spawn(move || {
-            while sender
-                .send(prepare_batch(config, fourier, &mut rng))
-                .is_ok()
-            {}
-        });
-        while ctx.begin_training_step(
-            &mut step,
-            config.max_steps,
-            config.budget_secs,
-            started,
-            compiles,
-        )? {
-            let prepared = batches
-                .recv()
-                .map_err(|_| JobError::Failed("the batch maker stopped".into()))?
-                .map_err(JobError::Failed)?;
-            let (batch, truth) =
-                tensors(&prepared.examples, prepared.starts.as_deref(), &ad_device);
-            let loss = step_loss(&model.forward(&batch, &dft), &truth);
-            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-            if !loss_value.is_finite() {
-                return Err(JobError::Failed(format!(
-                    "the training loss became {loss_value} at step {step}; this run stops (the \
-                     best model so far had validation PSNR {best_psnr:.2} dB)"
-                )));
-            }
-            loss_since_validation.push(loss_value);
-            let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-            let progress = training_progress(step, config.max_steps, config.budget_secs, started);
-            let rate = scheduled_learning_rate(config.learning_rate, progress);
-            model.net = optimizer.step(rate, model.net.clone(), grads);
-            ctx.report_training_step(
-                step,
-                config.max_steps,
-                config.budget_secs,
-                started,
-                loss_value,
-            );
-            if step % config.validate_every == 0 || step == config.max_steps {
-                let (candidate, score) = valid(&model);
-                if score > best_psnr {
-                    best = candidate;
-                    best_psnr = score;
-                }
-                ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
-                let mean_loss = loss_since_validation.iter().sum::<f64>()
-                    / loss_since_validation.len().max(1) as f64;
-                loss_since_validation.clear();
-                log::info!(
-                    "step {step}: training loss {mean_loss:.3}, validation PSNR {score:.2} dB \
-                     (best {best_psnr:.2} dB)"
-                );
-            }
+    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
+        let prepared = batches
+            .recv()
+            .map_err(|_| JobError::Failed("the batch maker stopped".into()))?
+            .map_err(JobError::Failed)?;
+        let (batch, truth) = tensors(&prepared.examples, prepared.starts.as_deref(), &ad_device);
+        let loss = step_loss(&model.forward(&batch, &dft), &truth);
+        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        if !loss_value.is_finite() {
+            return Err(JobError::Failed(format!(
+                "the training loss became {loss_value} at step {step}; this run stops (the \
+                 best model so far had validation PSNR {best_psnr:.2} dB)"
+            )));
         }
-        Ok(())
-    })?;
+        loss_since_validation.push(loss_value);
+        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+        let rate = scheduled_learning_rate(config.learning_rate, bounds.progress(step));
+        model.net = optimizer.step(rate, model.net, grads);
+        ctx.report_training_step(step, &bounds, loss_value);
+        if bounds.validation_due(step, config.validate_every) {
+            let (candidate, score) = valid(&model);
+            if score > best_psnr {
+                best = candidate;
+                best_psnr = score;
+            }
+            ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
+            let mean_loss = loss_since_validation.iter().sum::<f64>()
+                / loss_since_validation.len().max(1) as f64;
+            loss_since_validation.clear();
+            log::info!(
+                "step {step}: training loss {mean_loss:.3}, validation PSNR {score:.2} dB \
+                 (best {best_psnr:.2} dB)"
+            );
+        }
+    }
     let (candidate, score) = valid(&model);
     if score > best_psnr {
         best = candidate;
@@ -356,7 +338,7 @@ pub fn train(
         model: best,
         val_psnr: best_psnr,
         steps: step,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: bounds.seconds(),
     })
 }
 
