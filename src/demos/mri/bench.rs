@@ -163,8 +163,8 @@ pub fn table(rows: &[MethodScore]) -> String {
 }
 
 /// The TV weights tried in tuning.
-pub const LAMBDA_GRID: [f64; 9] = [
-    0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012,
+pub const LAMBDA_GRID: [f64; 11] = [
+    0.0002, 0.0003, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012,
 ];
 
 /// Mean validation PSNR of TV for each λ of the grid at `accel` (validation phantoms only).
@@ -255,7 +255,7 @@ pub fn bench_cli(
 ) -> anyhow::Result<()> {
     let compute = crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
     let device = compute.device.clone();
-    let tune_images = if quick { 4 } else { 8 };
+    let tune_images = if quick { 4 } else { 24 };
     let mut tuning = Vec::new();
     for accel in [4.0, 8.0] {
         let scores = tune_tv(64, accel, tune_images).map_err(anyhow::Error::msg)?;

@@ -662,6 +662,7 @@ impl MriDemo {
             PlotMetric::Nmse => q.nmse,
         };
         let shown_step = self.step.position() as f64 + 1.0;
+        let longest = self.runs.iter().map(|r| r.scores.len()).max().unwrap_or(1);
         Plot::new("mri-steps")
             .height(180.0)
             .legend(Legend::default())
@@ -680,7 +681,7 @@ impl MriDemo {
                         .collect();
                     if points.len() == 1 {
                         // One-shot methods: a level line across the plot.
-                        points.push([60.0, points[0][1]]);
+                        points.push([longest.max(2) as f64, points[0][1]]);
                     }
                     // Classical methods share their family's color; the line style tells them apart.
                     let style = match run.method {
