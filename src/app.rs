@@ -214,21 +214,28 @@ impl InferenceLab {
             .default_size(250.0)
             .show(ui, |ui| self.side_bar_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
+            let width = ui.available_width();
             egui::ScrollArea::vertical()
                 .auto_shrink(false)
-                .show(ui, |ui| match self.selected {
-                    None => welcome_ui(ui),
-                    Some(i) => {
-                        let demo = &mut self.demos[i];
-                        ui.heading(RichText::new(demo.title()).strong());
-                        ui.label(demo.explanation());
-                        ui.separator();
-                        let mut demo_ctx = DemoCtx {
-                            compute: &self.compute,
-                            jobs: &mut self.jobs,
-                            paint_mode: self.paint_mode,
-                        };
-                        demo.ui(ui, &mut demo_ctx);
+                .show(ui, |ui| {
+                    // Panels size their pictures to the width they get: without this cap, one
+                    // row wider than the window widens every later frame's content, and the
+                    // pictures spill off the right edge.
+                    ui.set_max_width(width);
+                    match self.selected {
+                        None => welcome_ui(ui),
+                        Some(i) => {
+                            let demo = &mut self.demos[i];
+                            ui.heading(RichText::new(demo.title()).strong());
+                            ui.label(demo.explanation());
+                            ui.separator();
+                            let mut demo_ctx = DemoCtx {
+                                compute: &self.compute,
+                                jobs: &mut self.jobs,
+                                paint_mode: self.paint_mode,
+                            };
+                            demo.ui(ui, &mut demo_ctx);
+                        }
                     }
                 });
         });

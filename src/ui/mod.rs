@@ -33,3 +33,27 @@ pub fn train_buttons_ui(ui: &mut egui::Ui, training: Option<&crate::jobs::JobSha
     }
     clicked
 }
+
+/// In a wrapped row, starts a new line unless `label` and a slider after it fit on this one:
+/// egui lays out a slider's rail and value box as one unit that does not wrap, so a slider
+/// starting near the right edge spills off the window.
+pub fn wrap_before_slider(ui: &mut egui::Ui, label: &str) {
+    let text = egui::WidgetText::from(label)
+        .into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Body,
+        )
+        .size()
+        .x;
+    let spacing = ui.spacing();
+    let needed =
+        text + spacing.slider_width + 2.0 * spacing.interact_size.x + 3.0 * spacing.item_spacing.x;
+    // In a wrapped row `available_width` is the whole row's; what is left is up to the cursor.
+    let left = ui.max_rect().right() - ui.cursor().left();
+    let at_line_start = ui.cursor().left() <= ui.max_rect().left() + 1.0;
+    if left < needed && !at_line_start {
+        ui.end_row();
+    }
+}

@@ -24,6 +24,7 @@ use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::timeline::{Timeline, timeline_ui};
+use crate::ui::wrap_before_slider;
 
 /// Where the measured image comes from.
 #[derive(Clone, Debug)]
@@ -394,6 +395,7 @@ impl MriDemo {
                     .selectable_value(&mut self.config.mask, kind, kind.label())
                     .changed();
             }
+            wrap_before_slider(ui, "acceleration");
             ui.label("acceleration");
             let accel = ui
                 .add(
@@ -406,6 +408,7 @@ impl MriDemo {
                 self.config.center_fraction = default_center_fraction(self.config.accel);
                 remeasure = true;
             }
+            wrap_before_slider(ui, "centre fraction");
             ui.add_enabled_ui(self.config.mask == MaskKind::Cartesian, |ui| {
                 ui.label("centre fraction");
                 remeasure |= ui
@@ -416,11 +419,13 @@ impl MriDemo {
                     .on_hover_text("fastMRI: 0.08 at 4×, 0.04 at 8×")
                     .changed();
             });
+            wrap_before_slider(ui, "noise σ");
             ui.label("noise σ");
             remeasure |= ui
                 .add(egui::Slider::new(&mut self.config.noise_std, 0.0..=0.1).logarithmic(true))
                 .on_hover_text("complex Gaussian noise, E|n|² = σ², on each measured sample")
                 .changed();
+            wrap_before_slider(ui, "mask seed");
             ui.label("mask seed");
             remeasure |= ui
                 .add(egui::Slider::new(&mut self.config.seed, 0..=999))
