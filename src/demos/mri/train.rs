@@ -281,6 +281,16 @@ pub fn train(
     let (mut best, mut best_psnr) = valid(&model);
     ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
     log::info!("validation PSNR {best_psnr:.2} dB before training");
+    if let Some(starts) = &validation.starts {
+        // The bar a RIM must clear: its own start, TV, on the same phantoms.
+        let tv = starts
+            .iter()
+            .zip(&validation.examples)
+            .map(|(start, e)| psnr(start, &e.truth))
+            .sum::<f64>()
+            / starts.len() as f64;
+        log::info!("TV on the validation phantoms: {tv:.2} dB");
+    }
     // Batches are made on another thread while the device trains; the maker stops at its
     // next send once this function returns and drops the receiver.
     let (sender, batches) = std::sync::mpsc::sync_channel(2);
