@@ -20,6 +20,7 @@ use crate::jobs::{JobError, JobHandle};
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
+use crate::ui::log_axis::{log_position, log_step_marks, step_hover_label, step_label};
 use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
@@ -671,7 +672,10 @@ impl MriDemo {
         Plot::new("mri-steps")
             .height(180.0)
             .legend(Legend::default())
-            .x_axis_label("step (iteration)")
+            .x_axis_label("step (iteration, log scale: the RIM's 8 steps beside TV's iterations)")
+            .x_grid_spacer(log_step_marks)
+            .x_axis_formatter(|mark, _| step_label(mark))
+            .label_formatter(step_hover_label)
             .allow_scroll(false)
             .show(ui, |plot| {
                 for run in &self.runs {
@@ -682,11 +686,11 @@ impl MriDemo {
                         .scores
                         .iter()
                         .enumerate()
-                        .map(|(k, q)| [k as f64 + 1.0, value(q)])
+                        .map(|(k, q)| [log_position(k as f64 + 1.0), value(q)])
                         .collect();
                     if points.len() == 1 {
                         // One-shot methods: a level line across the plot.
-                        points.push([longest.max(2) as f64, points[0][1]]);
+                        points.push([log_position(longest.max(2) as f64), points[0][1]]);
                     }
                     // Classical methods share their family's color; the line style tells them apart.
                     let style = match run.method {
@@ -702,7 +706,8 @@ impl MriDemo {
                     );
                 }
                 plot.vline(
-                    VLine::new("current step", shown_step).color(Color32::from_rgb(255, 196, 0)),
+                    VLine::new("current step", log_position(shown_step))
+                        .color(Color32::from_rgb(255, 196, 0)),
                 );
             });
     }
