@@ -330,3 +330,27 @@ fn mri_panel_reconstructs_and_scrubs_the_steps() {
         h.query_by_label_contains("this step: PSNR").is_some()
     });
 }
+
+#[test]
+fn sliders_stay_inside_a_narrow_window() {
+    for demo in ["mri", "lorenz"] {
+        let width = 1000.0;
+        let mut harness = Harness::builder().with_size([width, 800.0]).build_ui_state(
+            |ui, app: &mut InferenceLab| app.frame_ui(ui),
+            app(Some(demo)),
+        );
+        harness.run_steps(4);
+        let sliders: Vec<egui::Rect> = harness
+            .query_all_by_role(egui::accesskit::Role::Slider)
+            .map(|node| node.rect())
+            .collect();
+        assert!(sliders.len() >= 3, "{demo}: {} sliders", sliders.len());
+        for rect in sliders {
+            assert!(
+                rect.max.x <= width,
+                "{demo}: a slider reaches x = {}",
+                rect.max.x
+            );
+        }
+    }
+}
