@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{Corner, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::io::{read_image, read_kspace, read_mask};
 use super::methods::{Method, reconstruct};
@@ -671,7 +671,11 @@ impl MriDemo {
         let longest = self.runs.iter().map(|r| r.scores.len()).max().unwrap_or(1);
         Plot::new("mri-steps")
             .height(180.0)
-            .legend(Legend::default())
+            // The legend sits where the curves are worst, away from where they end up.
+            .legend(Legend::default().position(match metric {
+                PlotMetric::Nmse => Corner::RightTop,
+                PlotMetric::Psnr | PlotMetric::Ssim => Corner::RightBottom,
+            }))
             .x_axis_label("step (iteration, log scale: the RIM's 8 steps beside TV's iterations)")
             .x_grid_spacer(log_step_marks)
             .x_axis_formatter(|mark, _| step_label(mark))
