@@ -82,18 +82,19 @@ impl Fourier {
             n * n,
             "grid of the wrong size for this transform"
         );
-        let mut data = shift(input, n, n - n / 2); // ifftshift
-        for row in data.chunks_exact_mut(n) {
-            fft.process(row);
-        }
-        let mut transposed = transpose(&data, n);
-        for row in transposed.chunks_exact_mut(n) {
-            fft.process(row);
-        }
-        let mut data = transpose(&transposed, n);
+        let mut data = vec![Complex64::default(); n * n];
+        let mut other = vec![Complex64::default(); n * n];
+        let mut scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
+        shift_into(input, n, n - n / 2, &mut data); // ifftshift
+        // One call transforms every row of the buffer.
+        fft.process_with_scratch(&mut data, &mut scratch);
+        transpose_into(&data, n, &mut other);
+        fft.process_with_scratch(&mut other, &mut scratch);
+        transpose_into(&other, n, &mut data);
         let scale = 1.0 / n as f64;
         data.iter_mut().for_each(|v| *v *= scale);
-        shift(&data, n, n / 2) // fftshift
+        shift_into(&data, n, n / 2, &mut other); // fftshift
+        other
     }
 
     /// The measurement of a real image: `M ⊙ F x` (no noise).
@@ -119,25 +120,28 @@ impl Fourier {
     }
 }
 
-/// Cyclic shift of both axes by `by` (fftshift: n/2, ifftshift: n − n/2).
-fn shift(data: &[Complex64], n: usize, by: usize) -> Vec<Complex64> {
-    let mut out = vec![Complex64::default(); n * n];
-    for r in 0..n {
-        for c in 0..n {
-            out[((r + by) % n) * n + (c + by) % n] = data[r * n + c];
-        }
+/// Cyclic shift of both axes by `by` (fftshift: n/2, ifftshift: n − n/2), a row at a time.
+fn shift_into(data: &[Complex64], n: usize, by: usize, out: &mut [Complex64]) {
+    let by = by % n;
+    for (r, row) in data.chunks_exact(n).enumerate() {
+        let target = &mut out[((r + by) % n) * n..][..n];
+        target[by..].copy_from_slice(&row[..n - by]);
+        target[..by].copy_from_slice(&row[n - by..]);
     }
-    out
 }
 
-fn transpose(data: &[Complex64], n: usize) -> Vec<Complex64> {
-    let mut out = vec![Complex64::default(); n * n];
-    for r in 0..n {
-        for c in 0..n {
-            out[c * n + r] = data[r * n + c];
+/// `out = dataᵀ`, in 16×16 tiles to stay in cache.
+fn transpose_into(data: &[Complex64], n: usize, out: &mut [Complex64]) {
+    const TILE: usize = 16;
+    for r0 in (0..n).step_by(TILE) {
+        for c0 in (0..n).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(n) {
+                for c in c0..(c0 + TILE).min(n) {
+                    out[c * n + r] = data[r * n + c];
+                }
+            }
         }
     }
-    out
 }
 
 /// Which k-space samples are measured (`true`), row-major, same side as the image.
