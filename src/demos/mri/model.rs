@@ -465,19 +465,28 @@ impl MriModel {
 
 /// The first image of a `[b, 1, n, n]` tensor.
 pub fn tensor_image(x: &Tensor<4>, side: usize) -> Result<Image, String> {
+    tensor_images(&x.clone().narrow(0, 0, 1), side)?
+        .pop()
+        .flatten()
+        .ok_or_else(|| "the model produced a non-finite value".into())
+}
+
+/// Every image of a `[b, 1, n, n]` tensor; `None` for one with a non-finite value.
+pub fn tensor_images(x: &Tensor<4>, side: usize) -> Result<Vec<Option<Image>>, String> {
     let values: Vec<f32> = x
         .clone()
-        .narrow(0, 0, 1)
         .into_data()
         .try_to_vec::<f32>()
         .map_err(|e| format!("reading a tensor: {e:?}"))?;
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err("the model produced a non-finite value".into());
-    }
-    Ok(Image {
-        side,
-        pixels: values.into_iter().map(f64::from).collect(),
-    })
+    Ok(values
+        .chunks(side * side)
+        .map(|v| {
+            v.iter().all(|p| p.is_finite()).then(|| Image {
+                side,
+                pixels: v.iter().map(|&p| f64::from(p)).collect(),
+            })
+        })
+        .collect())
 }
 
 /// Images as a `[b, 1, n, n]` tensor.

@@ -15,6 +15,7 @@ use super::classical::tv_estimate;
 use super::metrics::psnr;
 use super::model::{
     DftMatrices, MeasurementBatch, MriModel, MriModelConfig, images_tensor, step_loss,
+    tensor_images,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
 use crate::jobs::{JobContext, JobError, TrainingBounds};
@@ -203,33 +204,27 @@ pub fn scheduled_learning_rate(base: f64, progress: f64) -> f64 {
 /// Mean PSNR of the model's final estimates over a prepared set, in one batch.
 fn mean_psnr(model: &MriModel, set: &PreparedBatch, device: &Device) -> f64 {
     let (batch, _) = tensors(&set.examples, set.starts.as_deref(), device);
-    let Some(last) = model
+    let estimates = model
         .forward(&batch, &DftMatrices::new(batch.side, device))
         .pop()
-    else {
+        .and_then(|last| tensor_images(&last, batch.side).ok())
+        .unwrap_or_default();
+    if estimates.len() != set.examples.len() {
         return f64::NEG_INFINITY;
-    };
-    let side = batch.side;
-    let Ok(values) = last.into_data().try_to_vec::<f32>() else {
-        return f64::NEG_INFINITY;
-    };
-    let scores: Vec<f64> = set
-        .examples
-        .iter()
-        .zip(values.chunks(side * side))
-        .map(|(e, v)| {
-            let estimate = Image {
-                side,
-                pixels: v.iter().map(|&p| f64::from(p)).collect(),
-            };
-            if estimate.pixels.iter().all(|p| p.is_finite()) {
-                psnr(&estimate, &e.truth)
-            } else {
-                f64::NEG_INFINITY
-            }
-        })
-        .collect();
-    scores.iter().sum::<f64>() / scores.len().max(1) as f64
+    }
+    mean_psnr_of(estimates.iter().map(Option::as_ref), &set.examples)
+}
+
+/// Mean PSNR of estimates against the examples' truths; a missing (non-finite) one scores −∞.
+fn mean_psnr_of<'a>(
+    estimates: impl Iterator<Item = Option<&'a Image>>,
+    examples: &[Example],
+) -> f64 {
+    let total: f64 = estimates
+        .zip(examples)
+        .map(|(estimate, e)| estimate.map_or(f64::NEG_INFINITY, |x| psnr(x, &e.truth)))
+        .sum();
+    total / examples.len().max(1) as f64
 }
 
 pub struct TrainedMri {
@@ -283,12 +278,7 @@ pub fn train(
     log::info!("validation PSNR {best_psnr:.2} dB before training");
     if let Some(starts) = &validation.starts {
         // The bar a RIM must clear: its own start, TV, on the same phantoms.
-        let tv = starts
-            .iter()
-            .zip(&validation.examples)
-            .map(|(start, e)| psnr(start, &e.truth))
-            .sum::<f64>()
-            / starts.len() as f64;
+        let tv = mean_psnr_of(starts.iter().map(Some), &validation.examples);
         log::info!("TV on the validation phantoms: {tv:.2} dB");
     }
     // Batches are made on another thread while the device trains; the maker stops at its
