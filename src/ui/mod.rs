@@ -58,3 +58,10 @@ pub fn wrap_before_slider(ui: &mut egui::Ui, label: &str) {
         ui.end_row();
     }
 }
+
+/// A slider's label in a wrapped row, on a new line when the label and its slider would not
+/// fit on this one.
+pub fn slider_label(ui: &mut egui::Ui, label: &str) -> egui::Response {
+    wrap_before_slider(ui, label);
+    ui.label(label)
+}

@@ -14,8 +14,8 @@ use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
+use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
-use crate::ui::wrap_before_slider;
 use burn::module::Module;
 
 // Mid gray reads on both the dark and the light theme.
@@ -328,14 +328,12 @@ impl LorenzDemo {
     fn controls_ui(&mut self, ui: &mut Ui) {
         let mut changed = false;
         ui.horizontal_wrapped(|ui| {
-            wrap_before_slider(ui, "observation noise σ");
-            ui.label("observation noise σ");
+            slider_label(ui, "observation noise σ");
             changed |= ui
                 .add(egui::Slider::new(&mut self.config.obs_std, 0.0..=3.0).step_by(0.05))
                 .on_hover_text("y_t = z_t + N(0, σ² I)")
                 .changed();
-            wrap_before_slider(ui, "time steps");
-            ui.label("time steps");
+            slider_label(ui, "time steps");
             changed |= ui
                 .add(egui::Slider::new(&mut self.config.steps, 50..=5000).logarithmic(true))
                 .on_hover_text("Samples every Δt = 0.05, RK4 with 10 sub-steps")
@@ -352,14 +350,12 @@ impl LorenzDemo {
         });
         let mut inverse_changed = false;
         ui.horizontal_wrapped(|ui| {
-            wrap_before_slider(ui, "Taylor order J");
-            ui.label("Taylor order J");
+            slider_label(ui, "Taylor order J");
             inverse_changed |= ui
                 .add(egui::Slider::new(&mut self.classical.taylor_order, 1..=5))
                 .on_hover_text("The smoother's dynamics: x' = Σ_{i≤J} (A(x)Δt)^i / i! · x, an imperfect model")
                 .changed();
-            wrap_before_slider(ui, "process noise q");
-            ui.label("process noise q");
+            slider_label(ui, "process noise q");
             inverse_changed |= ui
                 .add(egui::Slider::new(&mut self.classical.process_std, 0.5..=10.0).logarithmic(true))
                 .on_hover_text("Q = q² Δt I. 3.0 was best on validation trajectories (examples/lorenz_classical.rs)")

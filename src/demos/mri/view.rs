@@ -25,7 +25,7 @@ use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::timeline::{Timeline, timeline_ui};
-use crate::ui::wrap_before_slider;
+use crate::ui::{slider_label, wrap_before_slider};
 
 /// Where the measured image comes from.
 #[derive(Clone, Debug)]
@@ -396,8 +396,7 @@ impl MriDemo {
                     .selectable_value(&mut self.config.mask, kind, kind.label())
                     .changed();
             }
-            wrap_before_slider(ui, "acceleration");
-            ui.label("acceleration");
+            slider_label(ui, "acceleration");
             let accel = ui
                 .add(
                     egui::Slider::new(&mut self.config.accel, 2.0..=16.0)
@@ -420,14 +419,12 @@ impl MriDemo {
                     .on_hover_text("fastMRI: 0.08 at 4×, 0.04 at 8×")
                     .changed();
             });
-            wrap_before_slider(ui, "noise σ");
-            ui.label("noise σ");
+            slider_label(ui, "noise σ");
             remeasure |= ui
                 .add(egui::Slider::new(&mut self.config.noise_std, 0.0..=0.1).logarithmic(true))
                 .on_hover_text("complex Gaussian noise, E|n|² = σ², on each measured sample")
                 .changed();
-            wrap_before_slider(ui, "mask seed");
-            ui.label("mask seed");
+            slider_label(ui, "mask seed");
             remeasure |= ui
                 .add(egui::Slider::new(&mut self.config.seed, 0..=999))
                 .changed();
