@@ -5,11 +5,11 @@ use std::time::Instant;
 use egui::{Align2, Color32, FontId, Key, KeyboardShortcut, Modifiers, RichText, Stroke, Ui, vec2};
 
 use crate::backend::ComputeChoice;
-use crate::demos::{Demo, DemoCtx, registry};
-use crate::frame_bench::FrameBench;
+use crate::bench::frames::FrameBench;
+use crate::demos::{Demo, DemoCtx, MethodKind, panels};
 use crate::jobs::{JobPhase, JobRegistry, format_duration};
 use crate::render::PaintMode;
-use crate::ui::metrics::MethodKind;
+use crate::ui::metrics::KindColor;
 
 /// What is remembered between runs (eframe storage).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -105,7 +105,7 @@ pub struct InferenceLab {
 impl InferenceLab {
     /// The app without a window (tests) or before eframe hands over its context.
     pub fn new(startup: Startup, settings: Settings) -> Self {
-        let demos = registry();
+        let demos = panels();
         let wanted = startup.demo.clone().or_else(|| settings.last_demo.clone());
         let selected = wanted.and_then(|name| demos.iter().position(|d| d.name() == name));
         Self {

@@ -3,14 +3,13 @@
 
 pub mod app;
 pub mod backend;
-pub mod bench_load;
+pub mod bench;
 pub mod cli;
 pub mod csv_table;
 pub mod demos;
-pub mod device_bench;
 pub mod files;
-pub mod frame_bench;
 pub mod jobs;
 pub mod model_file;
 pub mod render;
+pub mod terminal;
 pub mod ui;

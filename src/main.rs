@@ -1,11 +1,10 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
 use inference_lab::app::{InferenceLab, Startup};
 use inference_lab::backend::{AdapterSummary, choose_compute, choose_renderer, probe_adapters};
+use inference_lab::bench::frames::FrameBench;
 use inference_lab::cli::{Cli, RendererRequest};
-use inference_lab::frame_bench::FrameBench;
 use inference_lab::render::PaintMode;
 
 fn main() -> ExitCode {
@@ -14,9 +13,9 @@ fn main() -> ExitCode {
         env_logger::Env::default().default_filter_or("warn,inference_lab=info"),
     )
     .init();
-    let cli = Cli::parse();
-    if let Some(command) = cli.command {
-        return match inference_lab::cli::run(command, cli.backend, cli.seed) {
+    let invocation = inference_lab::cli::parse();
+    if invocation.has_action() {
+        return match inference_lab::cli::run(&invocation) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: {err:#}");
@@ -24,7 +23,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Some(name) = &cli.demo
+    if let Some(name) = &invocation.cli.demo
         && !inference_lab::demos::names().contains(&name.as_str())
     {
         eprintln!(
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    match run_window(&cli, process_start) {
+    match run_window(&invocation.cli, process_start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

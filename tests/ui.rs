@@ -38,7 +38,7 @@ fn welcome_page_explains_the_idea_and_lists_every_demo() {
     harness.get_by_label("Inference, three ways");
     harness.get_by_label_contains("A forward model says how data arise");
     harness.get_by_label("compute: CPU");
-    for demo in demos::registry() {
+    for demo in demos::panels() {
         harness.get_by_label(demo.title());
     }
     assert_eq!(harness.state().selected_demo(), None);
@@ -47,7 +47,7 @@ fn welcome_page_explains_the_idea_and_lists_every_demo() {
 #[test]
 fn every_side_bar_entry_opens_its_panel() {
     let mut harness = harness(app(None));
-    for demo in demos::registry() {
+    for demo in demos::panels() {
         harness.get_by_label(demo.title()).click();
         harness.run_steps(3);
         assert_eq!(harness.state().selected_demo(), Some(demo.name()));

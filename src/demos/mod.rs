@@ -1,13 +1,20 @@
-//! The demos: one folder each, registered in [`registry`].
+//! The demos: one folder each, registered in [`registry`]. A demo's folder holds its forward
+//! model, inverses, networks, training, panel and command line; this file names the folders.
 
+pub mod causal;
+pub mod cli;
+pub mod ldpc;
 pub mod lorenz;
+mod method_kind;
 pub mod mri;
 mod not_built;
+pub mod tsp;
 
 use crate::backend::ComputeChoice;
 use crate::jobs::JobRegistry;
 use crate::render::PaintMode;
 
+pub use method_kind::MethodKind;
 pub use not_built::NotBuilt;
 
 /// What a panel gets from the app each frame.
@@ -37,39 +44,50 @@ pub trait Demo {
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
 }
 
-/// Every demo, in side-bar order. Adding a demo is one line here.
-pub fn registry() -> Vec<Box<dyn Demo>> {
+/// One registered demo: its name, its command line and how to build its panel. The panel is
+/// built only when a window opens, so the command line starts without simulating anything.
+pub struct DemoEntry {
+    /// `inference-lab NAME ...`, `--demo NAME`, `bench --demo NAME`; the panel's `name()`.
+    pub name: &'static str,
+    pub cli: &'static dyn cli::DemoCommand,
+    pub panel: fn() -> Box<dyn Demo>,
+}
+
+/// Every demo, in side-bar and `--help` order. Adding a demo is its folder and one line here
+/// (with its `mod` line above).
+pub fn registry() -> Vec<DemoEntry> {
     vec![
-        Box::new(lorenz::LorenzDemo::default()),
-        Box::new(mri::MriDemo::default()),
-        Box::new(NotBuilt {
-            name: "ldpc",
-            title: "Factor graphs / LDPC",
-            summary: "Belief-propagation messages decoding a noisy codeword",
-            explanation: "Forward model: a codeword of an LDPC code sent as BPSK over a noisy \
-                          channel. Inverses: sum-product and min-sum belief propagation, weighted \
-                          (neural) BP, and a graph network running beside BP.",
-        }),
-        Box::new(NotBuilt {
-            name: "tsp",
-            title: "TSP tours",
-            summary: "Cities in the unit square, tours by search and by attention",
-            explanation: "Forward model: a tour's length over cities. Inverses: nearest neighbour, \
-                          insertion, 2-opt and exact search, an attention model trained with \
-                          REINFORCE, and the attention model followed by 2-opt.",
-        }),
-        Box::new(NotBuilt {
-            name: "causal",
-            title: "Causal graphs",
-            summary: "Which particles are joined by springs, from their motion",
-            explanation: "Forward model: particles joined by hidden springs. Inverses: Granger \
-                          causality (VAR F-test), an amortized causal-discovery encoder, and the \
-                          encoder with test-time adaptation of its decoder.",
-        }),
+        lorenz::entry(),
+        mri::entry(),
+        ldpc::entry(),
+        tsp::entry(),
+        causal::entry(),
     ]
+}
+
+/// Every demo's panel, in side-bar order.
+pub fn panels() -> Vec<Box<dyn Demo>> {
+    registry().iter().map(|entry| (entry.panel)()).collect()
 }
 
 /// The command-line names of every demo.
 pub fn names() -> Vec<&'static str> {
-    registry().iter().map(|d| d.name()).collect()
+    registry().iter().map(|entry| entry.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_entry_names_its_panel_and_its_subcommand_alike() {
+        for entry in registry() {
+            assert_eq!((entry.panel)().name(), entry.name);
+            assert_eq!(entry.cli.command(entry.name).get_name(), entry.name);
+        }
+        let mut names = names();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), registry().len(), "two demos share a name");
+    }
 }

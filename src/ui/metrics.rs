@@ -3,35 +3,20 @@
 
 use egui::{Color32, RichText, Ui};
 
-/// Which family of inverse a method belongs to; the same color everywhere in the app.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MethodKind {
-    /// Hand-engineered inverse ("logic").
-    Classical,
-    /// A network trained to answer at once ("intuition").
-    Amortized,
-    /// The classical iteration unrolled with a learned correction (both).
-    Augmented,
-    /// Uses knowledge no real method has (e.g. the exact dynamics): a reference line only.
-    Oracle,
+pub use crate::demos::MethodKind;
+
+/// The color of each family of inverse, the same everywhere in the app.
+pub trait KindColor {
+    fn color(self) -> Color32;
 }
 
-impl MethodKind {
-    pub fn color(self) -> Color32 {
+impl KindColor for MethodKind {
+    fn color(self) -> Color32 {
         match self {
             Self::Classical => Color32::from_rgb(66, 133, 244),
             Self::Amortized => Color32::from_rgb(244, 160, 0),
             Self::Augmented => Color32::from_rgb(15, 170, 90),
             Self::Oracle => Color32::from_rgb(150, 150, 150),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Classical => "classical",
-            Self::Amortized => "amortized",
-            Self::Augmented => "augmented",
-            Self::Oracle => "oracle",
         }
     }
 }

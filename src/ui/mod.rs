@@ -3,6 +3,7 @@
 pub mod colormap;
 pub mod export;
 pub mod file_dialog;
+pub mod job_slot;
 pub mod log_axis;
 pub mod loss_plot;
 pub mod metrics;

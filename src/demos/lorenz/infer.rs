@@ -181,7 +181,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodResult {
     pub name: String,
-    pub kind: crate::ui::metrics::MethodKind,
+    pub kind: crate::demos::MethodKind,
     pub estimates: Vec<State>,
     pub mse: f64,
     pub seconds: f64,
@@ -193,7 +193,7 @@ pub fn compare_classical(
     settings: &ClassicalSettings,
     substeps: usize,
 ) -> anyhow::Result<Vec<MethodResult>> {
-    use crate::ui::metrics::MethodKind;
+    use crate::demos::MethodKind;
     use std::time::Instant;
     let mut results = Vec::new();
     for method in [

@@ -7,12 +7,13 @@ use super::infer::{ClassicalSettings, MethodResult, compare_classical, mse};
 use super::model::{ChainModel, ChainModelConfig};
 use super::sim::{SimConfig, State, Trajectory, simulate};
 use super::train::{TrainConfig, TrainedChain, train};
+use crate::demos::MethodKind;
 use crate::demos::{Demo, DemoCtx};
-use crate::jobs::{JobError, JobHandle};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
 use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::job_slot::{JobOutcome, JobSlot};
 use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
-use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
+use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
@@ -53,8 +54,9 @@ struct Learned {
     /// Unrolled inference iterations of the model to train.
     iterations: usize,
     budget_secs: f64,
-    training: Option<(TrainConfig, JobHandle<TrainedChain>)>,
-    inference: Option<JobHandle<Vec<LearnedRun>>>,
+    training: JobSlot<TrainedChain, TrainConfig>,
+    /// Every model's run on the trajectory; stale once the trajectory or the models change.
+    inference: JobSlot<Vec<LearnedRun>>,
     /// The latest model of each kind, with the config it was trained with (if trained here).
     models: Vec<(ChainModel, Option<TrainConfig>, Option<TrainedChain>)>,
     runs: Vec<LearnedRun>,
@@ -63,8 +65,6 @@ struct Learned {
     log_loss: bool,
     files: ModelFilesUi,
     status: Option<Result<String, String>>,
-    /// The runs no longer match the trajectory or the models: rerun when nothing else runs.
-    stale: bool,
 }
 
 impl Default for Learned {
@@ -74,8 +74,8 @@ impl Default for Learned {
             train_samples: 2000,
             iterations: ChainModelConfig::hybrid().iterations,
             budget_secs: 120.0,
-            training: None,
-            inference: None,
+            training: JobSlot::new(false),
+            inference: JobSlot::new(true),
             models: Vec::new(),
             runs: Vec::new(),
             iteration: Timeline::new(0),
@@ -83,7 +83,6 @@ impl Default for Learned {
             log_loss: true,
             files: ModelFilesUi::new("lorenz-hybrid.mpk"),
             status: None,
-            stale: true,
         }
     }
 }
@@ -185,12 +184,10 @@ impl LorenzDemo {
             self.update_learned_rows();
             self.rebuild_scene(false);
         }
-        if self.learned.stale
-            && self.learned.inference.is_none()
+        if self.learned.inference.is_due()
             && !self.learned.models.is_empty()
             && let Some(tr) = self.trajectory.clone()
         {
-            self.learned.stale = false;
             self.learned.start_inference(&tr, ui.ctx(), ctx);
         }
     }
@@ -211,7 +208,7 @@ impl LorenzDemo {
                 .on_hover_text("Unrolled inference iterations (the paper uses 100; 20 keeps CPU training to minutes)");
             ui.label("budget");
             ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"));
-            let job = learned.training.as_ref().map(|(_, h)| h.shared().clone());
+            let job = learned.training.shared().cloned();
             if crate::ui::train_buttons_ui(ui, job.as_deref()) {
                 let seed = self.config.seed;
                 learned.start_training(seed, ui.ctx(), ctx);
@@ -408,19 +405,15 @@ impl Learned {
         config.seed = seed;
         let device = ctx.compute.device.clone();
         let job_config = config.clone();
-        let waker = egui_ctx.clone();
-        match crate::jobs::spawn(
-            format!("train {}", config.model.kind()),
-            move || waker.request_repaint(),
-            move |job| train(job, &job_config, &device),
-        ) {
-            Ok(handle) => {
-                ctx.jobs.register(handle.shared());
-                self.training = Some((config, handle));
-                self.status = None;
-            }
-            Err(e) => self.status = Some(Err(format!("cannot start training: {e}"))),
-        }
+        let name = format!("train {}", config.model.kind());
+        self.status = match self
+            .training
+            .start(name, config, egui_ctx, ctx.jobs, move |job| {
+                train(job, &job_config, &device)
+            }) {
+            Ok(()) => None,
+            Err(e) => Some(Err(format!("cannot start training: {e}"))),
+        };
     }
 
     /// Runs every model on the trajectory in a job (inference takes a noticeable moment).
@@ -444,36 +437,30 @@ impl Learned {
             })
             .collect();
         let trajectory = trajectory.clone();
-        let waker = egui_ctx.clone();
-        match crate::jobs::spawn(
-            "lorenz inference",
-            move || waker.request_repaint(),
-            move |job| {
-                let mut runs = Vec::new();
-                for (i, model) in models.iter().enumerate() {
-                    job.check_cancelled()?;
-                    let started = std::time::Instant::now();
-                    let iterations = model.infer(&trajectory.observations, &device);
-                    let mse_per_iteration = iterations
-                        .iter()
-                        .map(|x| mse(x, &trajectory.states))
-                        .collect();
-                    runs.push(LearnedRun {
-                        kind: model.config.kind(),
-                        iterations,
-                        mse_per_iteration,
-                        seconds: started.elapsed().as_secs_f64(),
-                    });
-                    job.report_fraction((i + 1) as f32 / models.len() as f32);
-                }
-                Ok(runs)
-            },
-        ) {
-            Ok(handle) => {
-                ctx.jobs.register(handle.shared());
-                self.inference = Some(handle);
-            }
-            Err(e) => self.status = Some(Err(format!("cannot start inference: {e}"))),
+        let started =
+            self.inference
+                .start("lorenz inference", (), egui_ctx, ctx.jobs, move |job| {
+                    let mut runs = Vec::new();
+                    for (i, model) in models.iter().enumerate() {
+                        job.check_cancelled()?;
+                        let started = std::time::Instant::now();
+                        let iterations = model.infer(&trajectory.observations, &device);
+                        let mse_per_iteration = iterations
+                            .iter()
+                            .map(|x| mse(x, &trajectory.states))
+                            .collect();
+                        runs.push(LearnedRun {
+                            kind: model.config.kind(),
+                            iterations,
+                            mse_per_iteration,
+                            seconds: started.elapsed().as_secs_f64(),
+                        });
+                        job.report_fraction((i + 1) as f32 / models.len() as f32);
+                    }
+                    Ok(runs)
+                });
+        if let Err(e) = started {
+            self.status = Some(Err(format!("cannot start inference: {e}")));
         }
     }
 
@@ -491,51 +478,39 @@ impl Learned {
 
     fn mark_stale(&mut self) {
         self.runs.clear();
-        self.stale = true;
+        self.inference.mark_stale();
     }
 
     /// Collects finished jobs; returns whether fresh inference results arrived.
     fn poll(&mut self) -> bool {
-        let mut new_runs = false;
-        if let Some((_, handle)) = &self.training {
-            self.loss_history = handle.shared().with_state(|s| s.loss_history.clone());
-        }
-        if let Some((config, mut handle)) = self.training.take() {
-            match handle.try_take() {
-                None => self.training = Some((config, handle)),
-                Some(Ok(trained)) => {
-                    self.status = Some(Ok(format!(
-                        "trained {} for {} steps in {:.0} s; validation MSE {:.4}",
-                        trained.model.config.kind(),
-                        trained.steps,
-                        trained.seconds,
-                        trained.val_mse
-                    )));
-                    self.add_model(trained.model.clone(), Some(config), Some(trained));
-                }
-                Some(Err(JobError::Cancelled)) => {
-                    self.status = Some(Ok("training cancelled".into()))
-                }
-                Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
+        self.training.copy_loss_history(&mut self.loss_history);
+        match self.training.poll() {
+            Some((config, JobOutcome::Finished(trained))) => {
+                self.status = Some(Ok(format!(
+                    "trained {} for {} steps in {:.0} s; validation MSE {:.4}",
+                    trained.model.config.kind(),
+                    trained.steps,
+                    trained.seconds,
+                    trained.val_mse
+                )));
+                self.add_model(trained.model.clone(), Some(config), Some(trained));
             }
+            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
+            None => {}
         }
-        if let Some(mut handle) = self.inference.take() {
-            match handle.try_take() {
-                None => self.inference = Some(handle),
-                // Results for a trajectory or models since replaced are dropped.
-                Some(Ok(_)) if self.stale => {}
-                Some(Ok(runs)) => {
-                    let longest = runs.iter().map(|r| r.iterations.len()).max().unwrap_or(0);
-                    self.iteration.set_len(longest);
-                    self.iteration.go_to_end();
-                    self.runs = runs;
-                    new_runs = true;
-                }
-                Some(Err(JobError::Cancelled)) => {}
-                Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
+        match self.inference.poll() {
+            Some(((), JobOutcome::Finished(runs))) => {
+                let longest = runs.iter().map(|r| r.iterations.len()).max().unwrap_or(0);
+                self.iteration.set_len(longest);
+                self.iteration.go_to_end();
+                self.runs = runs;
+                return true;
             }
+            Some(((), JobOutcome::Failed(msg))) => self.status = Some(Err(msg)),
+            // Results for a trajectory or models since replaced are dropped.
+            Some(((), JobOutcome::Cancelled | JobOutcome::Stale)) | None => {}
         }
-        new_runs
+        false
     }
 }
 
@@ -695,7 +670,7 @@ fn coordinate_plots_ui(
 
 impl Demo for LorenzDemo {
     fn name(&self) -> &'static str {
-        "lorenz"
+        super::NAME
     }
     fn title(&self) -> &'static str {
         "Lorenz filtering"

@@ -11,11 +11,11 @@ use anyhow::Context;
 use burn::tensor::Device;
 
 use super::classical::{TvSettings, tv_reconstruct};
-use super::cli::model_for;
 use super::io::decode_image;
 use super::methods::{Method, reconstruct};
 use super::metrics::{psnr, quality};
 use super::model::MriModel;
+use super::model_io::model_for;
 use super::sim::{Fourier, Image, MaskKind, MeasureConfig, phantom};
 use super::train::{Example, example, validation_set};
 use crate::backend::BackendRequest;

@@ -1,27 +1,142 @@
 //! `inference-lab mri ...`: simulate, reconstruct, train, eval (design.md's contract).
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burn::tensor::Device;
+use clap::{Subcommand, ValueEnum};
 
 use super::io::{read_image, read_kspace, read_mask, write_image, write_kspace, write_mask};
 use super::methods::{Method, reconstruct};
 use super::metrics::quality;
-use super::model::{MriModel, MriModelConfig};
-use super::model_io;
+use super::model::MriModelConfig;
+use super::model_io::{self, model_for};
 use super::sim::{Fourier, MaskKind, MeasureConfig, simulate};
 use super::train::{TrainConfig, train};
 use crate::backend::BackendRequest;
-use crate::cli::{
-    EvalArgs, MaskKind as CliMask, MriAction, MriMethod, MriModelKind, wait_with_progress,
-};
+use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
+use crate::terminal::wait_with_progress;
 
-fn mask_kind(kind: CliMask) -> MaskKind {
+/// The MRI demo's command line.
+pub struct MriCli;
+
+impl DemoCli for MriCli {
+    type Action = MriAction;
+
+    fn about(&self) -> &'static str {
+        "MRI reconstruction"
+    }
+
+    fn run(&self, action: MriAction, globals: Globals) -> anyhow::Result<()> {
+        run(action, globals.backend, globals.seed)
+    }
+
+    fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
+        super::bench::bench_cli(
+            args.quick,
+            args.out.as_deref(),
+            args.images.as_deref(),
+            globals.backend,
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MaskArg {
+    Cartesian,
+    Radial,
+    Uv,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MriMethod {
+    Zf,
+    Tv,
+    Unet,
+    Rim,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MriAction {
+    /// Measure an image: k-space (.npy) and mask (.png).
+    Simulate {
+        #[arg(long)]
+        image: PathBuf,
+        #[arg(long)]
+        accel: u32,
+        #[arg(long, value_enum, default_value_t = MaskArg::Cartesian)]
+        mask: MaskArg,
+        #[arg(long, default_value_t = 0.01)]
+        noise: f64,
+        #[arg(long)]
+        out_kspace: PathBuf,
+        #[arg(long)]
+        out_mask: PathBuf,
+    },
+    /// Reconstruct from k-space and mask (or, with --image and --accel, simulate first).
+    Reconstruct {
+        #[arg(long)]
+        kspace: Option<PathBuf>,
+        #[arg(long)]
+        mask: Option<PathBuf>,
+        #[arg(long)]
+        image: Option<PathBuf>,
+        #[arg(long)]
+        accel: Option<u32>,
+        #[arg(long, value_enum)]
+        method: MriMethod,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train the RIM or the U-Net on random phantoms; saves it (with its config) atomically.
+    Train {
+        #[command(flatten)]
+        common: TrainArgs,
+        #[arg(long, value_enum, default_value_t = MriModelKind::Rim)]
+        kind: MriModelKind,
+        /// Training steps (batches).
+        #[arg(long, default_value_t = 1500)]
+        steps: u64,
+        /// Training image side (the nets run at any size afterwards).
+        #[arg(long, default_value_t = 64)]
+        side: usize,
+        /// Images per batch.
+        #[arg(long, default_value_t = 4)]
+        batch: usize,
+        /// Feature channels (default: the kind's own).
+        #[arg(long)]
+        channels: Option<usize>,
+        /// RIM recurrent layers, 1 or 2 (default: 1).
+        #[arg(long)]
+        layers: Option<usize>,
+        /// Adam's learning rate at the start (it decays on a cosine to a tenth by the end).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Fine-tune this model file (its architecture replaces --channels/--layers).
+        #[arg(long, value_name = "MODEL")]
+        init: Option<PathBuf>,
+    },
+    Eval(EvalArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MriModelKind {
+    Rim,
+    Unet,
+}
+
+fn mask_kind(kind: MaskArg) -> MaskKind {
     match kind {
-        CliMask::Cartesian => MaskKind::Cartesian,
-        CliMask::Radial => MaskKind::Radial,
-        CliMask::Uv => MaskKind::Uv,
+        MaskArg::Cartesian => MaskKind::Cartesian,
+        MaskArg::Radial => MaskKind::Radial,
+        MaskArg::Uv => MaskKind::Uv,
     }
 }
 
@@ -46,25 +161,7 @@ fn compute_device(backend: BackendRequest) -> (Device, String) {
     (compute.device.clone(), compute.label.clone())
 }
 
-/// The model a learned method uses: the file given, else the shipped one.
-pub fn model_for(
-    method: Method,
-    path: Option<&std::path::Path>,
-    device: &Device,
-) -> anyhow::Result<Option<MriModel>> {
-    let Some(kind) = method.model_kind() else {
-        if let Some(path) = path {
-            bail!("{}: {} takes no model", path.display(), method.label());
-        }
-        return Ok(None);
-    };
-    Ok(Some(match path {
-        Some(path) => model_io::load(path, kind, device)?,
-        None => model_io::shipped(kind, device)?,
-    }))
-}
-
-pub fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<()> {
+fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<()> {
     match action {
         MriAction::Simulate {
             image,
@@ -256,7 +353,7 @@ mod tests {
         MriAction::Simulate {
             image: image.to_path_buf(),
             accel,
-            mask: CliMask::Cartesian,
+            mask: MaskArg::Cartesian,
             noise: 0.01,
             out_kspace: dir.join("y.npy"),
             out_mask: dir.join("m.png"),

@@ -15,3 +15,15 @@ pub mod train;
 mod view;
 
 pub use view::MriDemo;
+
+use super::DemoEntry;
+
+pub const NAME: &str = "mri";
+
+pub fn entry() -> DemoEntry {
+    DemoEntry {
+        name: NAME,
+        cli: &cli::MriCli,
+        panel: || Box::new(MriDemo::default()),
+    }
+}

@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use burn::tensor::Device;
 
+use super::methods::Method;
 use super::model::{MriModel, MriModelConfig, MriNet};
 use super::train::{TrainConfig, TrainedMri};
 use crate::model_file::{self, ModelHeader};
@@ -68,6 +69,24 @@ pub fn shipped(kind: &str, device: &Device) -> anyhow::Result<MriModel> {
     let origin = format!("the shipped MRI {kind} model");
     let (header, record) = model_file::read_bytes(bytes, &origin, "mri", kind)?;
     rebuild(&header, record, &origin, device)
+}
+
+/// The model a learned method uses: the file given, else the shipped one.
+pub fn model_for(
+    method: Method,
+    path: Option<&Path>,
+    device: &Device,
+) -> anyhow::Result<Option<MriModel>> {
+    let Some(kind) = method.model_kind() else {
+        if let Some(path) = path {
+            bail!("{}: {} takes no model", path.display(), method.label());
+        }
+        return Ok(None);
+    };
+    Ok(Some(match path {
+        Some(path) => load(path, kind, device)?,
+        None => shipped(kind, device)?,
+    }))
 }
 
 #[cfg(test)]

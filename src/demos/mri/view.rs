@@ -15,14 +15,16 @@ use super::sim::{
     Fourier, Image, Mask, MaskKind, MeasureConfig, default_center_fraction, phantom, simulate,
 };
 use super::train::{TrainConfig, TrainedMri, train};
+use crate::demos::MethodKind;
 use crate::demos::{Demo, DemoCtx};
-use crate::jobs::{JobError, JobHandle};
+use crate::jobs::JobError;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
+use crate::ui::job_slot::{JobOutcome, JobSlot};
 use crate::ui::log_axis::{log_position, log_step_marks, step_hover_label, step_label};
 use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
-use crate::ui::metrics::{MethodKind, MethodRow, Metric, MetricsTable, metrics_table_ui};
+use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::timeline::{Timeline, timeline_ui};
 use crate::ui::{slider_label, wrap_before_slider};
@@ -83,8 +85,8 @@ pub struct MriDemo {
     plot_metric: PlotMetric,
     table: MetricsTable,
     error: Option<String>,
-    inference: Option<JobHandle<Vec<Run>>>,
-    stale: bool,
+    /// Every method on the current measurement; stale once the measurement or the models change.
+    inference: JobSlot<Vec<Run>>,
     textures: Textures,
     textures_dirty: bool,
     image_field: PathField,
@@ -95,7 +97,7 @@ pub struct MriDemo {
     models: Vec<(MriModel, Option<(TrainConfig, TrainedMri)>)>,
     train_rim: bool,
     budget_secs: f64,
-    training: Option<(TrainConfig, JobHandle<TrainedMri>)>,
+    training: JobSlot<TrainedMri, TrainConfig>,
     loss_history: Vec<[f64; 2]>,
     log_loss: bool,
     files: ModelFilesUi,
@@ -123,8 +125,7 @@ impl Default for MriDemo {
                 Metric::new("NMSE", false, 5),
             ]),
             error: None,
-            inference: None,
-            stale: true,
+            inference: JobSlot::new(true),
             textures: Textures {
                 truth: None,
                 kspace: None,
@@ -140,7 +141,7 @@ impl Default for MriDemo {
             models: Vec::new(),
             train_rim: true,
             budget_secs: 300.0,
-            training: None,
+            training: JobSlot::new(false),
             loss_history: Vec::new(),
             // The loss is a log already (and negative).
             log_loss: false,
@@ -177,7 +178,7 @@ impl MriDemo {
     }
 
     fn mark_stale(&mut self) {
-        self.stale = true;
+        self.inference.mark_stale();
         self.runs.clear();
         self.table.rows.clear();
         self.textures_dirty = true;
@@ -215,90 +216,71 @@ impl MriDemo {
             .collect();
         let kspace = self.kspace.clone();
         let truth = self.truth.clone();
-        let waker = ui.ctx().clone();
-        let spawned = crate::jobs::spawn(
-            "mri reconstruction",
-            move || waker.request_repaint(),
-            move |job| {
-                let mut runs = Vec::new();
-                for (i, method) in Method::ALL.into_iter().enumerate() {
-                    job.check_cancelled()?;
-                    let model = method
-                        .model_kind()
-                        .map(|kind| models.iter().find(|m| m.config.kind == kind));
-                    let model = match model {
-                        Some(None) => continue,
-                        Some(Some(m)) => Some(m),
-                        None => None,
-                    };
-                    if model.is_some_and(|m| m.check_side(mask.side).is_err()) {
-                        continue;
+        let started =
+            self.inference
+                .start("mri reconstruction", (), ui.ctx(), ctx.jobs, move |job| {
+                    let mut runs = Vec::new();
+                    for (i, method) in Method::ALL.into_iter().enumerate() {
+                        job.check_cancelled()?;
+                        let model = method
+                            .model_kind()
+                            .map(|kind| models.iter().find(|m| m.config.kind == kind));
+                        let model = match model {
+                            Some(None) => continue,
+                            Some(Some(m)) => Some(m),
+                            None => None,
+                        };
+                        if model.is_some_and(|m| m.check_side(mask.side).is_err()) {
+                            continue;
+                        }
+                        let started = std::time::Instant::now();
+                        let trace = reconstruct(method, &kspace, &mask, model, &device)
+                            .map_err(JobError::Failed)?;
+                        let seconds = started.elapsed().as_secs_f64();
+                        let scores = truth
+                            .as_ref()
+                            .map(|t| trace.iter().map(|x| quality(&x.clamped(), t)).collect())
+                            .unwrap_or_default();
+                        runs.push(Run {
+                            method,
+                            trace,
+                            scores,
+                            seconds,
+                        });
+                        job.report_fraction((i + 1) as f32 / Method::ALL.len() as f32);
                     }
-                    let started = std::time::Instant::now();
-                    let trace = reconstruct(method, &kspace, &mask, model, &device)
-                        .map_err(JobError::Failed)?;
-                    let seconds = started.elapsed().as_secs_f64();
-                    let scores = truth
-                        .as_ref()
-                        .map(|t| trace.iter().map(|x| quality(&x.clamped(), t)).collect())
-                        .unwrap_or_default();
-                    runs.push(Run {
-                        method,
-                        trace,
-                        scores,
-                        seconds,
-                    });
-                    job.report_fraction((i + 1) as f32 / Method::ALL.len() as f32);
-                }
-                Ok(runs)
-            },
-        );
-        match spawned {
-            Ok(handle) => {
-                ctx.jobs.register(handle.shared());
-                self.inference = Some(handle);
-                self.stale = false;
-            }
-            Err(e) => self.error = Some(format!("cannot start reconstruction: {e}")),
+                    Ok(runs)
+                });
+        if let Err(e) = started {
+            self.error = Some(format!("cannot start reconstruction: {e}"));
         }
     }
 
     /// Collects finished jobs; starts a reconstruction when the results are stale.
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if let Some((_, handle)) = &self.training {
-            self.loss_history = handle.shared().with_state(|s| s.loss_history.clone());
-        }
-        if let Some((config, mut handle)) = self.training.take() {
-            match handle.try_take() {
-                None => self.training = Some((config, handle)),
-                Some(Ok(trained)) => {
-                    self.status = Some(Ok(format!(
-                        "trained the {} for {} steps in {:.0} s; validation PSNR {:.2} dB",
-                        trained.model.config.kind, trained.steps, trained.seconds, trained.val_psnr
-                    )));
-                    let model = trained.model.clone();
-                    self.add_model(model, Some((config, trained)));
-                }
-                Some(Err(JobError::Cancelled)) => {
-                    self.status = Some(Ok("training cancelled".into()))
-                }
-                Some(Err(JobError::Failed(msg))) => self.status = Some(Err(msg)),
+        self.training.copy_loss_history(&mut self.loss_history);
+        match self.training.poll() {
+            Some((config, JobOutcome::Finished(trained))) => {
+                self.status = Some(Ok(format!(
+                    "trained the {} for {} steps in {:.0} s; validation PSNR {:.2} dB",
+                    trained.model.config.kind, trained.steps, trained.seconds, trained.val_psnr
+                )));
+                let model = trained.model.clone();
+                self.add_model(model, Some((config, trained)));
             }
+            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
+            None => {}
         }
-        if let Some(mut handle) = self.inference.take() {
-            match handle.try_take() {
-                None => self.inference = Some(handle),
-                Some(Ok(_)) if self.stale => {}
-                Some(Ok(runs)) => {
-                    self.runs = runs;
-                    self.update_table();
-                    self.select(self.shown);
-                }
-                Some(Err(JobError::Cancelled)) => {}
-                Some(Err(JobError::Failed(msg))) => self.error = Some(msg),
+        match self.inference.poll() {
+            Some(((), JobOutcome::Finished(runs))) => {
+                self.runs = runs;
+                self.update_table();
+                self.select(self.shown);
             }
+            Some(((), JobOutcome::Failed(msg))) => self.error = Some(msg),
+            Some(((), JobOutcome::Cancelled | JobOutcome::Stale)) | None => {}
         }
-        if self.stale && self.inference.is_none() && self.mask.is_some() {
+        if self.inference.is_due() && self.mask.is_some() {
             self.start_inference(ui, ctx);
         }
     }
@@ -501,7 +483,7 @@ impl MriDemo {
                 .on_hover_text("x = x_zf + UNet(x_zf): from the zero-filled image alone");
             ui.label("budget");
             ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"));
-            let job = self.training.as_ref().map(|(_, h)| h.shared().clone());
+            let job = self.training.shared().cloned();
             if crate::ui::train_buttons_ui(ui, job.as_deref()) {
                 self.start_training(ui, ctx);
             }
@@ -565,19 +547,15 @@ impl MriDemo {
         config.seed = self.phantom_seed;
         let device = ctx.compute.device.clone();
         let job_config = config.clone();
-        let waker = ui.ctx().clone();
-        match crate::jobs::spawn(
-            format!("train {}", config.model.kind),
-            move || waker.request_repaint(),
-            move |job| train(job, &job_config, &device),
-        ) {
-            Ok(handle) => {
-                ctx.jobs.register(handle.shared());
-                self.training = Some((config, handle));
-                self.status = None;
-            }
-            Err(e) => self.status = Some(Err(format!("cannot start training: {e}"))),
-        }
+        let name = format!("train {}", config.model.kind);
+        self.status = match self
+            .training
+            .start(name, config, ui.ctx(), ctx.jobs, move |job| {
+                train(job, &job_config, &device)
+            }) {
+            Ok(()) => None,
+            Err(e) => Some(Err(format!("cannot start training: {e}"))),
+        };
     }
 
     fn figure_ui(&mut self, ui: &mut Ui) {
@@ -767,7 +745,7 @@ fn figure_data(runs: &[Run]) -> FigureData {
 
 impl Demo for MriDemo {
     fn name(&self) -> &'static str {
-        "mri"
+        super::NAME
     }
     fn title(&self) -> &'static str {
         "MRI reconstruction"

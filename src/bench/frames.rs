@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::load::train_vector_field;
+use super::quantile;
 use crate::backend::ComputeChoice;
-use crate::bench_load::train_vector_field;
 use crate::jobs::{JobHandle, spawn};
 
 pub struct FrameBench {
@@ -32,17 +33,6 @@ pub struct FrameReport {
     pub frame_interval_ms_p95: f64,
     pub load_job_running_throughout: bool,
     pub load_job_steps: u64,
-}
-
-/// The `q`-quantile (nearest rank) of `values`.
-pub fn quantile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    v[rank - 1]
 }
 
 impl FrameBench {
@@ -136,19 +126,5 @@ impl FrameBench {
         }
         self.reported = true;
         true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quantile;
-
-    #[test]
-    fn quantiles_use_nearest_rank() {
-        let v = [5.0, 1.0, 3.0, 2.0, 4.0];
-        assert_eq!(quantile(&v, 0.5), 3.0);
-        assert_eq!(quantile(&v, 0.95), 5.0);
-        assert_eq!(quantile(&v, 0.0), 1.0);
-        assert!(quantile(&[], 0.5).is_nan());
     }
 }

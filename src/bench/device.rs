@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use burn::tensor::{Device, Distribution, Tensor};
 
+use super::quantile;
 use crate::backend::{BackendRequest, choose_compute, probe_adapters};
-use crate::cli::wait_with_progress;
-use crate::frame_bench::quantile;
 use crate::jobs::{JobError, spawn};
+use crate::terminal::wait_with_progress;
 
 #[derive(Debug, serde::Serialize)]
 pub struct DeviceSpeed {
@@ -47,10 +47,10 @@ fn measure(
         job.report_fraction(0.5 * (i + 1) as f32 / repeats as f32);
     }
     // Training steps: a short warm-up (kernel compilation on wgpu), then a timed run.
-    crate::bench_load::train_vector_field(job, device, Some(3))?;
+    super::load::train_vector_field(job, device, Some(3))?;
     let steps = (repeats * 20) as u64;
     let t = Instant::now();
-    crate::bench_load::train_vector_field(job, device, Some(steps))?;
+    super::load::train_vector_field(job, device, Some(steps))?;
     let step_ms = t.elapsed().as_secs_f64() * 1e3 / steps as f64;
     job.report_fraction(1.0);
     Ok((quantile(&matmul, 0.5), step_ms, first_ms))

@@ -1,0 +1,105 @@
+//! What every demo's command line shares: the [`DemoCli`] trait a demo's `cli.rs` implements,
+//! the options every `DEMO train`, `DEMO eval` and `bench --demo` take, and the plain answer of
+//! an action that is not built yet. The top-level `src/cli.rs` builds the subcommands from the
+//! registry and routes to the demo by name; nothing here knows any demo.
+
+use std::path::PathBuf;
+
+use crate::backend::BackendRequest;
+
+/// The global options a demo's actions read.
+#[derive(Clone, Copy, Debug)]
+pub struct Globals {
+    pub backend: BackendRequest,
+    pub seed: u64,
+}
+
+/// A demo's command line: `inference-lab NAME ACTION ...` and `inference-lab bench --demo NAME`.
+pub trait DemoCli: Sync {
+    /// The demo's actions: a `#[derive(clap::Subcommand)]` enum.
+    type Action: clap::Subcommand;
+    /// The `NAME` subcommand's line in `inference-lab --help`.
+    fn about(&self) -> &'static str;
+    /// Runs one action.
+    fn run(&self, action: Self::Action, globals: Globals) -> anyhow::Result<()>;
+    /// `bench --demo NAME`: the demo's comparison table.
+    fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()>;
+}
+
+/// What the registry holds of a [`DemoCli`]: the same, with its actions behind clap's builder
+/// API, so that `src/cli.rs` can list demos whose action types differ.
+pub trait DemoCommand: Sync {
+    /// The `name` subcommand with its actions, as clap's derive makes it for a variant holding
+    /// `#[command(subcommand)] action: Action` (an action is required; none prints the help).
+    fn command(&self, name: &'static str) -> clap::Command;
+    /// Runs the action in `matches` (the demo subcommand's own matches).
+    fn run_matches(&self, matches: &clap::ArgMatches, globals: Globals) -> anyhow::Result<()>;
+    fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()>;
+}
+
+impl<T: DemoCli> DemoCommand for T {
+    fn command(&self, name: &'static str) -> clap::Command {
+        use clap::Subcommand;
+        T::Action::augment_subcommands(
+            clap::Command::new(name)
+                .about(self.about())
+                .subcommand_required(true)
+                .arg_required_else_help(true),
+        )
+    }
+
+    fn run_matches(&self, matches: &clap::ArgMatches, globals: Globals) -> anyhow::Result<()> {
+        use clap::FromArgMatches;
+        let action = T::Action::from_arg_matches(matches).map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.run(action, globals)
+    }
+
+    fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
+        DemoCli::bench(self, args, globals)
+    }
+}
+
+/// Options every `DEMO train` takes.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Where to save the trained model (written atomically).
+    #[arg(long, default_value = "model.mpk")]
+    pub out: PathBuf,
+    /// Stop training after this many seconds.
+    #[arg(long, value_name = "S")]
+    pub budget_s: Option<f64>,
+}
+
+/// Options every `DEMO eval` takes.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// The model to evaluate (default: the shipped one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `inference-lab bench`'s options: without `--demo`, the compute device's speed.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    #[arg(long, value_name = "NAME")]
+    pub demo: Option<String>,
+    /// Smaller problems, for a quick look.
+    #[arg(long)]
+    pub quick: bool,
+    /// Also save the results as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// mri: held-out grayscale PNG images to measure (default: generated test phantoms).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+}
+
+/// The error of an action whose demo is registered but not built yet.
+pub fn not_built(what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "`{what}` is not built yet: this demo's panel and command line come with its own issue"
+    )
+}

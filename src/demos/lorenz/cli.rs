@@ -1,0 +1,321 @@
+//! `inference-lab lorenz ...`: simulate, infer, train, eval, and `bench --demo lorenz` (the
+//! training-set sweep), as design.md's contract says.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::bail;
+use clap::{Subcommand, ValueEnum};
+
+use super::bench::{evaluate_all, run_sweep, sweep_sizes, table};
+use super::infer::{ClassicalMethod, ClassicalSettings, mse, read_series, run_classical};
+use super::model::ChainModelConfig;
+use super::model_io;
+use super::sim::{SimConfig, simulate};
+use super::train::{TrainConfig, train};
+use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
+use crate::terminal::wait_with_progress;
+
+/// The Lorenz demo's command line.
+pub struct LorenzCli;
+
+impl DemoCli for LorenzCli {
+    type Action = LorenzAction;
+
+    fn about(&self) -> &'static str {
+        "Lorenz-attractor filtering"
+    }
+
+    fn run(&self, action: LorenzAction, globals: Globals) -> anyhow::Result<()> {
+        run_action(action, globals)
+    }
+
+    fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
+        let quick = args.quick;
+        let compute =
+            crate::backend::choose_compute(globals.backend, &crate::backend::probe_adapters());
+        let (device, label) = (compute.device.clone(), compute.label.clone());
+        let handle = crate::jobs::spawn(
+            "lorenz sweep",
+            || {},
+            move |ctx| run_sweep(ctx, &sweep_sizes(quick), quick, &device, &label),
+        )?;
+        let sweep = wait_with_progress(handle)?;
+        print!("{}", table(&sweep));
+        if let Some(path) = &args.out {
+            crate::files::write_atomic(path, serde_json::to_string_pretty(&sweep)?.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LorenzModelKind {
+    Gnn,
+    Hybrid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LorenzMethod {
+    Ekf,
+    Eks,
+    /// Unscented RTS smoother (an addition to design.md's list).
+    Uks,
+    Gnn,
+    Hybrid,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LorenzAction {
+    /// Simulate a trajectory: states (t,x1,x2,x3) and, with --out-obs, observations (t,y1,y2,y3).
+    Simulate {
+        #[arg(long, value_name = "T")]
+        steps: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        out_obs: Option<PathBuf>,
+        /// Observation noise standard deviation.
+        #[arg(long, default_value_t = 0.5)]
+        noise: f64,
+        /// Sampling interval.
+        #[arg(long, default_value_t = 0.05)]
+        dt: f64,
+    },
+    /// Estimate the states (t,x1,x2,x3) from observations (t,y1,y2,y3).
+    Infer {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, value_enum)]
+        method: LorenzMethod,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object: seconds, and the MSE when --truth is given.
+        #[arg(long)]
+        json: bool,
+        /// True states (t,x1,x2,x3), used only to score the estimate afterwards.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// ekf/eks: order J of the Taylor model of the dynamics.
+        #[arg(long, default_value_t = 3)]
+        taylor_order: usize,
+        /// ekf/eks: process noise std q (Q = q² Δt I), tuned on validation data.
+        #[arg(long, default_value_t = 3.0)]
+        process_std: f64,
+        /// Observation noise std r (R = r² I).
+        #[arg(long, default_value_t = 0.5)]
+        obs_std: f64,
+    },
+    /// Train the GNN-only or the hybrid model; saves it (with its config) atomically.
+    Train {
+        #[command(flatten)]
+        common: TrainArgs,
+        #[arg(long, value_enum, default_value_t = LorenzModelKind::Hybrid)]
+        kind: LorenzModelKind,
+        /// Time steps of simulated training data.
+        #[arg(long, default_value_t = 2000)]
+        train_samples: usize,
+        /// Optimizer steps at most.
+        #[arg(long, default_value_t = 2000)]
+        steps: u64,
+    },
+    Eval(EvalArgs),
+}
+
+fn run_action(action: LorenzAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
+    match action {
+        LorenzAction::Simulate {
+            steps,
+            out,
+            out_obs,
+            noise,
+            dt,
+        } => {
+            let config = SimConfig {
+                steps,
+                sample_dt: dt,
+                obs_std: noise,
+                seed,
+                ..SimConfig::default()
+            };
+            let trajectory =
+                simulate(&config).map_err(|e| anyhow::anyhow!("lorenz simulate: {e}"))?;
+            let rows = |values: &[[f64; 3]]| -> Vec<Vec<f64>> {
+                trajectory
+                    .t
+                    .iter()
+                    .zip(values)
+                    .map(|(t, v)| vec![*t, v[0], v[1], v[2]])
+                    .collect()
+            };
+            crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows(&trajectory.states))?;
+            if let Some(obs) = out_obs {
+                crate::csv_table::write_csv(
+                    &obs,
+                    &["t", "y1", "y2", "y3"],
+                    &rows(&trajectory.observations),
+                )?;
+            }
+            Ok(())
+        }
+        LorenzAction::Infer {
+            input,
+            method,
+            model,
+            out,
+            json,
+            truth,
+            taylor_order,
+            process_std,
+            obs_std,
+        } => {
+            let (t, observations) = read_series(&input, ["y1", "y2", "y3"])?;
+            let started = Instant::now();
+            let settings = ClassicalSettings {
+                taylor_order,
+                process_std,
+                obs_std,
+            };
+            let estimates = match method {
+                LorenzMethod::Ekf => {
+                    run_classical(ClassicalMethod::Ekf, &t, &observations, &settings)?
+                }
+                LorenzMethod::Eks => {
+                    run_classical(ClassicalMethod::Eks, &t, &observations, &settings)?
+                }
+                LorenzMethod::Uks => {
+                    run_classical(ClassicalMethod::Uks, &t, &observations, &settings)?
+                }
+                LorenzMethod::Gnn | LorenzMethod::Hybrid => {
+                    let kind = if method == LorenzMethod::Gnn {
+                        "gnn"
+                    } else {
+                        "hybrid"
+                    };
+                    let device = burn::tensor::Device::flex();
+                    let chain = match model {
+                        Some(path) => model_io::load(&path, kind, &device)?,
+                        None => model_io::shipped(kind, &device)?,
+                    };
+                    chain
+                        .infer(&observations, &device)
+                        .pop()
+                        .unwrap_or_default()
+                }
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            let rows: Vec<Vec<f64>> = t
+                .iter()
+                .zip(&estimates)
+                .map(|(t, x)| vec![*t, x[0], x[1], x[2]])
+                .collect();
+            crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows)?;
+            if json {
+                let mut metrics = serde_json::json!({ "seconds": seconds });
+                if let Some(truth) = truth {
+                    let (truth_t, states) = read_series(&truth, ["x1", "x2", "x3"])?;
+                    if truth_t.len() != t.len() {
+                        bail!(
+                            "{}: {} rows, but {} has {}",
+                            truth.display(),
+                            truth_t.len(),
+                            input.display(),
+                            t.len()
+                        );
+                    }
+                    metrics["mse"] = serde_json::json!(mse(&estimates, &states));
+                }
+                println!(
+                    "{}",
+                    serde_json::json!({ "demo": "lorenz", "method": format!("{method:?}").to_lowercase(), "metrics": metrics })
+                );
+            }
+            Ok(())
+        }
+        LorenzAction::Train {
+            common,
+            kind,
+            train_samples,
+            steps,
+        } => {
+            let model = match kind {
+                LorenzModelKind::Gnn => ChainModelConfig::gnn_only(),
+                LorenzModelKind::Hybrid => ChainModelConfig::hybrid(),
+            };
+            let mut config = TrainConfig::new(model, train_samples);
+            config.max_steps = steps;
+            config.budget_secs = common.budget_s;
+            config.seed = seed;
+            config.validate().map_err(anyhow::Error::msg)?;
+            let compute =
+                crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+            let device = compute.device.clone();
+            let job_config = config.clone();
+            let handle = crate::jobs::spawn(
+                format!("lorenz {}", config.model.kind()),
+                || {},
+                move |ctx| train(ctx, &job_config, &device),
+            )?;
+            let trained = wait_with_progress(handle)?;
+            model_io::save(&common.out, &trained, &config)?;
+            eprintln!(
+                "saved {} ({} steps in {:.0} s on {}, validation MSE {:.4})",
+                common.out.display(),
+                trained.steps,
+                trained.seconds,
+                compute.label,
+                trained.val_mse
+            );
+            Ok(())
+        }
+        LorenzAction::Eval(EvalArgs { model, json }) => {
+            let report = evaluate_all(model.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for m in &report.methods {
+                    println!(
+                        "{:<8} MSE {:.4}   {:.3} s",
+                        m.method, m.metrics.mse, m.metrics.seconds
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::BackendRequest;
+
+    #[test]
+    fn simulate_writes_states_and_observations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("traj.csv");
+        let obs = dir.path().join("obs.csv");
+        run_action(
+            LorenzAction::Simulate {
+                steps: 50,
+                out: out.clone(),
+                out_obs: Some(obs.clone()),
+                noise: 0.5,
+                dt: 0.05,
+            },
+            Globals {
+                backend: BackendRequest::Cpu,
+                seed: 1,
+            },
+        )
+        .expect("simulate");
+        let states =
+            crate::csv_table::read_numeric_csv(&out, &["t", "x1", "x2", "x3"]).expect("states");
+        let observations =
+            crate::csv_table::read_numeric_csv(&obs, &["t", "y1", "y2", "y3"]).expect("obs");
+        assert_eq!(states.rows.len(), 50);
+        assert_eq!(observations.rows.len(), 50);
+    }
+}
