@@ -10,6 +10,10 @@ use crate::demos::{Demo, DemoCtx, MethodKind, panels};
 use crate::jobs::{JobPhase, JobRegistry, format_duration};
 use crate::render::PaintMode;
 use crate::ui::metrics::KindColor;
+use crate::ui::panel_layout::{
+    PanelAreas, PanelLayout, TOGGLE_FULL_SCREEN, TOGGLE_SIDE_BAR, demo_panel_ui,
+    handle_layout_shortcuts, toggle_full_screen,
+};
 
 /// What is remembered between runs (eframe storage).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -21,6 +25,9 @@ pub struct Settings {
     pub presentation_scale: f32,
     /// The panel open at exit (`None` = the welcome page).
     pub last_demo: Option<String>,
+    /// What is open at ×1, and in presentation mode.
+    pub desk_layout: PanelLayout,
+    pub presentation_layout: PanelLayout,
 }
 
 impl Default for Settings {
@@ -30,6 +37,8 @@ impl Default for Settings {
             presentation: false,
             presentation_scale: 1.5,
             last_demo: None,
+            desk_layout: PanelLayout::DESK,
+            presentation_layout: PanelLayout::PRESENTATION,
         }
     }
 }
@@ -37,8 +46,27 @@ impl Default for Settings {
 pub const PRESENTATION_SCALES: std::ops::RangeInclusive<f32> = 1.25..=2.0;
 const SCALE_STEP: f32 = 0.25;
 const SETTINGS_KEY: &str = "inference-lab-settings";
+/// The demo list's starting width (points).
+const SIDE_BAR_WIDTH: f32 = 220.0;
 
 impl Settings {
+    /// What is open in the current mode.
+    pub fn layout(&self) -> PanelLayout {
+        if self.presentation {
+            self.presentation_layout
+        } else {
+            self.desk_layout
+        }
+    }
+
+    pub fn layout_mut(&mut self) -> &mut PanelLayout {
+        if self.presentation {
+            &mut self.presentation_layout
+        } else {
+            &mut self.desk_layout
+        }
+    }
+
     pub fn zoom(&self) -> f32 {
         if self.presentation {
             self.presentation_scale
@@ -100,6 +128,8 @@ pub struct InferenceLab {
     style_set: bool,
     /// What the storage holds, to save only on change.
     saved_settings: Option<Settings>,
+    /// Where the open panel drew its figures last frame.
+    areas: PanelAreas,
 }
 
 impl InferenceLab {
@@ -119,6 +149,7 @@ impl InferenceLab {
             bench: startup.bench,
             style_set: false,
             saved_settings: None,
+            areas: PanelAreas::default(),
         }
     }
 
@@ -145,6 +176,15 @@ impl InferenceLab {
 
     pub fn jobs_mut(&mut self) -> &mut JobRegistry {
         &mut self.jobs
+    }
+
+    /// Where the open panel may draw its figures (the visible part of its figure area), and
+    /// where it drew its main figure, last frame.
+    pub fn figure_areas(&self) -> (egui::Rect, egui::Rect) {
+        let figure = self
+            .selected
+            .map_or(egui::Rect::NOTHING, |i| self.demos[i].figure_rect());
+        (self.areas.figures_viewport, figure)
     }
 
     pub fn selected_demo(&self) -> Option<&str> {
@@ -193,6 +233,7 @@ impl InferenceLab {
                 self.settings.zoom_reset();
             }
         });
+        handle_layout_shortcuts(ctx, self.settings.layout_mut());
     }
 
     /// The whole window, one frame. eframe's `App::ui` and the UI tests both call this.
@@ -209,35 +250,35 @@ impl InferenceLab {
 
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar_ui(ui));
+        let mut side_bar = self.settings.layout().side_bar;
         egui::Panel::left("side-bar")
             .resizable(true)
-            .default_size(250.0)
-            .show(ui, |ui| self.side_bar_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| {
-            let width = ui.available_width();
-            egui::ScrollArea::vertical()
-                .auto_shrink(false)
-                .show(ui, |ui| {
-                    // Panels size their pictures to the width they get: without this cap, one
-                    // row wider than the window widens every later frame's content, and the
-                    // pictures spill off the right edge.
-                    ui.set_max_width(width);
-                    match self.selected {
-                        None => welcome_ui(ui),
-                        Some(i) => {
-                            let demo = &mut self.demos[i];
-                            ui.heading(RichText::new(demo.title()).strong());
-                            ui.label(demo.explanation());
-                            ui.separator();
-                            let mut demo_ctx = DemoCtx {
-                                compute: &self.compute,
-                                jobs: &mut self.jobs,
-                                paint_mode: self.paint_mode,
-                            };
-                            demo.ui(ui, &mut demo_ctx);
-                        }
-                    }
-                });
+            .default_size(SIDE_BAR_WIDTH)
+            .show_collapsible(ui, &mut side_bar, |ui| self.side_bar_ui(ui));
+        self.settings.layout_mut().side_bar = side_bar;
+        egui::CentralPanel::default().show(ui, |ui| match self.selected {
+            None => {
+                let width = ui.available_width();
+                egui::ScrollArea::vertical()
+                    .auto_shrink(false)
+                    .show(ui, |ui| {
+                        ui.set_max_width(width);
+                        welcome_ui(ui);
+                    });
+            }
+            Some(i) => {
+                let mut demo_ctx = DemoCtx {
+                    compute: &self.compute,
+                    jobs: &mut self.jobs,
+                    paint_mode: self.paint_mode,
+                };
+                let layout = if self.settings.presentation {
+                    &mut self.settings.presentation_layout
+                } else {
+                    &mut self.settings.desk_layout
+                };
+                self.areas = demo_panel_ui(ui, self.demos[i].as_mut(), &mut demo_ctx, layout);
+            }
         });
         self.settings.last_demo = self.selected_demo().map(str::to_owned);
         // After the panels, so a click this frame takes effect at the start of the next one.
@@ -255,26 +296,27 @@ impl InferenceLab {
 
     fn top_bar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
+            let shortcut = ui.ctx().format_shortcut(&TOGGLE_SIDE_BAR);
+            let layout = self.settings.layout_mut();
+            ui.toggle_value(&mut layout.side_bar, "☰")
+                .on_hover_text(format!("Show or hide the list of demos ({shortcut})"));
             ui.heading(RichText::new("inference-lab").strong());
             ui.separator();
-            ui.label(RichText::new(format!("compute: {}", self.compute.label)).monospace())
-                .on_hover_text(format!(
-                    "burn computes here because: {}",
-                    self.compute.reason
-                ));
-            let renderer = self.renderer_label.split(' ').next().unwrap_or_default();
-            ui.label(
-                RichText::new(format!("window: {renderer}"))
-                    .monospace()
-                    .weak(),
-            )
-            .on_hover_text(format!("The window renders with {}", self.renderer_label));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let shortcut = ui.ctx().format_shortcut(&TOGGLE_FULL_SCREEN);
+                if ui
+                    .button("⛶ Full screen")
+                    .on_hover_text(format!("Full screen on or off ({shortcut})"))
+                    .clicked()
+                {
+                    toggle_full_screen(ui.ctx());
+                }
                 let mut presentation = self.settings.presentation;
                 if ui
                     .toggle_value(&mut presentation, "🖵 Presentation")
                     .on_hover_text(
-                        "Scale the whole window for a projector (Ctrl +, Ctrl −, Ctrl 0)",
+                        "Scale the whole window for a projector (Ctrl +, Ctrl −, Ctrl 0); the \
+                         demo list, the controls and the explanation start closed there",
                     )
                     .clicked()
                 {
@@ -309,6 +351,30 @@ impl InferenceLab {
                 {
                     self.settings.dark = !self.settings.dark;
                 }
+                // What is left of the bar, left to right: the device and the renderer, cut
+                // short rather than under the buttons on a narrow window.
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("compute: {}", self.compute.label)).monospace(),
+                        )
+                        .truncate(),
+                    )
+                    .on_hover_text(format!(
+                        "burn computes here because: {}",
+                        self.compute.reason
+                    ));
+                    let renderer = self.renderer_label.split(' ').next().unwrap_or_default();
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("window: {renderer}"))
+                                .monospace()
+                                .weak(),
+                        )
+                        .truncate(),
+                    )
+                    .on_hover_text(format!("The window renders with {}", self.renderer_label));
+                });
             });
         });
     }

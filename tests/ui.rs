@@ -354,3 +354,102 @@ fn sliders_stay_inside_a_narrow_window() {
         }
     }
 }
+
+/// Steps until every job the panel started has ended, then dismisses them, so the status bar
+/// reads the same in every run.
+fn settle_jobs(harness: &mut Harness<'static, InferenceLab>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    harness.run_steps(4);
+    while harness.state_mut().jobs_mut().any_running() {
+        assert!(Instant::now() < deadline, "the panel's jobs did not end");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    let ids: Vec<u64> = harness
+        .state_mut()
+        .jobs_mut()
+        .jobs()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    for id in ids {
+        harness.state_mut().jobs_mut().dismiss(id);
+    }
+    // Let the results land and the side panels finish sliding.
+    harness.run_steps(20);
+}
+
+/// Every built panel, driven by the registry, at a projector's 1280×720 in presentation mode
+/// (×1.5) and at 1920×1080 (×1): the figures are visible without scrolling and take the window,
+/// nothing runs past its edges, body text is large, and a pixel snapshot catches the rest.
+/// The snapshots allow 0.5% of the pixels to differ: the `seconds` column is measured each run.
+#[test]
+fn panels_fill_a_projector_and_a_desk_screen() {
+    let mut snapshots = egui_kittest::SnapshotResults::new();
+    for demo in demos::panels().into_iter().filter(|d| d.is_built()) {
+        for (pixels, presentation, name) in [
+            ([1280.0, 720.0], true, "1280x720-presentation"),
+            ([1920.0, 1080.0], false, "1920x1080"),
+        ] {
+            let settings = Settings {
+                presentation,
+                ..Settings::default()
+            };
+            let mut app = app(Some(demo.name()));
+            app.settings = settings;
+            let zoom = app.settings.zoom();
+            // The window in points: kittest does not shrink its screen by egui's zoom, so
+            // presentation mode's ×1.5 is the window's size divided by it (drawn at ×1.5).
+            let mut harness = Harness::builder()
+                .with_size([pixels[0] / zoom, pixels[1] / zoom])
+                .build_ui_state(|ui, app: &mut InferenceLab| app.frame_ui(ui), app);
+            settle_jobs(&mut harness);
+            let screen = harness.ctx.content_rect();
+            let what = format!("{} at {name}", demo.name());
+            let (viewport, figure) = harness.state().figure_areas();
+            let visible = figure.intersect(viewport);
+            let share = visible.area() / screen.area();
+            let least = if presentation { 0.6 } else { 0.35 };
+            eprintln!(
+                "{what}: figure {figure:?}, {:.0}% of the window",
+                100.0 * share
+            );
+            assert!(
+                share >= least,
+                "{what}: the figure takes {:.0}%",
+                100.0 * share
+            );
+            // Nothing runs past the right edge.
+            for node in harness.root().children_recursive() {
+                if node.accesskit_node().bounding_box().is_none() {
+                    continue;
+                }
+                let right = node.rect().max.x;
+                assert!(
+                    right <= screen.max.x + 1.0,
+                    "{what}: {:?} reaches x = {right} of {}",
+                    node.accesskit_node().label(),
+                    screen.max.x
+                );
+            }
+            let body = harness
+                .ctx
+                .global_style()
+                .text_styles
+                .get(&egui::TextStyle::Body)
+                .map_or(0.0, |f| f.size);
+            if presentation {
+                assert!(body * zoom >= 18.0, "{what}: body text {} px", body * zoom);
+            }
+            harness.snapshot_options(
+                format!("{}-{name}", demo.name()),
+                &egui_kittest::SnapshotOptions::new()
+                    .max_failed_pixels((screen.area() * 0.005) as usize),
+            );
+            snapshots.extend_harness(&mut harness);
+        }
+    }
+    if let Err(failed) = snapshots.into_result() {
+        panic!("{failed}");
+    }
+}

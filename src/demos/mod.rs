@@ -35,13 +35,22 @@ pub trait Demo {
     fn title(&self) -> &'static str;
     /// One line under the title in the side bar.
     fn summary(&self) -> &'static str;
-    /// A paragraph at the top of the panel: the forward model and the inverses shown.
+    /// A paragraph on the forward model and the inverses shown (one line in the header, all of
+    /// it at the top of the controls).
     fn explanation(&self) -> &'static str;
     /// Whether the panel does what its explanation says (unbuilt panels say so plainly).
     fn is_built(&self) -> bool {
         true
     }
-    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
+    /// The controls, in the collapsible side panel (not drawn while it is closed).
+    fn controls_ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
+    /// The figures, in the rest of the window, every frame: size them to `ui.available_size()`
+    /// (the visible area; a scroll bar appears only for what does not fit). Jobs are followed here.
+    fn figures_ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
+    /// Where the main figure was drawn last frame (what "Export figure" saves).
+    fn figure_rect(&self) -> egui::Rect {
+        egui::Rect::NOTHING
+    }
 }
 
 /// One registered demo: its name, its command line and how to build its panel. The panel is

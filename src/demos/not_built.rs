@@ -32,7 +32,8 @@ impl Demo for NotBuilt {
     fn is_built(&self) -> bool {
         false
     }
-    fn ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {
+    fn controls_ui(&mut self, _ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {}
+    fn figures_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {
         ui.add_space(12.0);
         ui.heading(NOT_BUILT_SENTENCE);
     }

@@ -28,6 +28,8 @@ pub struct Metric {
     pub name: String,
     pub higher_is_better: bool,
     pub decimals: usize,
+    /// What it measures, with its formula: the column header's tooltip.
+    pub hint: String,
 }
 
 impl Metric {
@@ -36,7 +38,13 @@ impl Metric {
             name: name.to_owned(),
             higher_is_better,
             decimals,
+            hint: String::new(),
         }
+    }
+
+    pub fn with_hint(mut self, hint: &str) -> Self {
+        self.hint = hint.to_owned();
+        self
     }
 }
 
@@ -116,6 +124,25 @@ fn format_value(value: Option<f64>, decimals: usize) -> String {
     }
 }
 
+const KIND_HINT: &str = "classical: iterates with the forward model; amortized: one pass of a \
+                         trained network; augmented: the classical iteration unrolled with a \
+                         learned correction; oracle: knows what no real method knows (a reference)";
+
+fn kind_hint(kind: MethodKind) -> &'static str {
+    match kind {
+        MethodKind::Classical => {
+            "classical: a hand-made inverse that iterates with the forward model"
+        }
+        MethodKind::Amortized => {
+            "amortized: a network trained on simulated problems answers at once"
+        }
+        MethodKind::Augmented => {
+            "augmented: the classical iteration unrolled, a learned part correcting every step"
+        }
+        MethodKind::Oracle => "oracle: uses what no real method knows, a reference line only",
+    }
+}
+
 pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
     let best: Vec<Option<usize>> = (0..table.metrics.len())
         .map(|c| table.best_row(c))
@@ -125,17 +152,32 @@ pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
         .num_columns(table.metrics.len() + 3)
         .spacing([18.0, 6.0])
         .show(ui, |ui| {
-            ui.strong("method");
-            ui.strong("kind");
+            ui.strong("method").on_hover_text(
+                "Every method runs on the same problem; the best of each column is underlined",
+            );
+            ui.strong("kind").on_hover_text(KIND_HINT);
             for m in &table.metrics {
                 let arrow = if m.higher_is_better { "⬆" } else { "⬇" };
-                ui.strong(format!("{} {arrow}", m.name.to_uppercase()));
+                let better = if m.higher_is_better {
+                    "higher"
+                } else {
+                    "lower"
+                };
+                let header = ui.strong(format!("{} {arrow}", m.name.to_uppercase()));
+                if m.hint.is_empty() {
+                    header.on_hover_text(format!("{better} is better"));
+                } else {
+                    header.on_hover_text(&m.hint);
+                }
             }
-            ui.strong("seconds");
+            ui.strong("seconds")
+                .on_hover_text("Wall-clock time of the method on this problem, on this machine");
             ui.end_row();
             for (i, row) in table.rows.iter().enumerate() {
-                ui.label(RichText::new(&row.method).color(row.kind.color()).strong());
-                ui.label(row.kind.label());
+                ui.label(RichText::new(&row.method).color(row.kind.color()).strong())
+                    .on_hover_text(kind_hint(row.kind));
+                ui.label(row.kind.label())
+                    .on_hover_text(kind_hint(row.kind));
                 for (c, m) in table.metrics.iter().enumerate() {
                     let text = format_value(row.values.get(c).copied().flatten(), m.decimals);
                     if best[c] == Some(i) {

@@ -8,6 +8,7 @@ pub mod log_axis;
 pub mod loss_plot;
 pub mod metrics;
 pub mod model_io;
+pub mod panel_layout;
 pub mod timeline;
 
 /// The outcome of the last save, load or export: a plain line, or an error in the error color.

@@ -209,37 +209,44 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based:
             {
                 timeline.step_forward();
             }
-            let mut position = timeline.position();
-            let last = timeline.len().saturating_sub(1);
-            let slider = egui::Slider::new(&mut position, 0..=last).show_value(false);
-            // Leave room for the label, speed and loop controls that follow on this row.
-            let width = (ui.available_width() - 420.0).max(80.0);
-            ui.spacing_mut().slider_width = width;
-            let scrub_label = ui.label("scrub");
-            if ui
-                .add(slider)
-                .labelled_by(scrub_label.id)
-                .on_hover_text("Scrub through the steps")
-                .changed()
-            {
-                timeline.scrub(position);
-            }
-            let shift = usize::from(one_based);
-            ui.label(format!(
-                "{label} {} / {}",
-                timeline.position() + shift,
-                last + shift
-            ));
-            let speed_label = ui.label("speed");
-            ui.add(
-                egui::DragValue::new(&mut timeline.speed_fps)
-                    .range(SPEED_RANGE_FPS)
-                    .speed(0.2)
-                    .suffix(" fps"),
-            )
-            .labelled_by(speed_label.id)
-            .on_hover_text("Playback speed");
-            ui.checkbox(&mut timeline.looping, "loop");
+            // Right to left: loop, speed and the step count keep their size at the right end,
+            // and the slider takes what is left, so the row never runs past the window.
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.checkbox(&mut timeline.looping, "loop")
+                    .on_hover_text("Start again from the first step after the last");
+                let speed = ui
+                    .add(
+                        egui::DragValue::new(&mut timeline.speed_fps)
+                            .range(SPEED_RANGE_FPS)
+                            .speed(0.2)
+                            .suffix(" fps"),
+                    )
+                    .on_hover_text("Playback speed, in steps per second (drag or type)");
+                let speed_label = ui.label("speed");
+                let _ = speed.labelled_by(speed_label.id);
+                let last = timeline.len().saturating_sub(1);
+                let shift = usize::from(one_based);
+                ui.label(format!(
+                    "{label} {} / {}",
+                    timeline.position() + shift,
+                    last + shift
+                ));
+                let mut position = timeline.position();
+                let scrub_width = egui::WidgetText::from("scrub")
+                    .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)
+                    .size()
+                    .x;
+                ui.spacing_mut().slider_width =
+                    (ui.available_width() - scrub_width - 2.0 * ui.spacing().item_spacing.x)
+                        .max(40.0);
+                let slider = ui
+                    .add(egui::Slider::new(&mut position, 0..=last).show_value(false))
+                    .on_hover_text("Scrub through the steps");
+                let scrub_label = ui.label("scrub");
+                if slider.labelled_by(scrub_label.id).changed() {
+                    timeline.scrub(position);
+                }
+            });
         });
     });
 }

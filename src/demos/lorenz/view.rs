@@ -23,6 +23,10 @@ use burn::module::Module;
 const TRUTH_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
 const OBSERVATION_COLOR: Color32 = Color32::from_rgb(230, 80, 60);
 const MARKER_COLOR: Color32 = Color32::from_rgb(255, 196, 0);
+/// The metrics table stands beside the figure when this much width (points) is left for it.
+const FIGURE_WIDTH_BESIDE_TABLE: f32 = 640.0;
+/// Below this the figure scrolls rather than shrinks.
+const MIN_FIGURE_HEIGHT: f32 = 220.0;
 
 pub struct LorenzDemo {
     config: SimConfig,
@@ -35,6 +39,8 @@ pub struct LorenzDemo {
     timeline: Timeline,
     exporter: FigureExporter,
     figure_rect: egui::Rect,
+    /// The metrics table's width last frame, to place it beside the figure or under it.
+    table_width: f32,
     learned: Learned,
 }
 
@@ -97,12 +103,15 @@ impl Default for LorenzDemo {
             trajectory: None,
             classical: ClassicalSettings::default(),
             results: Vec::new(),
-            table: MetricsTable::new(vec![Metric::new("mse", false, 4)]),
+            table: MetricsTable::new(vec![Metric::new("mse", false, 4).with_hint(
+                "MSE = mean over time steps and coordinates of (x̂ − x)²: lower is better",
+            )]),
             error: None,
             view3d: View3d::new(egui::Id::unique("lorenz-3d")),
             timeline: Timeline::new(0),
             exporter: FigureExporter::new("lorenz"),
             figure_rect: egui::Rect::NOTHING,
+            table_width: 420.0,
             learned: Learned::default(),
         };
         // The shipped models run as soon as the panel opens.
@@ -322,7 +331,7 @@ impl LorenzDemo {
         self.view3d.set_scene(scene, reframe);
     }
 
-    fn controls_ui(&mut self, ui: &mut Ui) {
+    fn simulation_controls_ui(&mut self, ui: &mut Ui) {
         let mut changed = false;
         ui.horizontal_wrapped(|ui| {
             slider_label(ui, "observation noise σ");
@@ -514,6 +523,18 @@ impl Learned {
     }
 }
 
+/// What each color in the figure means.
+fn legend_ui(ui: &mut Ui) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("■ truth").color(TRUTH_COLOR));
+        ui.label(RichText::new("■ observations").color(OBSERVATION_COLOR));
+        ui.label(RichText::new("■ current time step").color(MARKER_COLOR));
+        ui.label(RichText::new("■ classical (EKS)").color(MethodKind::Classical.color()));
+        ui.label(RichText::new("■ amortized (GNN)").color(MethodKind::Amortized.color()));
+        ui.label(RichText::new("■ augmented (hybrid)").color(MethodKind::Augmented.color()));
+    });
+}
+
 /// The sweep measured by `inference-lab bench --demo lorenz --out assets/lorenz-sweep.json`.
 const SHIPPED_SWEEP: &str = include_str!("../../../assets/lorenz-sweep.json");
 
@@ -619,6 +640,8 @@ fn coordinate_plots_ui(
             .width(size.x)
             .height(size.y)
             .y_axis_label(*name)
+            // The same axis width on all three, so their time axes line up.
+            .y_axis_min_width(36.0)
             .allow_scroll(false)
             .show(ui, |plot| {
                 let truth: Vec<[f64; 2]> =
@@ -686,17 +709,33 @@ impl Demo for LorenzDemo {
          messages to the smoother's messages at every unrolled step (augmented)."
     }
 
-    fn ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+    fn figure_rect(&self) -> egui::Rect {
+        self.figure_rect
+    }
+
+    fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.label(
             RichText::new(
                 "The GNN and the hybrid shown are the shipped models; train new ones below (minutes on the CPU) or load a model file.",
             )
             .color(ui.visuals().warn_fg_color),
         );
-        self.controls_ui(ui);
+        self.simulation_controls_ui(ui);
         ui.collapsing("Learned inverses: train, save, load", |ui| {
             self.learned_ui(ui, ctx)
         });
+        ui.collapsing(
+            "The paper's sweep: MSE against training samples",
+            sweep_plot_ui,
+        );
+        ui.collapsing("Export figure", |ui| {
+            let rect = self.figure_rect;
+            let trajectory = &self.trajectory;
+            self.exporter.ui(ui, rect, || figure_data(trajectory));
+        });
+    }
+
+    fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.update_learned(ui, ctx);
         if let Some(err) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, err);
@@ -712,21 +751,23 @@ impl Demo for LorenzDemo {
             ui.push_id("iterations", |ui| {
                 timeline_ui(ui, &mut self.learned.iteration, &label, false)
             });
-            if let Some(m) = self
-                .learned
-                .shown_run()
-                .and_then(|r| r.mse_per_iteration.get(self.learned.iteration.position()))
-            {
-                ui.label(format!("MSE after this iteration: {m:.4}"));
-            }
             if self.learned.iteration.position() != before {
                 self.rebuild_scene(false);
             }
         }
         let Some(tr) = &self.trajectory else { return };
         let k = self.timeline.position();
+        // The figure: a caption, the 3-D view beside the three coordinates, the legend; it fills
+        // what the timelines leave, and the metrics table goes beside it on a wide window.
+        let figure_top = ui.cursor().min;
+        let iteration_mse = self
+            .learned
+            .shown_run()
+            .and_then(|r| r.mse_per_iteration.get(self.learned.iteration.position()))
+            .map(|m| format!("   MSE at this iteration {m:.4}"))
+            .unwrap_or_default();
         ui.label(format!(
-            "t = {:.2}   truth ({:.2}, {:.2}, {:.2})   observation ({:.2}, {:.2}, {:.2})",
+            "t = {:.2}   truth ({:.2}, {:.2}, {:.2})   observation ({:.2}, {:.2}, {:.2}){iteration_mse}",
             tr.t[k],
             tr.states[k][0],
             tr.states[k][1],
@@ -735,42 +776,47 @@ impl Demo for LorenzDemo {
             tr.observations[k][1],
             tr.observations[k][2]
         ));
+        let spacing = ui.spacing().item_spacing;
+        let row_height = ui.spacing().interact_size.y + spacing.y;
         let available = ui.available_size();
-        let figure = ui.horizontal(|ui| {
-            // Leave room below for the legend and the metrics table.
-            let side = (available.x * 0.45).min(available.y - 190.0).max(240.0);
-            self.view3d.ui(ui, egui::vec2(side, side), ctx.paint_mode);
-            ui.vertical(|ui| {
-                let spacing = ui.spacing().item_spacing;
-                let plot_size = egui::vec2(
-                    (available.x - side - 2.0 * spacing.x).max(200.0),
-                    ((side - 2.0 * spacing.y) / 3.0).max(60.0),
-                );
-                let learned = self.learned.shown_run().and_then(|run| {
-                    let i = self.learned.iteration.position();
-                    run.iterations.get(i).map(|e| (run.kind, e.as_slice()))
+        let table_beside = available.x - self.table_width - spacing.x >= FIGURE_WIDTH_BESIDE_TABLE;
+        let figure_width = if table_beside {
+            available.x - self.table_width - spacing.x
+        } else {
+            available.x
+        };
+        // Leave one row for the legend under the plots.
+        let height = (available.y - row_height - spacing.y).max(MIN_FIGURE_HEIGHT);
+        let view_width = (figure_width * 0.45).min(height * 1.2).max(160.0);
+        let figure = ui.horizontal_top(|ui| {
+            let plots = ui.vertical(|ui| {
+                ui.horizontal_top(|ui| {
+                    self.view3d
+                        .ui(ui, egui::vec2(view_width, height), ctx.paint_mode);
+                    ui.vertical(|ui| {
+                        let plot_size = egui::vec2(
+                            (figure_width - view_width - spacing.x).max(160.0),
+                            ((height - 2.0 * spacing.y) / 3.0).max(50.0),
+                        );
+                        let learned = self.learned.shown_run().and_then(|run| {
+                            let i = self.learned.iteration.position();
+                            run.iterations.get(i).map(|e| (run.kind, e.as_slice()))
+                        });
+                        coordinate_plots_ui(ui, tr, &self.results, learned, k, plot_size);
+                    });
                 });
-                coordinate_plots_ui(ui, tr, &self.results, learned, k, plot_size);
+                legend_ui(ui);
             });
+            if table_beside {
+                let table = ui.vertical(|ui| metrics_table_ui(ui, "lorenz-metrics", &self.table));
+                self.table_width = table.response.rect.width();
+            }
+            plots.response.rect
         });
-        self.figure_rect = figure.response.rect;
-        ui.horizontal(|ui| {
-            ui.label(RichText::new("■ truth").color(TRUTH_COLOR));
-            ui.label(RichText::new("■ observations").color(OBSERVATION_COLOR));
-            ui.label(RichText::new("■ current time step").color(MARKER_COLOR));
-            ui.label(RichText::new("■ classical (EKS)").color(MethodKind::Classical.color()));
-            ui.label(RichText::new("■ amortized (GNN)").color(MethodKind::Amortized.color()));
-            ui.label(RichText::new("■ augmented (hybrid)").color(MethodKind::Augmented.color()));
-        });
-        metrics_table_ui(ui, "lorenz-metrics", &self.table);
-        ui.collapsing(
-            "MSE against the number of training samples (the paper's sweep)",
-            sweep_plot_ui,
-        );
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let trajectory = &self.trajectory;
-            self.exporter.ui(ui, rect, || figure_data(trajectory));
-        });
+        self.figure_rect = egui::Rect::from_min_max(figure_top, figure.inner.max);
+        if !table_beside {
+            let table = ui.vertical(|ui| metrics_table_ui(ui, "lorenz-metrics", &self.table));
+            self.table_width = table.response.rect.width();
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
-use egui_plot::{Corner, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::io::{read_image, read_kspace, read_mask};
 use super::methods::{Method, reconstruct};
@@ -49,6 +49,34 @@ struct Run {
     seconds: f64,
 }
 
+/// A method in one line, with its formula (the tooltip of its button).
+fn method_hint(method: Method) -> &'static str {
+    match method {
+        Method::ZeroFilled => "x = F⁻¹ y with the unsampled frequencies set to 0 (classical)",
+        Method::GradientAscent => {
+            "x ← x + η Fᴴ Mᴴ (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
+        }
+        Method::Tv => {
+            "min over x in [0, 1] of ½‖M F x − y‖² + λ TV(x), by MFISTA until the objective \
+             settles; λ tuned on validation phantoms (classical)"
+        }
+        Method::UNet => "x = x_zf + UNet(x_zf): one pass from the zero-filled image (amortized)",
+        Method::Rim => {
+            "x(t+1) = x(t) + g(∇ log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
+             term's gradient, 8 steps from the TV estimate (augmented)"
+        }
+    }
+}
+
+const PSNR_HINT: &str = "PSNR = 10 log₁₀(1 / MSE) in dB, data range 1: higher is better";
+const SSIM_HINT: &str = "SSIM as scikit-image computes it (7×7 uniform windows, K1 0.01, K2 0.03, \
+                         data range 1): 1 is a perfect match";
+const NMSE_HINT: &str = "NMSE = ‖x̂ − x‖² / ‖x‖²: lower is better";
+const CURRENT_STEP_COLOR: Color32 = Color32::from_rgb(255, 196, 0);
+/// Below these sizes (points) the figure scrolls rather than shrinks.
+const MIN_IMAGE_SIDE: f32 = 96.0;
+const MIN_PLOT_HEIGHT: f32 = 150.0;
+
 fn method_kind(method: Method) -> MethodKind {
     match method {
         Method::UNet => MethodKind::Amortized,
@@ -84,6 +112,8 @@ pub struct MriDemo {
     step: Timeline,
     plot_metric: PlotMetric,
     table: MetricsTable,
+    /// The metrics table's width last frame: the per-step plot beside it gets the rest.
+    table_width: f32,
     error: Option<String>,
     /// Every method on the current measurement; stale once the measurement or the models change.
     inference: JobSlot<Vec<Run>>,
@@ -119,10 +149,11 @@ impl Default for MriDemo {
             shown: Method::Rim,
             step: Timeline::new(0),
             plot_metric: PlotMetric::Psnr,
+            table_width: 480.0,
             table: MetricsTable::new(vec![
-                Metric::new("PSNR dB", true, 2),
-                Metric::new("SSIM", true, 4),
-                Metric::new("NMSE", false, 5),
+                Metric::new("PSNR dB", true, 2).with_hint(PSNR_HINT),
+                Metric::new("SSIM", true, 4).with_hint(SSIM_HINT),
+                Metric::new("NMSE", false, 5).with_hint(NMSE_HINT),
             ]),
             error: None,
             inference: JobSlot::new(true),
@@ -369,7 +400,7 @@ impl MriDemo {
         self.textures_dirty = false;
     }
 
-    fn controls_ui(&mut self, ui: &mut Ui) {
+    fn measurement_controls_ui(&mut self, ui: &mut Ui) {
         let mut remeasure = false;
         ui.horizontal_wrapped(|ui| {
             ui.label("mask");
@@ -558,16 +589,24 @@ impl MriDemo {
         };
     }
 
-    fn figure_ui(&mut self, ui: &mut Ui) {
+    /// Truth, k-space, estimate and error, as large as the width and the height allow.
+    fn images_ui(&mut self, ui: &mut Ui) -> egui::Rect {
         if self.textures_dirty {
             self.refresh_textures(ui.ctx());
         }
         let available = ui.available_width();
-        let spacing = ui.spacing().item_spacing.x;
-        // Leave room below for the per-step plot and the table.
-        let side = ((available - 3.0 * spacing) / 4.0)
-            .min(ui.available_height() - 260.0)
-            .clamp(120.0, 420.0);
+        let spacing = ui.spacing().item_spacing;
+        let caption = ui.text_style_height(&egui::TextStyle::Body) + spacing.y;
+        // Leave the per-step plot its smallest height below when the window is tall enough.
+        let height = ui.available_height() - caption - spacing.y;
+        let below = if height > 2.0 * MIN_PLOT_HEIGHT {
+            MIN_PLOT_HEIGHT
+        } else {
+            0.0
+        };
+        let side = ((available - 3.0 * spacing.x) / 4.0)
+            .min(height - below)
+            .max(MIN_IMAGE_SIDE);
         let size = egui::vec2(side, side);
         let step_label = self
             .shown_run()
@@ -602,7 +641,7 @@ impl MriDemo {
                 String::new(),
             ),
         ];
-        let response = ui.horizontal(|ui| {
+        ui.horizontal(|ui| {
             for (title, texture, missing) in panels {
                 ui.vertical(|ui| {
                     ui.label(RichText::new(title).strong());
@@ -625,16 +664,34 @@ impl MriDemo {
                     }
                 });
             }
-        });
-        self.figure_rect = response.response.rect;
+        })
+        .response
+        .rect
     }
 
+    /// Every method's score after each step, with its legend above (never over the curves).
     fn metric_plot_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("per step:");
-            ui.selectable_value(&mut self.plot_metric, PlotMetric::Psnr, "PSNR");
-            ui.selectable_value(&mut self.plot_metric, PlotMetric::Ssim, "SSIM");
-            ui.selectable_value(&mut self.plot_metric, PlotMetric::Nmse, "NMSE");
+            ui.selectable_value(&mut self.plot_metric, PlotMetric::Psnr, "PSNR")
+                .on_hover_text(PSNR_HINT);
+            ui.selectable_value(&mut self.plot_metric, PlotMetric::Ssim, "SSIM")
+                .on_hover_text(SSIM_HINT);
+            ui.selectable_value(&mut self.plot_metric, PlotMetric::Nmse, "NMSE")
+                .on_hover_text(NMSE_HINT);
+            ui.separator();
+            for run in &self.runs {
+                let mark = match run.method {
+                    Method::ZeroFilled => "·····",
+                    Method::GradientAscent => "- - -",
+                    _ => "——",
+                };
+                ui.label(
+                    RichText::new(format!("{mark} {}", run.method.label()))
+                        .color(method_kind(run.method).color()),
+                );
+            }
+            ui.label(RichText::new("| current step").color(CURRENT_STEP_COLOR));
         });
         let metric = self.plot_metric;
         let value = move |q: &Quality| match metric {
@@ -645,12 +702,7 @@ impl MriDemo {
         let shown_step = self.step.position() as f64 + 1.0;
         let longest = self.runs.iter().map(|r| r.scores.len()).max().unwrap_or(1);
         Plot::new("mri-steps")
-            .height(180.0)
-            // The legend sits where the curves are worst, away from where they end up.
-            .legend(Legend::default().position(match metric {
-                PlotMetric::Nmse => Corner::RightTop,
-                PlotMetric::Psnr | PlotMetric::Ssim => Corner::RightBottom,
-            }))
+            .height(ui.available_height().max(MIN_PLOT_HEIGHT))
             .x_axis_label("step (iteration, log scale: the RIM's 8 steps beside TV's iterations)")
             .x_grid_spacer(log_step_marks)
             .x_axis_formatter(|mark, _| step_label(mark))
@@ -685,8 +737,7 @@ impl MriDemo {
                     );
                 }
                 plot.vline(
-                    VLine::new("current step", log_position(shown_step))
-                        .color(Color32::from_rgb(255, 196, 0)),
+                    VLine::new("current step", log_position(shown_step)).color(CURRENT_STEP_COLOR),
                 );
             });
     }
@@ -761,20 +812,33 @@ impl Demo for MriDemo {
          data-term gradient at every step (augmented)."
     }
 
-    fn ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        if !self.loaded_shipped {
-            self.load_shipped(&ctx.compute.device);
-        }
-        self.controls_ui(ui);
+    fn figure_rect(&self) -> egui::Rect {
+        self.figure_rect
+    }
+
+    fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        self.measurement_controls_ui(ui);
         ui.collapsing("Learned inverses: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
+        ui.collapsing("Export figure", |ui| {
+            let rect = self.figure_rect;
+            let runs = &self.runs;
+            self.exporter.ui(ui, rect, || figure_data(runs));
+        });
+    }
+
+    fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        if !self.loaded_shipped {
+            self.load_shipped(&ctx.compute.device);
+        }
         self.poll(ui, ctx);
         if let Some(err) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("show");
+            ui.label("show")
+                .on_hover_text("Which method's steps the timeline and the pictures show");
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
             for method in methods {
                 if ui
@@ -782,6 +846,7 @@ impl Demo for MriDemo {
                         self.shown == method,
                         RichText::new(method.label()).color(method_kind(method).color()),
                     )
+                    .on_hover_text(method_hint(method))
                     .clicked()
                 {
                     self.select(method);
@@ -793,24 +858,29 @@ impl Demo for MriDemo {
         if self.step.position() != before {
             self.textures_dirty = true;
         }
-        if let Some(q) = self
+        let figure_top = ui.cursor().min;
+        let this_step = self
             .shown_run()
             .and_then(|r| r.scores.get(self.step.position()))
-        {
-            ui.label(format!(
-                "this step: PSNR {:.2} dB   SSIM {:.4}   NMSE {:.5}",
-                q.psnr, q.ssim, q.nmse
-            ));
-        }
-        self.figure_ui(ui);
-        ui.columns(2, |columns| {
-            self.metric_plot_ui(&mut columns[0]);
-            metrics_table_ui(&mut columns[1], "mri-metrics", &self.table);
+            .map(|q| {
+                format!(
+                    "this step: PSNR {:.2} dB   SSIM {:.4}   NMSE {:.5}",
+                    q.psnr, q.ssim, q.nmse
+                )
+            });
+        ui.label(this_step.unwrap_or_else(|| "reconstructing…".to_owned()));
+        let images = self.images_ui(ui);
+        let spacing = ui.spacing().item_spacing.x;
+        let plot_width = (ui.available_width() - self.table_width - spacing).max(240.0);
+        let row = ui.horizontal_top(|ui| {
+            let plot = ui.vertical(|ui| {
+                ui.set_width(plot_width);
+                self.metric_plot_ui(ui);
+            });
+            let table = ui.vertical(|ui| metrics_table_ui(ui, "mri-metrics", &self.table));
+            self.table_width = table.response.rect.width();
+            plot.response.rect
         });
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let runs = &self.runs;
-            self.exporter.ui(ui, rect, || figure_data(runs));
-        });
+        self.figure_rect = egui::Rect::from_min_max(figure_top, images.max.max(row.inner.max));
     }
 }

@@ -1,0 +1,162 @@
+//! The layout every demo panel shares, figures first: a one-line header (title, the explanation
+//! in one line, the controls toggle), the controls in a collapsible side panel on the right, and
+//! the figures in all the rest. In presentation mode the demo list, the controls and the full
+//! explanation start closed, so the figures fill a projector's 1280×720.
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
+
+use crate::demos::{Demo, DemoCtx};
+
+/// Which parts of the window are open. The app keeps one for ×1 and one for presentation mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PanelLayout {
+    /// The demo list on the left.
+    pub side_bar: bool,
+    /// The demo's controls on the right.
+    pub controls: bool,
+    /// The whole explanation at the top of the controls (else only its first line, in the header).
+    pub explanation: bool,
+}
+
+impl PanelLayout {
+    /// At a desk: everything open.
+    pub const DESK: Self = Self {
+        side_bar: true,
+        controls: true,
+        explanation: true,
+    };
+    /// At a projector: the figures alone, until a part is opened.
+    pub const PRESENTATION: Self = Self {
+        side_bar: false,
+        controls: false,
+        explanation: false,
+    };
+}
+
+/// Ctrl+B: show or hide the demo list.
+pub const TOGGLE_SIDE_BAR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::B);
+/// Ctrl+J: show or hide the demo's controls.
+pub const TOGGLE_CONTROLS: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::J);
+/// F11: full screen.
+pub const TOGGLE_FULL_SCREEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F11);
+
+/// The controls panel's starting width (points); the user can drag it.
+const CONTROLS_WIDTH: f32 = 340.0;
+
+/// Where the figures were drawn this frame, for tests and for the area they take.
+#[derive(Clone, Copy, Debug)]
+pub struct PanelAreas {
+    /// The part of the window the figures may use (inside the scroll area's viewport).
+    pub figures_viewport: egui::Rect,
+}
+
+impl Default for PanelAreas {
+    fn default() -> Self {
+        Self {
+            figures_viewport: egui::Rect::NOTHING,
+        }
+    }
+}
+
+/// One demo panel: header, controls (when built and open) and figures.
+pub fn demo_panel_ui(
+    ui: &mut Ui,
+    demo: &mut dyn Demo,
+    ctx: &mut DemoCtx<'_>,
+    layout: &mut PanelLayout,
+) -> PanelAreas {
+    header_ui(ui, demo, layout);
+    if demo.is_built() {
+        egui::Panel::right("demo-controls")
+            .resizable(true)
+            .default_size(CONTROLS_WIDTH)
+            .size_range(240.0..=720.0)
+            .show_collapsible(ui, &mut layout.controls, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("demo-controls-scroll")
+                    .auto_shrink(false)
+                    .show(ui, |ui| {
+                        if layout.explanation {
+                            ui.label(demo.explanation());
+                            ui.separator();
+                        }
+                        demo.controls_ui(ui, ctx);
+                    });
+            });
+    }
+    // The central panel takes what the controls leave (a right panel does not shrink the Ui).
+    egui::CentralPanel::no_frame()
+        .show(ui, |ui| {
+            let width = ui.available_width();
+            let output = egui::ScrollArea::vertical()
+                .id_salt("demo-figures-scroll")
+                .auto_shrink(false)
+                .show(ui, |ui| {
+                    // Panels size their pictures to the width they get: without this cap, one
+                    // row wider than the window widens every later frame's content.
+                    ui.set_max_width(width);
+                    demo.figures_ui(ui, ctx);
+                });
+            PanelAreas {
+                figures_viewport: output.inner_rect,
+            }
+        })
+        .inner
+}
+
+/// Title, the explanation in one line (all of it on hover) and the controls toggle.
+fn header_ui(ui: &mut Ui, demo: &dyn Demo, layout: &mut PanelLayout) {
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new(demo.title()).strong());
+        if demo.is_built() {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let shortcut = ui.ctx().format_shortcut(&TOGGLE_CONTROLS);
+                ui.toggle_value(&mut layout.controls, "⚙ Controls")
+                    .on_hover_text(format!(
+                        "Show or hide this demo's controls on the right ({shortcut})"
+                    ));
+                let about = if layout.explanation {
+                    "ℹ less"
+                } else {
+                    "ℹ more"
+                };
+                if ui
+                    .selectable_label(layout.explanation, about)
+                    .on_hover_text("The whole explanation, at the top of the controls")
+                    .clicked()
+                {
+                    layout.explanation = !layout.explanation;
+                    layout.controls |= layout.explanation;
+                }
+                if !layout.explanation {
+                    ui.add(egui::Label::new(RichText::new(demo.explanation()).weak()).truncate())
+                        .on_hover_text(demo.explanation());
+                }
+            });
+        } else {
+            ui.label(demo.explanation());
+        }
+    });
+    ui.separator();
+}
+
+/// The window's own shortcuts: the demo list, the controls, full screen.
+pub fn handle_layout_shortcuts(ctx: &egui::Context, layout: &mut PanelLayout) {
+    let (side_bar, controls, full_screen) = ctx.input_mut(|input| {
+        (
+            input.consume_shortcut(&TOGGLE_SIDE_BAR),
+            input.consume_shortcut(&TOGGLE_CONTROLS),
+            input.consume_shortcut(&TOGGLE_FULL_SCREEN),
+        )
+    });
+    layout.side_bar ^= side_bar;
+    layout.controls ^= controls;
+    if full_screen {
+        toggle_full_screen(ctx);
+    }
+}
+
+pub fn toggle_full_screen(ctx: &egui::Context) {
+    let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+    ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
+}
