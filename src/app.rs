@@ -300,7 +300,7 @@ impl InferenceLab {
             let layout = self.settings.layout_mut();
             ui.toggle_value(&mut layout.side_bar, "☰")
                 .on_hover_text(format!("Show or hide the list of demos ({shortcut})"));
-            ui.heading(RichText::new("inference-lab").strong());
+            ui.label(RichText::new("inference-lab").strong().size(18.0));
             ui.separator();
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let shortcut = ui.ctx().format_shortcut(&TOGGLE_FULL_SCREEN);
@@ -445,7 +445,11 @@ impl InferenceLab {
                             ui.label(text);
                             if job.cancel_requested() {
                                 ui.label("cancelling…");
-                            } else if ui.button("Cancel").clicked() {
+                            } else if ui
+                                .button("Cancel")
+                                .on_hover_text("Stop this job at its next step")
+                                .clicked()
+                            {
                                 job.cancel();
                             }
                         }
@@ -457,7 +461,11 @@ impl InferenceLab {
                         }
                         JobPhase::Failed(msg) => {
                             ui.colored_label(ui.visuals().error_fg_color, format!("failed: {msg}"));
-                            if ui.button("Dismiss").clicked() {
+                            if ui
+                                .button("Dismiss")
+                                .on_hover_text("Remove this failed job from the status bar")
+                                .clicked()
+                            {
                                 dismissed = Some(job.id);
                             }
                         }

@@ -109,7 +109,8 @@ impl FigureExporter {
         ui.horizontal(|ui| {
             ui.label("scale");
             for s in EXPORT_SCALES {
-                ui.selectable_value(&mut self.scale, s, format!("×{s}"));
+                ui.selectable_value(&mut self.scale, s, format!("×{s}"))
+                    .on_hover_text("The PNG's resolution: this many pixels per screen pixel");
             }
         });
         if let Some(path) = self.png.ui(ui, "Export PNG") {

@@ -119,6 +119,7 @@ impl PathField {
             let browsing = self.pending.is_some();
             if ui
                 .add_enabled(!browsing, egui::Button::new("Browse…"))
+                .on_hover_text("Pick the file in the system's file dialog")
                 .clicked()
             {
                 self.open_dialog(ui.ctx());
@@ -126,7 +127,13 @@ impl PathField {
             if browsing {
                 ui.spinner();
             }
-            if (ui.button(action).clicked() || entered) && chosen.is_none() {
+            if (ui
+                .button(action)
+                .on_hover_text("Use the path in the field (Enter does the same)")
+                .clicked()
+                || entered)
+                && chosen.is_none()
+            {
                 chosen = self.path();
                 self.note = chosen.is_none().then(|| "type a path first".into());
             }

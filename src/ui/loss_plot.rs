@@ -29,7 +29,8 @@ pub fn loss_plot_ui(
 ) {
     ui.horizontal(|ui| {
         ui.strong("training loss");
-        ui.checkbox(log_scale, "log scale");
+        ui.checkbox(log_scale, "log scale")
+            .on_hover_text("Plot the loss on a logarithmic axis");
     });
     let log = *log_scale;
     let mut plot = Plot::new(id)

@@ -28,9 +28,15 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
 pub fn train_buttons_ui(ui: &mut egui::Ui, training: Option<&crate::jobs::JobShared>) -> bool {
     let clicked = ui
         .add_enabled(training.is_none(), egui::Button::new("Train"))
+        .on_hover_text("Train a new model as a background job; the window stays responsive")
         .clicked();
     if let Some(job) = training
-        && ui.button("Cancel training").clicked()
+        && ui
+            .button("Cancel training")
+            .on_hover_text(
+                "Stop now; the model being trained is dropped (a time budget keeps the best one)",
+            )
+            .clicked()
     {
         job.cancel();
     }

@@ -87,7 +87,9 @@ pub fn demo_panel_ui(
     // The central panel takes what the controls leave (a right panel does not shrink the Ui).
     egui::CentralPanel::no_frame()
         .show(ui, |ui| {
-            let width = ui.available_width();
+            // Keep clear of the scroll bar, which floats over the right edge.
+            let scroll = &ui.spacing().scroll;
+            let width = ui.available_width() - scroll.bar_width - scroll.bar_outer_margin;
             let output = egui::ScrollArea::vertical()
                 .id_salt("demo-figures-scroll")
                 .auto_shrink(false)
@@ -137,7 +139,6 @@ fn header_ui(ui: &mut Ui, demo: &dyn Demo, layout: &mut PanelLayout) {
             ui.label(demo.explanation());
         }
     });
-    ui.separator();
 }
 
 /// The window's own shortcuts: the demo list, the controls, full screen.

@@ -216,7 +216,8 @@ impl LorenzDemo {
             ui.add(egui::Slider::new(&mut learned.iterations, 1..=100))
                 .on_hover_text("Unrolled inference iterations (the paper uses 100; 20 keeps CPU training to minutes)");
             ui.label("budget");
-            ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"));
+            ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"))
+                .on_hover_text("Training stops after this many seconds; the model with the best validation MSE is kept");
             let job = learned.training.shared().cloned();
             if crate::ui::train_buttons_ui(ui, job.as_deref()) {
                 let seed = self.config.seed;
@@ -348,8 +349,13 @@ impl LorenzDemo {
             changed |= ui
                 .add(egui::DragValue::new(&mut self.config.seed))
                 .labelled_by(seed_label.id)
+                .on_hover_text("Seed of the initial state and the observation noise")
                 .changed();
-            if ui.button("Re-simulate (new seed)").clicked() {
+            if ui
+                .button("Re-simulate (new seed)")
+                .on_hover_text("A new trajectory: the next seed")
+                .clicked()
+            {
                 self.config.seed = self.config.seed.wrapping_add(1);
                 changed = true;
             }

@@ -49,6 +49,19 @@ struct Run {
     seconds: f64,
 }
 
+/// A mask type in one line (the tooltip of its button).
+fn mask_hint(kind: MaskKind) -> &'static str {
+    match kind {
+        MaskKind::Cartesian => {
+            "Whole k-space columns, random but a fully sampled centre (fastMRI's RandomMaskFunc)"
+        }
+        MaskKind::Radial => "Spokes through the centre of k-space, as in radial MRI",
+        MaskKind::Uv => {
+            "Radio interferometry's uv coverage: antenna baselines rotated by the Earth"
+        }
+    }
+}
+
 /// A method in one line, with its formula (the tooltip of its button).
 fn method_hint(method: Method) -> &'static str {
     match method {
@@ -407,6 +420,7 @@ impl MriDemo {
             for kind in MaskKind::ALL {
                 remeasure |= ui
                     .selectable_value(&mut self.config.mask, kind, kind.label())
+                    .on_hover_text(mask_hint(kind))
                     .changed();
             }
             slider_label(ui, "acceleration");
@@ -440,12 +454,14 @@ impl MriDemo {
             slider_label(ui, "mask seed");
             remeasure |= ui
                 .add(egui::Slider::new(&mut self.config.seed, 0..=999))
+                .on_hover_text("Seed of the mask's random lines and of the noise")
                 .changed();
         });
         ui.horizontal_wrapped(|ui| {
             ui.label("image");
             if ui
                 .selectable_label(matches!(self.source, Source::Phantom), "random phantom")
+                .on_hover_text("A generated test image (dead leaves or shapes, drawn from a seed)")
                 .clicked()
             {
                 self.source = Source::Phantom;
@@ -456,9 +472,14 @@ impl MriDemo {
                 for side in [32, 64, 128, 256] {
                     remeasure |= ui
                         .selectable_value(&mut self.side, side, format!("{side}²"))
+                        .on_hover_text("The phantom's side in pixels (the nets run at any size)")
                         .changed();
                 }
-                if ui.button("New phantom").clicked() {
+                if ui
+                    .button("New phantom")
+                    .on_hover_text("Draw the next phantom")
+                    .clicked()
+                {
                     self.phantom_seed += 1;
                     remeasure = true;
                 }
@@ -513,7 +534,8 @@ impl MriDemo {
             ui.selectable_value(&mut self.train_rim, false, "U-Net")
                 .on_hover_text("x = x_zf + UNet(x_zf): from the zero-filled image alone");
             ui.label("budget");
-            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"));
+            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"))
+                .on_hover_text("Training stops after this many seconds; the model with the best validation PSNR is kept");
             let job = self.training.shared().cloned();
             if crate::ui::train_buttons_ui(ui, job.as_deref()) {
                 self.start_training(ui, ctx);
