@@ -47,7 +47,7 @@ pub const PRESENTATION_SCALES: std::ops::RangeInclusive<f32> = 1.25..=2.0;
 const SCALE_STEP: f32 = 0.25;
 const SETTINGS_KEY: &str = "inference-lab-settings";
 /// The demo list's starting width (points).
-const SIDE_BAR_WIDTH: f32 = 220.0;
+const SIDE_BAR_WIDTH: f32 = 190.0;
 
 impl Settings {
     /// What is open in the current mode.

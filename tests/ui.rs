@@ -332,14 +332,15 @@ fn mri_panel_reconstructs_and_scrubs_the_steps() {
 }
 
 #[test]
-fn sliders_stay_inside_a_narrow_window() {
+fn nothing_runs_past_a_1000_px_window() {
     for demo in ["mri", "lorenz"] {
         let width = 1000.0;
         let mut harness = Harness::builder().with_size([width, 800.0]).build_ui_state(
             |ui, app: &mut InferenceLab| app.frame_ui(ui),
             app(Some(demo)),
         );
-        harness.run_steps(4);
+        settle_jobs(&mut harness);
+        assert_nothing_past_the_right_edge(&harness, &format!("{demo} at {width} px"));
         let sliders: Vec<egui::Rect> = harness
             .query_all_by_role(egui::accesskit::Role::Slider)
             .map(|node| node.rect())
@@ -352,6 +353,22 @@ fn sliders_stay_inside_a_narrow_window() {
                 rect.max.x
             );
         }
+    }
+}
+
+/// No widget reaches past the window's right edge (clipped controls, columns, labels).
+fn assert_nothing_past_the_right_edge(harness: &Harness<'static, InferenceLab>, what: &str) {
+    let right_edge = harness.ctx.content_rect().max.x;
+    for node in harness.root().children_recursive() {
+        if node.accesskit_node().bounding_box().is_none() {
+            continue;
+        }
+        let right = node.rect().max.x;
+        assert!(
+            right <= right_edge + 1.0,
+            "{what}: {:?} reaches x = {right} of {right_edge}",
+            node.accesskit_node().label(),
+        );
     }
 }
 
@@ -409,7 +426,7 @@ fn panels_fill_a_projector_and_a_desk_screen() {
             let (viewport, figure) = harness.state().figure_areas();
             let visible = figure.intersect(viewport);
             let share = visible.area() / screen.area();
-            let least = if presentation { 0.6 } else { 0.35 };
+            let least = if presentation { 0.6 } else { 0.55 };
             eprintln!(
                 "{what}: figure {figure:?}, {:.0}% of the window",
                 100.0 * share
@@ -419,19 +436,7 @@ fn panels_fill_a_projector_and_a_desk_screen() {
                 "{what}: the figure takes {:.0}%",
                 100.0 * share
             );
-            // Nothing runs past the right edge.
-            for node in harness.root().children_recursive() {
-                if node.accesskit_node().bounding_box().is_none() {
-                    continue;
-                }
-                let right = node.rect().max.x;
-                assert!(
-                    right <= screen.max.x + 1.0,
-                    "{what}: {:?} reaches x = {right} of {}",
-                    node.accesskit_node().label(),
-                    screen.max.x
-                );
-            }
+            assert_nothing_past_the_right_edge(&harness, &what);
             let body = harness
                 .ctx
                 .global_style()

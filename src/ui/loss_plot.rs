@@ -1,7 +1,7 @@
 //! The live training curve.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
 /// One curve: (step, loss) points.
 pub struct LossSeries<'a> {
@@ -32,10 +32,17 @@ pub fn loss_plot_ui(
         ui.checkbox(log_scale, "log scale")
             .on_hover_text("Plot the loss on a logarithmic axis");
     });
+    let names: Vec<String> = series.iter().map(|s| format!("— {}", s.name)).collect();
+    crate::ui::legend_ui(
+        ui,
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(series.iter().map(|s| s.color)),
+    );
     let log = *log_scale;
     let mut plot = Plot::new(id)
         .height(height)
-        .legend(Legend::default())
         .x_axis_label("step")
         .allow_scroll(false);
     if log {

@@ -73,3 +73,16 @@ pub fn slider_label(ui: &mut egui::Ui, label: &str) -> egui::Response {
     wrap_before_slider(ui, label);
     ui.label(label)
 }
+
+/// A plot's legend as a row of colored labels above or below it, never over the data
+/// (egui_plot's own legend floats over the curves).
+pub fn legend_ui<'a>(
+    ui: &mut egui::Ui,
+    entries: impl IntoIterator<Item = (&'a str, egui::Color32)>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        for (label, color) in entries {
+            ui.label(egui::RichText::new(label).color(color));
+        }
+    });
+}

@@ -41,7 +41,7 @@ pub const TOGGLE_CONTROLS: KeyboardShortcut = KeyboardShortcut::new(Modifiers::C
 pub const TOGGLE_FULL_SCREEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F11);
 
 /// The controls panel's starting width (points); the user can drag it.
-const CONTROLS_WIDTH: f32 = 340.0;
+const CONTROLS_WIDTH: f32 = 300.0;
 
 /// Where the figures were drawn this frame, for tests and for the area they take.
 #[derive(Clone, Copy, Debug)]

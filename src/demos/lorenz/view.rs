@@ -531,14 +531,17 @@ impl Learned {
 
 /// What each color in the figure means.
 fn legend_ui(ui: &mut Ui) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("■ truth").color(TRUTH_COLOR));
-        ui.label(RichText::new("■ observations").color(OBSERVATION_COLOR));
-        ui.label(RichText::new("■ current time step").color(MARKER_COLOR));
-        ui.label(RichText::new("■ classical (EKS)").color(MethodKind::Classical.color()));
-        ui.label(RichText::new("■ amortized (GNN)").color(MethodKind::Amortized.color()));
-        ui.label(RichText::new("■ augmented (hybrid)").color(MethodKind::Augmented.color()));
-    });
+    crate::ui::legend_ui(
+        ui,
+        [
+            ("■ truth", TRUTH_COLOR),
+            ("■ observations", OBSERVATION_COLOR),
+            ("■ current time step", MARKER_COLOR),
+            ("■ classical (EKS)", MethodKind::Classical.color()),
+            ("■ amortized (GNN)", MethodKind::Amortized.color()),
+            ("■ augmented (hybrid)", MethodKind::Augmented.color()),
+        ],
+    );
 }
 
 /// The sweep measured by `inference-lab bench --demo lorenz --out assets/lorenz-sweep.json`.
@@ -584,9 +587,19 @@ fn sweep_plot_ui(ui: &mut Ui) {
         ("GNN only", MethodKind::Amortized.color(), |p| p.gnn_mse),
         ("hybrid", MethodKind::Augmented.color(), |p| p.hybrid_mse),
     ];
+    let names: Vec<String> = lines
+        .iter()
+        .map(|(name, _, _)| format!("— {name}"))
+        .collect();
+    crate::ui::legend_ui(
+        ui,
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(lines.iter().map(|l| l.1)),
+    );
     Plot::new("lorenz-sweep")
         .height(220.0)
-        .legend(egui_plot::Legend::default())
         .x_axis_label("training samples")
         .y_axis_label("test MSE")
         .x_axis_formatter(|mark, _| format!("{:.0}", 10f64.powf(mark.value)))
@@ -647,7 +660,7 @@ fn coordinate_plots_ui(
             .height(size.y)
             .y_axis_label(*name)
             // The same axis width on all three, so their time axes line up.
-            .y_axis_min_width(36.0)
+            .y_axis_min_width(44.0)
             .allow_scroll(false)
             .show(ui, |plot| {
                 let truth: Vec<[f64; 2]> =
@@ -730,10 +743,7 @@ impl Demo for LorenzDemo {
         ui.collapsing("Learned inverses: train, save, load", |ui| {
             self.learned_ui(ui, ctx)
         });
-        ui.collapsing(
-            "The paper's sweep: MSE against training samples",
-            sweep_plot_ui,
-        );
+        ui.collapsing("The paper's sweep: MSE vs training-set size", sweep_plot_ui);
         ui.collapsing("Export figure", |ui| {
             let rect = self.figure_rect;
             let trajectory = &self.trajectory;
@@ -764,7 +774,8 @@ impl Demo for LorenzDemo {
         let Some(tr) = &self.trajectory else { return };
         let k = self.timeline.position();
         // The figure: a caption, the 3-D view beside the three coordinates, the legend; it fills
-        // what the timelines leave, and the metrics table goes beside it on a wide window.
+        // what the timelines leave, and the metrics table is part of it, beside the plots, on a
+        // wide window (under them otherwise).
         let figure_top = ui.cursor().min;
         let iteration_mse = self
             .learned
@@ -813,11 +824,13 @@ impl Demo for LorenzDemo {
                 });
                 legend_ui(ui);
             });
+            let mut figure = plots.response.rect;
             if table_beside {
                 let table = ui.vertical(|ui| metrics_table_ui(ui, "lorenz-metrics", &self.table));
                 self.table_width = table.response.rect.width();
+                figure = figure.union(table.response.rect);
             }
-            plots.response.rect
+            figure
         });
         self.figure_rect = egui::Rect::from_min_max(figure_top, figure.inner.max);
         if !table_beside {
