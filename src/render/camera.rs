@@ -51,7 +51,8 @@ impl OrbitCamera {
         let view = Mat4::look_at_rh(self.eye(), self.target, Vec3::Z);
         let near = (self.distance * 0.01).max(1e-4);
         let far = self.distance * 10.0;
-        Mat4::perspective_rh(self.fov_y, aspect.max(1e-3), near, far) * view
+        let aspect = aspect.max(1e-3);
+        Mat4::perspective_rh(fov_for_aspect(self.fov_y, aspect), aspect, near, far) * view
     }
 
     /// Where a world point lands in `rect`; `None` behind the camera.
@@ -89,9 +90,29 @@ impl OrbitCamera {
     }
 }
 
+/// The vertical field of view that shows, in a view taller than wide, what `fov_y` shows
+/// across a square one: a narrow view widens its vertical angle instead of cropping the sides.
+fn fov_for_aspect(fov_y: f32, aspect: f32) -> f32 {
+    if aspect >= 1.0 {
+        fov_y
+    } else {
+        2.0 * ((fov_y / 2.0).tan() / aspect).atan()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrow_view_keeps_the_horizontal_angle_of_a_square_one() {
+        let fov = 0.8_f32;
+        assert_eq!(fov_for_aspect(fov, 1.5), fov);
+        let narrow = fov_for_aspect(fov, 0.5);
+        // The horizontal half-angle of the narrow view equals the square view's.
+        let horizontal = ((narrow / 2.0).tan() * 0.5).atan() * 2.0;
+        assert!((horizontal - fov).abs() < 1e-5, "{horizontal} vs {fov}");
+    }
 
     #[test]
     fn target_projects_to_the_centre_and_the_box_is_in_view() {
