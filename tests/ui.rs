@@ -458,3 +458,37 @@ fn panels_fill_a_projector_and_a_desk_screen() {
         panic!("{failed}");
     }
 }
+
+/// Presentation mode opens on the figures alone; Ctrl+J and Ctrl+B bring back the controls and
+/// the demo list, each mode remembering its own choice.
+#[test]
+fn presentation_mode_shows_the_figures_and_shortcuts_toggle_the_panels() {
+    let mut harness = harness(app(Some("lorenz")));
+    harness.run_steps(10);
+    assert!(harness.query_by_label("Re-simulate (new seed)").is_some());
+    harness.get_by_label("🖵 Presentation").click();
+    harness.run_steps(20);
+    let layout = harness.state().settings.layout();
+    assert!(!layout.side_bar && !layout.controls && !layout.explanation);
+    assert!(harness.query_by_label("Re-simulate (new seed)").is_none());
+    assert!(
+        harness.query_by_label("MRI reconstruction").is_none(),
+        "the demo list is shut"
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::J);
+    harness.run_steps(20);
+    assert!(harness.query_by_label("Re-simulate (new seed)").is_some());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    harness.run_steps(20);
+    harness.get_by_label("MRI reconstruction");
+    harness.get_by_label("⚙ Controls").click();
+    harness.run_steps(20);
+    assert!(harness.query_by_label("Re-simulate (new seed)").is_none());
+    // Back at ×1 the desk layout is as it was.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Num0);
+    harness.run_steps(20);
+    assert_eq!(
+        harness.state().settings.layout(),
+        inference_lab::ui::panel_layout::PanelLayout::DESK
+    );
+}
