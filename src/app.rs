@@ -263,7 +263,9 @@ impl InferenceLab {
                     .auto_shrink(false)
                     .show(ui, |ui| {
                         ui.set_max_width(width);
-                        welcome_ui(ui);
+                        if let Some(i) = welcome_ui(ui, &self.demos) {
+                            self.selected = Some(i);
+                        }
                     });
             }
             Some(i) => {
@@ -498,7 +500,9 @@ impl eframe::App for InferenceLab {
 }
 
 /// The welcome page: the idea in a few sentences and a diagram.
-fn welcome_ui(ui: &mut Ui) {
+/// The welcome page; returns the demo whose button was clicked (the way in when the demo list
+/// is closed, as in presentation mode).
+fn welcome_ui(ui: &mut Ui, demos: &[Box<dyn Demo>]) -> Option<usize> {
     ui.heading(RichText::new("Inference, three ways").strong());
     ui.label(
         "A forward model says how data arise: y = g(x) + noise. Inference runs it backwards, \
@@ -516,6 +520,19 @@ fn welcome_ui(ui: &mut Ui) {
         "Each demo in the side bar shows one forward model inverted all three ways, side by side, \
          with its metric; the timeline steps through the iterations as inference runs.",
     );
+    let mut chosen = None;
+    ui.horizontal_wrapped(|ui| {
+        for (i, demo) in demos.iter().enumerate().filter(|(_, d)| d.is_built()) {
+            if ui
+                .button(format!("▶ {}", demo.title()))
+                .on_hover_text(demo.summary())
+                .clicked()
+            {
+                chosen = Some(i);
+            }
+        }
+    });
+    chosen
 }
 
 /// A polyline ending in a filled arrowhead of fixed size.

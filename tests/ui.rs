@@ -45,6 +45,17 @@ fn welcome_page_explains_the_idea_and_lists_every_demo() {
 }
 
 #[test]
+fn the_welcome_page_opens_a_demo_when_the_demo_list_is_closed() {
+    let mut harness = harness(app(None));
+    harness.get_by_label("🖵 Presentation").click();
+    harness.run_steps(20);
+    assert!(!harness.state().settings.layout().side_bar);
+    harness.get_by_label("▶ MRI reconstruction").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().selected_demo(), Some("mri"));
+}
+
+#[test]
 fn every_side_bar_entry_opens_its_panel() {
     let mut harness = harness(app(None));
     for demo in demos::panels() {
