@@ -513,13 +513,7 @@ fn welcome_ui(ui: &mut Ui, demos: &[Box<dyn Demo>]) -> Option<usize> {
          iteration and lets a learned part correct it at every step, while the forward model \
          keeps checking the estimate.",
     );
-    ui.add_space(8.0);
-    diagram_ui(ui);
-    ui.add_space(8.0);
-    ui.label(
-        "Each demo in the side bar shows one forward model inverted all three ways, side by side, \
-         with its metric; the timeline steps through the iterations as inference runs.",
-    );
+    // The demos first: at a projector the diagram fills the rest of the screen.
     let mut chosen = None;
     ui.horizontal_wrapped(|ui| {
         for (i, demo) in demos.iter().enumerate().filter(|(_, d)| d.is_built()) {
@@ -532,6 +526,13 @@ fn welcome_ui(ui: &mut Ui, demos: &[Box<dyn Demo>]) -> Option<usize> {
             }
         }
     });
+    ui.add_space(8.0);
+    diagram_ui(ui);
+    ui.add_space(8.0);
+    ui.label(
+        "Each demo in the side bar shows one forward model inverted all three ways, side by side, \
+         with its metric; the timeline steps through the iterations as inference runs.",
+    );
     chosen
 }
 
