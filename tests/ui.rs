@@ -352,6 +352,7 @@ fn nothing_runs_past_a_1000_px_window() {
         );
         settle_jobs(&mut harness);
         assert_nothing_past_the_right_edge(&harness, &format!("{demo} at {width} px"));
+        assert_figures_stay_in_their_area(&harness, &format!("{demo} at {width} px"));
         let sliders: Vec<egui::Rect> = harness
             .query_all_by_role(egui::accesskit::Role::Slider)
             .map(|node| node.rect())
@@ -379,6 +380,28 @@ fn assert_nothing_past_the_right_edge(harness: &Harness<'static, InferenceLab>, 
             right <= right_edge + 1.0,
             "{what}: {:?} reaches x = {right} of {right_edge}",
             node.accesskit_node().label(),
+        );
+    }
+}
+
+/// No widget that starts in the figure area runs under the controls panel beside it.
+fn assert_figures_stay_in_their_area(harness: &Harness<'static, InferenceLab>, what: &str) {
+    let (area, _) = harness.state().figure_areas();
+    for node in harness.root().children_recursive() {
+        if node.accesskit_node().bounding_box().is_none() {
+            continue;
+        }
+        let rect = node.rect();
+        let starts_inside =
+            area.x_range().contains(rect.min.x) && area.y_range().contains(rect.min.y);
+        // The controls panel's resize handle straddles the edge by a few points.
+        assert!(
+            !starts_inside || rect.max.x <= area.max.x + 4.0,
+            "{what}: {:?} {:?} at {rect:?} reaches x = {} past the figure area's {}",
+            node.accesskit_node().role(),
+            node.accesskit_node().label(),
+            rect.max.x,
+            area.max.x
         );
     }
 }
@@ -502,4 +525,39 @@ fn presentation_mode_shows_the_figures_and_shortcuts_toggle_the_panels() {
         harness.state().settings.layout(),
         inference_lab::ui::panel_layout::PanelLayout::DESK
     );
+}
+
+/// Every character the app's strings use has a glyph in the bundled fonts (kittest would panic
+/// on a missing one, the window would draw a box): checked over the panels' and widgets' source,
+/// comments aside.
+#[test]
+fn every_character_in_the_ui_has_a_glyph() {
+    let ctx = egui::Context::default();
+    let _ = ctx.run_ui(Default::default(), |_| {});
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![root.join("app.rs")];
+    for dir in ["ui", "demos/lorenz", "demos/mri"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("source folder") {
+            files.push(entry.expect("entry").path());
+        }
+    }
+    let mut missing = Vec::new();
+    for path in files
+        .iter()
+        .filter(|p| p.ends_with("view.rs") || !p.starts_with(root.join("demos")))
+    {
+        let source = std::fs::read_to_string(path).expect("source");
+        for line in source.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            for c in code.chars().filter(|c| !c.is_ascii()) {
+                let font = egui::FontId::proportional(15.0);
+                if !ctx.fonts_mut(|f| f.has_glyph(&font, c)) {
+                    missing.push(format!("{c:?} (U+{:04X}) in {}", c as u32, path.display()));
+                }
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "no glyph for: {missing:#?}");
 }

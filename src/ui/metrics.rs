@@ -143,19 +143,26 @@ fn kind_hint(kind: MethodKind) -> &'static str {
     }
 }
 
+/// The table; where its full width (measured when last drawn whole) does not fit, the `kind`
+/// column is left out (the method's color still tells its kind), so no column is cut.
 pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
     let best: Vec<Option<usize>> = (0..table.metrics.len())
         .map(|c| table.best_row(c))
         .collect();
-    egui::Grid::new(id)
+    let width_id = ui.scope_id().with(id).with("full-width");
+    let full_width: Option<f32> = ui.data(|d| d.get_temp(width_id));
+    let with_kind = full_width.is_none_or(|w| w <= ui.available_width());
+    let grid = egui::Grid::new(id)
         .striped(true)
-        .num_columns(table.metrics.len() + 3)
+        .num_columns(table.metrics.len() + 2 + usize::from(with_kind))
         .spacing([18.0, 6.0])
         .show(ui, |ui| {
             ui.strong("method").on_hover_text(
                 "Every method runs on the same problem; the best of each column is underlined",
             );
-            ui.strong("kind").on_hover_text(KIND_HINT);
+            if with_kind {
+                ui.strong("kind").on_hover_text(KIND_HINT);
+            }
             for m in &table.metrics {
                 let arrow = if m.higher_is_better { "⬆" } else { "⬇" };
                 let better = if m.higher_is_better {
@@ -176,8 +183,10 @@ pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
             for (i, row) in table.rows.iter().enumerate() {
                 ui.label(RichText::new(&row.method).color(row.kind.color()).strong())
                     .on_hover_text(kind_hint(row.kind));
-                ui.label(row.kind.label())
-                    .on_hover_text(kind_hint(row.kind));
+                if with_kind {
+                    ui.label(row.kind.label())
+                        .on_hover_text(kind_hint(row.kind));
+                }
                 for (c, m) in table.metrics.iter().enumerate() {
                     let text = format_value(row.values.get(c).copied().flatten(), m.decimals);
                     if best[c] == Some(i) {
@@ -190,6 +199,10 @@ pub fn metrics_table_ui(ui: &mut Ui, id: &str, table: &MetricsTable) {
                 ui.end_row();
             }
         });
+    if with_kind {
+        let width = grid.response.rect.width();
+        ui.data_mut(|d| d.insert_temp(width_id, width));
+    }
 }
 
 #[cfg(test)]

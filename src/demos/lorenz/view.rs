@@ -104,7 +104,7 @@ impl Default for LorenzDemo {
             classical: ClassicalSettings::default(),
             results: Vec::new(),
             table: MetricsTable::new(vec![Metric::new("mse", false, 4).with_hint(
-                "MSE = mean over time steps and coordinates of (x̂ − x)²: lower is better",
+                "MSE = mean over time steps and coordinates of (estimate − truth)²: lower is better",
             )]),
             error: None,
             view3d: View3d::new(egui::Id::unique("lorenz-3d")),
@@ -206,7 +206,7 @@ impl LorenzDemo {
         ui.horizontal_wrapped(|ui| {
             ui.label("learned model");
             ui.selectable_value(&mut learned.hybrid, true, "hybrid")
-                .on_hover_text("x ← x + γ(ε_GNN + model messages), unrolled; the messages are the gradient of log p(y, x) under the Taylor model");
+                .on_hover_text("x := x + γ(ε_GNN + model messages), unrolled; the messages are the gradient of log p(y, x) under the Taylor model");
             ui.selectable_value(&mut learned.hybrid, false, "GNN only")
                 .on_hover_text("x = y + ε_GNN: the same network without the model's messages");
             ui.label("training samples");

@@ -65,17 +65,17 @@ fn mask_hint(kind: MaskKind) -> &'static str {
 /// A method in one line, with its formula (the tooltip of its button).
 fn method_hint(method: Method) -> &'static str {
     match method {
-        Method::ZeroFilled => "x = F⁻¹ y with the unsampled frequencies set to 0 (classical)",
+        Method::ZeroFilled => "x = F^-1 y with the unsampled frequencies set to 0 (classical)",
         Method::GradientAscent => {
-            "x ← x + η Fᴴ Mᴴ (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
+            "x := x + η F^H M^H (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
         }
         Method::Tv => {
-            "min over x in [0, 1] of ½‖M F x − y‖² + λ TV(x), by MFISTA until the objective \
+            "min over x in [0, 1] of ½ |M F x − y|² + λ TV(x), by MFISTA until the objective \
              settles; λ tuned on validation phantoms (classical)"
         }
         Method::UNet => "x = x_zf + UNet(x_zf): one pass from the zero-filled image (amortized)",
         Method::Rim => {
-            "x(t+1) = x(t) + g(∇ log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
+            "x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
              term's gradient, 8 steps from the TV estimate (augmented)"
         }
     }
@@ -84,11 +84,13 @@ fn method_hint(method: Method) -> &'static str {
 const PSNR_HINT: &str = "PSNR = 10 log₁₀(1 / MSE) in dB, data range 1: higher is better";
 const SSIM_HINT: &str = "SSIM as scikit-image computes it (7×7 uniform windows, K1 0.01, K2 0.03, \
                          data range 1): 1 is a perfect match";
-const NMSE_HINT: &str = "NMSE = ‖x̂ − x‖² / ‖x‖²: lower is better";
+const NMSE_HINT: &str = "NMSE = |estimate − truth|² / |truth|²: lower is better";
 const CURRENT_STEP_COLOR: Color32 = Color32::from_rgb(255, 196, 0);
 /// Below these sizes (points) the figure scrolls rather than shrinks.
 const MIN_IMAGE_SIDE: f32 = 96.0;
 const MIN_PLOT_HEIGHT: f32 = 150.0;
+/// Narrower than this, the per-step plot takes the whole width and the table goes under it.
+const MIN_PLOT_WIDTH: f32 = 360.0;
 
 fn method_kind(method: Method) -> MethodKind {
     match method {
@@ -666,7 +668,10 @@ impl MriDemo {
         ui.horizontal(|ui| {
             for (title, texture, missing) in panels {
                 ui.vertical(|ui| {
-                    ui.label(RichText::new(title).strong());
+                    ui.set_width(side);
+                    // One line whatever the image's width, so the four images stay level.
+                    ui.add(egui::Label::new(RichText::new(title).strong()).truncate())
+                        .on_hover_text(title);
                     match texture {
                         Some(t) => {
                             ui.add(egui::Image::new((t.id(), size)));
@@ -694,7 +699,10 @@ impl MriDemo {
     /// Every method's score after each step, with its legend above (never over the curves).
     fn metric_plot_ui(&mut self, ui: &mut Ui) {
         ui.horizontal_wrapped(|ui| {
-            ui.label("per step:");
+            ui.label("per step:").on_hover_text(
+                "Each method's score after every step, on a log step axis: the RIM's 8 steps \
+                 beside TV's iterations; one-shot methods are level lines",
+            );
             ui.selectable_value(&mut self.plot_metric, PlotMetric::Psnr, "PSNR")
                 .on_hover_text(PSNR_HINT);
             ui.selectable_value(&mut self.plot_metric, PlotMetric::Ssim, "SSIM")
@@ -725,7 +733,7 @@ impl MriDemo {
         let longest = self.runs.iter().map(|r| r.scores.len()).max().unwrap_or(1);
         Plot::new("mri-steps")
             .height(ui.available_height().max(MIN_PLOT_HEIGHT))
-            .x_axis_label("step (iteration, log scale: the RIM's 8 steps beside TV's iterations)")
+            .x_axis_label("step (log scale)")
             .x_grid_spacer(log_step_marks)
             .x_axis_formatter(|mark, _| step_label(mark))
             .label_formatter(step_hover_label)
@@ -893,16 +901,25 @@ impl Demo for MriDemo {
         ui.label(this_step.unwrap_or_else(|| "reconstructing…".to_owned()));
         let images = self.images_ui(ui);
         let spacing = ui.spacing().item_spacing.x;
-        let plot_width = (ui.available_width() - self.table_width - spacing).max(240.0);
-        let row = ui.horizontal_top(|ui| {
-            let plot = ui.vertical(|ui| {
-                ui.set_width(plot_width);
-                self.metric_plot_ui(ui);
-            });
+        let plot_width = ui.available_width() - self.table_width - spacing;
+        // The table beside the plot when both fit; above it on a narrow window.
+        let below = if plot_width >= MIN_PLOT_WIDTH {
+            ui.horizontal_top(|ui| {
+                let plot = ui.vertical(|ui| {
+                    ui.set_width(plot_width);
+                    self.metric_plot_ui(ui);
+                });
+                let table = ui.vertical(|ui| metrics_table_ui(ui, "mri-metrics", &self.table));
+                self.table_width = table.response.rect.width();
+                plot.response.rect
+            })
+            .inner
+        } else {
+            // The scores first; the plot takes the height that is left.
             let table = ui.vertical(|ui| metrics_table_ui(ui, "mri-metrics", &self.table));
             self.table_width = table.response.rect.width();
-            plot.response.rect
-        });
-        self.figure_rect = egui::Rect::from_min_max(figure_top, images.max.max(row.inner.max));
+            ui.vertical(|ui| self.metric_plot_ui(ui)).response.rect
+        };
+        self.figure_rect = egui::Rect::from_min_max(figure_top, images.max.max(below.max));
     }
 }
