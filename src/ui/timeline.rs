@@ -179,76 +179,103 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based:
         ui.ctx().request_repaint();
     }
     ui.add_enabled_ui(!timeline.is_empty(), |ui| {
-        ui.horizontal(|ui| {
-            if ui
-                .button("⏮")
-                .on_hover_text("Reset to the first step (Home)")
-                .clicked()
-            {
-                timeline.reset();
-            }
-            if ui
-                .button("⏴")
-                .on_hover_text("Step back (Left arrow)")
-                .clicked()
-            {
-                timeline.step_back();
-            }
-            let (icon, tip) = if timeline.is_playing() {
-                ("⏸", "Pause (Space)")
-            } else {
-                ("▶", "Play (Space)")
-            };
-            if ui.button(icon).on_hover_text(tip).clicked() {
-                timeline.toggle();
-            }
-            if ui
-                .button("⏵")
-                .on_hover_text("Step forward (Right arrow)")
-                .clicked()
-            {
-                timeline.step_forward();
-            }
-            // Right to left: loop, speed and the step count keep their size at the right end,
-            // and the slider takes what is left, so the row never runs past the window.
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.checkbox(&mut timeline.looping, "loop")
-                    .on_hover_text("Start again from the first step after the last");
-                let speed = ui
-                    .add(
-                        egui::DragValue::new(&mut timeline.speed_fps)
-                            .range(SPEED_RANGE_FPS)
-                            .speed(0.2)
-                            .suffix(" fps"),
-                    )
-                    .on_hover_text("Playback speed, in steps per second (drag or type)");
-                let speed_label = ui.label("speed");
-                let _ = speed.labelled_by(speed_label.id);
-                let last = timeline.len().saturating_sub(1);
-                let shift = usize::from(one_based);
-                ui.label(format!(
-                    "{label} {} / {}",
-                    timeline.position() + shift,
-                    last + shift
-                ));
-                let mut position = timeline.position();
-                let scrub_width = egui::WidgetText::from("scrub")
-                    .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)
-                    .size()
-                    .x;
-                ui.spacing_mut().slider_width =
-                    (ui.available_width() - scrub_width - 2.0 * ui.spacing().item_spacing.x)
-                        .max(40.0);
-                let slider = ui
-                    .add(egui::Slider::new(&mut position, 0..=last).show_value(false))
-                    .on_hover_text("Scrub through the steps");
-                let scrub_label = ui.label("scrub");
-                if slider.labelled_by(scrub_label.id).changed() {
-                    timeline.scrub(position);
+        let compact = ui
+            .horizontal(|ui| {
+                if ui
+                    .button("⏮")
+                    .on_hover_text("Reset to the first step (Home)")
+                    .clicked()
+                {
+                    timeline.reset();
                 }
+                if ui
+                    .button("⏴")
+                    .on_hover_text("Step back (Left arrow)")
+                    .clicked()
+                {
+                    timeline.step_back();
+                }
+                let (icon, tip) = if timeline.is_playing() {
+                    ("⏸", "Pause (Space)")
+                } else {
+                    ("▶", "Play (Space)")
+                };
+                if ui.button(icon).on_hover_text(tip).clicked() {
+                    timeline.toggle();
+                }
+                if ui
+                    .button("⏵")
+                    .on_hover_text("Step forward (Right arrow)")
+                    .clicked()
+                {
+                    timeline.step_forward();
+                }
+                // Right to left: loop, speed and the step count keep their size at the right end,
+                // and the slider takes what is left, so the row never runs past the window. Where
+                // even that does not fit, speed and loop move to a row of their own below.
+                let text_width = |ui: &Ui, text: &str| {
+                    egui::WidgetText::from(text)
+                        .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)
+                        .size()
+                        .x
+                };
+                let step_text = step_label(timeline, label, one_based);
+                let playback_width = text_width(ui, "speed 10.0 fps loop") + 80.0;
+                let compact = ui.available_width()
+                    < text_width(ui, &step_text) + text_width(ui, "scrub") + playback_width + 120.0;
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if !compact {
+                        playback_ui(ui, timeline);
+                    }
+                    let last = timeline.len().saturating_sub(1);
+                    ui.label(step_text);
+                    let mut position = timeline.position();
+                    let scrub_width = text_width(ui, "scrub");
+                    ui.spacing_mut().slider_width =
+                        (ui.available_width() - scrub_width - 2.0 * ui.spacing().item_spacing.x)
+                            .max(40.0);
+                    let slider = ui
+                        .add(egui::Slider::new(&mut position, 0..=last).show_value(false))
+                        .on_hover_text("Scrub through the steps");
+                    let scrub_label = ui.label("scrub");
+                    if slider.labelled_by(scrub_label.id).changed() {
+                        timeline.scrub(position);
+                    }
+                });
+                compact
+            })
+            .inner;
+        if compact {
+            ui.horizontal(|ui| {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    playback_ui(ui, timeline);
+                });
             });
-        });
+        }
     });
+}
+
+/// "time step 3 / 399": where the timeline stands.
+fn step_label(timeline: &Timeline, label: &str, one_based: bool) -> String {
+    let shift = usize::from(one_based);
+    let last = timeline.len().saturating_sub(1);
+    format!("{label} {} / {}", timeline.position() + shift, last + shift)
+}
+
+/// Loop and speed, laid out right to left.
+fn playback_ui(ui: &mut Ui, timeline: &mut Timeline) {
+    ui.checkbox(&mut timeline.looping, "loop")
+        .on_hover_text("Start again from the first step after the last");
+    let speed = ui
+        .add(
+            egui::DragValue::new(&mut timeline.speed_fps)
+                .range(SPEED_RANGE_FPS)
+                .speed(0.2)
+                .suffix(" fps"),
+        )
+        .on_hover_text("Playback speed, in steps per second (drag or type)");
+    let speed_label = ui.label("speed");
+    let _ = speed.labelled_by(speed_label.id);
 }
 
 #[cfg(test)]
