@@ -43,11 +43,9 @@ pub fn train_buttons_ui(ui: &mut egui::Ui, training: Option<&crate::jobs::JobSha
     clicked
 }
 
-/// In a wrapped row, starts a new line unless `label` and a slider after it fit on this one:
-/// egui lays out a slider's rail and value box as one unit that does not wrap, so a slider
-/// starting near the right edge spills off the window.
-pub fn wrap_before_slider(ui: &mut egui::Ui, label: &str) {
-    let text = egui::WidgetText::from(label)
+/// The width of `text` in body text on one line (egui caches the layout).
+pub fn text_width(ui: &egui::Ui, text: &str) -> f32 {
+    egui::WidgetText::from(text)
         .into_galley(
             ui,
             Some(egui::TextWrapMode::Extend),
@@ -55,7 +53,14 @@ pub fn wrap_before_slider(ui: &mut egui::Ui, label: &str) {
             egui::TextStyle::Body,
         )
         .size()
-        .x;
+        .x
+}
+
+/// In a wrapped row, starts a new line unless `label` and a slider after it fit on this one:
+/// egui lays out a slider's rail and value box as one unit that does not wrap, so a slider
+/// starting near the right edge spills off the window.
+pub fn wrap_before_slider(ui: &mut egui::Ui, label: &str) {
+    let text = text_width(ui, label);
     let spacing = ui.spacing();
     let needed =
         text + spacing.slider_width + 2.0 * spacing.interact_size.x + 3.0 * spacing.item_spacing.x;

@@ -2,6 +2,8 @@
 
 use egui::{Key, Ui};
 
+use super::text_width;
+
 /// Playback state over a trace of `len` frames. Pure state machine: the widget below drives it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
@@ -213,12 +215,6 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based:
                 // Right to left: loop, speed and the step count keep their size at the right end,
                 // and the slider takes what is left, so the row never runs past the window. Where
                 // even that does not fit, speed and loop move to a row of their own below.
-                let text_width = |ui: &Ui, text: &str| {
-                    egui::WidgetText::from(text)
-                        .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)
-                        .size()
-                        .x
-                };
                 let step_text = step_label(timeline, label, one_based);
                 let playback_width = text_width(ui, "speed 10.0 fps loop") + 80.0;
                 let compact = ui.available_width()
