@@ -185,6 +185,16 @@ pub fn choose_compute(request: BackendRequest, adapters: &[AdapterSummary]) -> C
     choice
 }
 
+/// The compute device for a command-line run: the GPU adapters are probed only when the
+/// request may use one (a CPU run must not touch the GPU stack, nor print its warnings).
+pub fn compute_for(request: BackendRequest) -> ComputeChoice {
+    let adapters = match request {
+        BackendRequest::Cpu => Vec::new(),
+        BackendRequest::Auto | BackendRequest::Gpu => probe_adapters(),
+    };
+    choose_compute(request, &adapters)
+}
+
 /// Whether `device` compiles kernels on first use (wgpu), so its first steps are slow.
 pub fn compiles_kernels(device: &Device) -> bool {
     device.identity().is_some()

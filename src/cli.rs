@@ -115,18 +115,29 @@ pub fn run(invocation: &Invocation) -> anyhow::Result<()> {
     }
     let SharedCommand::Bench(args) =
         SharedCommand::from_arg_matches(&invocation.matches).map_err(|e| anyhow::anyhow!("{e}"))?;
-    match &args.demo {
-        None => crate::bench::device::run(globals.backend, args.quick),
-        Some(demo) => match crate::demos::registry()
-            .into_iter()
-            .find(|e| e.name == demo)
-        {
-            Some(entry) => entry.cli.bench(&args, globals),
-            None => bail!(
-                "unknown demo `{demo}` (known: {})",
-                crate::demos::names().join(", ")
-            ),
-        },
+    let demos = match &args.demo {
+        None => crate::demos::registry(),
+        Some(demo) => vec![find_demo(demo)?],
+    };
+    if args.train {
+        return crate::bench::train_speed::run(&demos, globals.backend, &args);
+    }
+    match (&args.demo, demos.first()) {
+        (Some(_), Some(entry)) => entry.cli.bench(&args, globals),
+        _ => crate::bench::device::run(globals.backend, args.quick),
+    }
+}
+
+fn find_demo(name: &str) -> anyhow::Result<crate::demos::DemoEntry> {
+    match crate::demos::registry()
+        .into_iter()
+        .find(|e| e.name == name)
+    {
+        Some(entry) => Ok(entry),
+        None => bail!(
+            "unknown demo `{name}` (known: {})",
+            crate::demos::names().join(", ")
+        ),
     }
 }
 
@@ -231,6 +242,7 @@ mod tests {
             .is_ok()
         );
         assert!(parse(&["inference-lab", "bench", "--demo", "lorenz", "--quick"]).is_ok());
+        assert!(parse(&["inference-lab", "bench", "--train", "--out", "t.json"]).is_ok());
         assert!(
             parse(&[
                 "inference-lab",
@@ -273,6 +285,10 @@ mod tests {
             "`bench --demo tsp` is not built yet: this demo's panel and command line come with \
              its own issue"
         );
+        let train =
+            try_parse_from(["inference-lab", "bench", "--train", "--demo", "tsp"]).expect("parses");
+        let err = run(&train).expect_err("nothing to train");
+        assert_eq!(err.to_string(), "tsp trains no network yet");
         let unknown = try_parse_from(["inference-lab", "bench", "--demo", "x"]).expect("parses");
         let err = run(&unknown).expect_err("unknown");
         assert!(err.to_string().starts_with("unknown demo `x`"), "{err}");

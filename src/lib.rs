@@ -4,6 +4,7 @@
 pub mod app;
 pub mod backend;
 pub mod bench;
+pub mod channels_last;
 pub mod cli;
 pub mod csv_table;
 pub mod demos;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use burn::tensor::{Device, Distribution, Tensor};
 
 use super::quantile;
-use crate::backend::{BackendRequest, choose_compute, probe_adapters};
+use crate::backend::{BackendRequest, compute_for};
 use crate::jobs::{JobError, spawn};
 use crate::terminal::wait_with_progress;
 
@@ -57,7 +57,7 @@ fn measure(
 }
 
 pub fn run(request: BackendRequest, quick: bool) -> anyhow::Result<()> {
-    let compute = choose_compute(request, &probe_adapters());
+    let compute = compute_for(request);
     let repeats = if quick { 5 } else { 30 };
     let device = compute.device.clone();
     let handle = spawn(

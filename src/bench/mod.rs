@@ -7,6 +7,8 @@ pub mod device;
 pub mod frames;
 /// The real training loop both benchmarks above run as load.
 pub mod load;
+/// `inference-lab bench --train`: every network's training step, steps and samples per second.
+pub mod train_speed;
 
 /// The `q`-quantile (nearest rank) of `values`.
 pub fn quantile(values: &[f64], q: f64) -> f64 {

@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
+use burn::tensor::Device;
+
 use crate::backend::BackendRequest;
+use crate::bench::train_speed::TrainingStep;
 
 /// The global options a demo's actions read.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +27,11 @@ pub trait DemoCli: Sync {
     fn run(&self, action: Self::Action, globals: Globals) -> anyhow::Result<()>;
     /// `bench --demo NAME`: the demo's comparison table.
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()>;
+    /// `bench --train`: the training step of every network the demo trains, on `device`,
+    /// each as its training loop runs it (none until the demo is built).
+    fn training_steps(&self, _device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
+        Ok(Vec::new())
+    }
 }
 
 /// What the registry holds of a [`DemoCli`]: the same, with its actions behind clap's builder
@@ -35,6 +43,7 @@ pub trait DemoCommand: Sync {
     /// Runs the action in `matches` (the demo subcommand's own matches).
     fn run_matches(&self, matches: &clap::ArgMatches, globals: Globals) -> anyhow::Result<()>;
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()>;
+    fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>>;
 }
 
 impl<T: DemoCli> DemoCommand for T {
@@ -56,6 +65,10 @@ impl<T: DemoCli> DemoCommand for T {
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
         DemoCli::bench(self, args, globals)
+    }
+
+    fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
+        DemoCli::training_steps(self, device)
     }
 }
 
@@ -86,6 +99,9 @@ pub struct EvalArgs {
 pub struct BenchArgs {
     #[arg(long, value_name = "NAME")]
     pub demo: Option<String>,
+    /// The training step of every network (of --demo's only, if given): steps and samples per second.
+    #[arg(long)]
+    pub train: bool,
     /// Smaller problems, for a quick look.
     #[arg(long)]
     pub quick: bool,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
+use burn::tensor::Device;
 use clap::{Subcommand, ValueEnum};
 
 use super::bench::{evaluate_all, run_sweep, sweep_sizes, table};
@@ -12,7 +13,8 @@ use super::infer::{ClassicalMethod, ClassicalSettings, mse, read_series, run_cla
 use super::model::ChainModelConfig;
 use super::model_io;
 use super::sim::{SimConfig, simulate};
-use super::train::{TrainConfig, train};
+use super::train::{DEFAULT_TRAIN_SAMPLES, TrainConfig, bench_step, train};
+use crate::bench::train_speed::{TrainingStep, boxed};
 use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
 use crate::terminal::wait_with_progress;
 
@@ -32,8 +34,7 @@ impl DemoCli for LorenzCli {
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
         let quick = args.quick;
-        let compute =
-            crate::backend::choose_compute(globals.backend, &crate::backend::probe_adapters());
+        let compute = crate::backend::compute_for(globals.backend);
         let (device, label) = (compute.device.clone(), compute.label.clone());
         let handle = crate::jobs::spawn(
             "lorenz sweep",
@@ -46,6 +47,22 @@ impl DemoCli for LorenzCli {
             crate::files::write_atomic(path, serde_json::to_string_pretty(&sweep)?.as_bytes())?;
         }
         Ok(())
+    }
+
+    fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
+        let config = |model| TrainConfig::new(model, DEFAULT_TRAIN_SAMPLES);
+        Ok(vec![
+            boxed(bench_step(
+                "lorenz gnn",
+                &config(ChainModelConfig::gnn_only()),
+                device,
+            ))?,
+            boxed(bench_step(
+                "lorenz hybrid",
+                &config(ChainModelConfig::hybrid()),
+                device,
+            ))?,
+        ])
     }
 }
 
@@ -115,7 +132,7 @@ pub enum LorenzAction {
         #[arg(long, value_enum, default_value_t = LorenzModelKind::Hybrid)]
         kind: LorenzModelKind,
         /// Time steps of simulated training data.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = DEFAULT_TRAIN_SAMPLES)]
         train_samples: usize,
         /// Optimizer steps at most.
         #[arg(long, default_value_t = 2000)]
@@ -249,8 +266,7 @@ fn run_action(action: LorenzAction, Globals { backend, seed }: Globals) -> anyho
             config.budget_secs = common.budget_s;
             config.seed = seed;
             config.validate().map_err(anyhow::Error::msg)?;
-            let compute =
-                crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+            let compute = crate::backend::compute_for(backend);
             let device = compute.device.clone();
             let job_config = config.clone();
             let handle = crate::jobs::spawn(

@@ -3,7 +3,7 @@
 //! chains laid end to end; the model with the lowest validation MSE is kept.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -11,7 +11,11 @@ use rand::{RngExt, SeedableRng};
 use super::infer::mse;
 use super::model::{ChainModel, ChainModelConfig, unrolled_loss};
 use super::sim::{SimConfig, State, Trajectory, simulate};
+use crate::bench::train_speed::LoopStep;
 use crate::jobs::{JobContext, JobError, TrainingBounds};
+
+/// Time steps of training data `lorenz train` simulates unless told otherwise.
+pub const DEFAULT_TRAIN_SAMPLES: usize = 2000;
 
 /// How much better on validation (relative) a trained model must be than the untrained one.
 const UNTRAINED_MARGIN: f64 = 0.01;
@@ -172,19 +176,21 @@ pub fn train(
     let mut best_mse = untrained_mse;
     let mut step = 0;
     while ctx.begin_training_step(&mut step, &bounds, compiles)? {
-        let (observations, states, starts) =
-            batch(&train_set, window, config.batch_windows, &mut rng);
-        let outputs = model.forward(&observations, &starts, &ad_device);
-        let loss = unrolled_loss(&outputs, &states, &ad_device);
-        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        let chains = batch(&train_set, window, config.batch_windows, &mut rng);
+        let loss_value;
+        (model, loss_value) = optimization_step(
+            model,
+            &mut optimizer,
+            &chains,
+            &ad_device,
+            config.learning_rate,
+        );
         if !loss_value.is_finite() {
             return Err(JobError::Failed(format!(
                 "the training loss became {loss_value} at step {step}; the best model so far \
                  (validation MSE {best_mse:.4}) is not lost but this run stops"
             )));
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-        model.net = optimizer.step(config.learning_rate, model.net, grads);
         ctx.report_training_step(step, &bounds, loss_value);
         if bounds.validation_due(step, config.validate_every) {
             let (candidate, score, parts) = valid(&model);
@@ -208,13 +214,68 @@ pub fn train(
     })
 }
 
+/// A training batch: chains laid end to end.
+struct Chains {
+    observations: Vec<State>,
+    states: Vec<State>,
+    /// Where each chain starts.
+    starts: Vec<bool>,
+}
+
+/// One optimisation step on a batch: the unrolled loss, backward, Adam at `rate`. A loss that
+/// is not finite comes back without a step taken.
+fn optimization_step(
+    model: ChainModel,
+    optimizer: &mut ModuleOptimizer,
+    chains: &Chains,
+    device: &Device,
+    rate: f64,
+) -> (ChainModel, f64) {
+    let outputs = model.forward(&chains.observations, &chains.starts, device);
+    let loss = unrolled_loss(&outputs, &chains.states, device);
+    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+    if !loss_value.is_finite() {
+        return (model, loss_value);
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+    let net = optimizer.step(rate, model.net, grads);
+    (
+        ChainModel {
+            net,
+            config: model.config,
+        },
+        loss_value,
+    )
+}
+
+/// The training step of `config`'s model for `bench --train`: one batch of its training data,
+/// drawn once, and the loop's own step on it.
+pub fn bench_step(
+    network: &str,
+    config: &TrainConfig,
+    device: &Device,
+) -> Result<LoopStep<ChainModel>, String> {
+    config.validate()?;
+    let (train_set, _) = datasets(config)?;
+    let device = device.clone().autodiff();
+    device.seed(config.seed);
+    let window = config.window.min(train_set.t.len());
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let chains = batch(&train_set, window, config.batch_windows, &mut rng);
+    let model = ChainModel::new(config.model.clone(), &device);
+    let rate = config.learning_rate;
+    Ok(LoopStep::new(
+        network,
+        format!("{} chains of {window} steps", config.batch_windows),
+        chains.observations.len(),
+        model,
+        AdamConfig::new().init(),
+        move |model, optimizer| optimization_step(model, optimizer, &chains, &device, rate),
+    ))
+}
+
 /// `count` random windows of `window` steps, laid end to end, with chain starts marked.
-fn batch(
-    trajectory: &Trajectory,
-    window: usize,
-    count: usize,
-    rng: &mut StdRng,
-) -> (Vec<State>, Vec<State>, Vec<bool>) {
+fn batch(trajectory: &Trajectory, window: usize, count: usize, rng: &mut StdRng) -> Chains {
     let last_start = trajectory.t.len() - window;
     let mut observations = Vec::with_capacity(window * count);
     let mut states = Vec::with_capacity(window * count);
@@ -229,7 +290,11 @@ fn batch(
         states.extend_from_slice(&trajectory.states[s..s + window]);
         starts.extend((0..window).map(|i| i == 0));
     }
-    (observations, states, starts)
+    Chains {
+        observations,
+        states,
+        starts,
+    }
 }
 
 #[cfg(test)]
@@ -280,6 +345,30 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(200));
         handle.cancel();
         assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
+    }
+
+    #[test]
+    fn the_benchmarked_step_is_the_loops_step_and_learns_its_batch() {
+        use crate::bench::train_speed::TrainingStep;
+        let mut config = TrainConfig::new(
+            ChainModelConfig {
+                iterations: 2,
+                hidden: 8,
+                ..ChainModelConfig::gnn_only()
+            },
+            200,
+        );
+        config.window = 20;
+        config.batch_windows = 3;
+        let mut step = bench_step("lorenz gnn", &config, &Device::flex()).expect("step");
+        assert_eq!(step.samples(), 60);
+        assert_eq!(step.batch(), "3 chains of 20 steps");
+        let first = step.step().expect("loss");
+        let mut last = first;
+        for _ in 0..10 {
+            last = step.step().expect("loss");
+        }
+        assert!(first.is_finite() && last < first, "{first} → {last}");
     }
 
     #[test]

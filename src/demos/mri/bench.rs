@@ -128,7 +128,7 @@ pub fn compare(
 }
 
 pub fn eval_cli(model: Option<&Path>, json: bool, backend: BackendRequest) -> anyhow::Result<()> {
-    let compute = crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+    let compute = crate::backend::compute_for(backend);
     let device = compute.device.clone();
     let (rim, unet) = learned_models(model, &device)?;
     let truths: Vec<Image> = (0..8).map(|i| phantom(64, TEST_SEED + i)).collect();
@@ -253,7 +253,7 @@ pub fn bench_cli(
     images: Option<&Path>,
     backend: BackendRequest,
 ) -> anyhow::Result<()> {
-    let compute = crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+    let compute = crate::backend::compute_for(backend);
     let device = compute.device.clone();
     let tune_images = if quick { 4 } else { 24 };
     let mut tuning = Vec::new();

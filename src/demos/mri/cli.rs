@@ -13,8 +13,9 @@ use super::metrics::quality;
 use super::model::MriModelConfig;
 use super::model_io::{self, model_for};
 use super::sim::{Fourier, MaskKind, MeasureConfig, simulate};
-use super::train::{TrainConfig, train};
+use super::train::{TrainConfig, bench_step, train};
 use crate::backend::BackendRequest;
+use crate::bench::train_speed::{TrainingStep, boxed};
 use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
 use crate::terminal::wait_with_progress;
 
@@ -39,6 +40,22 @@ impl DemoCli for MriCli {
             args.images.as_deref(),
             globals.backend,
         )
+    }
+
+    fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
+        let config = TrainConfig::new;
+        Ok(vec![
+            boxed(bench_step(
+                "mri unet",
+                &config(MriModelConfig::unet()),
+                device,
+            ))?,
+            boxed(bench_step(
+                "mri rim",
+                &config(MriModelConfig::rim()),
+                device,
+            ))?,
+        ])
     }
 }
 
@@ -157,7 +174,7 @@ fn check_accel(accel: u32) -> anyhow::Result<f64> {
 }
 
 fn compute_device(backend: BackendRequest) -> (Device, String) {
-    let compute = crate::backend::choose_compute(backend, &crate::backend::probe_adapters());
+    let compute = crate::backend::compute_for(backend);
     (compute.device.clone(), compute.label.clone())
 }
 

@@ -22,6 +22,7 @@ use rustfft::num_complex::Complex64;
 
 use super::classical::tv_estimate;
 use super::sim::{Fourier, Image, Mask};
+use crate::channels_last::{avg_pool2, conv_transpose2, conv2d};
 
 /// What a model file records to rebuild the network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -233,12 +234,19 @@ impl MeasurementBatch {
 
 /// A convolutional GRU's weights: `[z, r] = σ(gates([input, s]))`,
 /// `s̃ = tanh(candidate([input, r ⊙ s]))`, `s ← s + z ⊙ (s̃ − s)`.
+/// Channels last: `input`, `state` `[b, n, n, c]`.
 fn gru_step(gates: &Conv2d, candidate: &Conv2d, input: Tensor<4>, state: Tensor<4>) -> Tensor<4> {
-    let channels = state.dims()[1];
-    let gate_values = sigmoid(gates.forward(Tensor::cat(vec![input.clone(), state.clone()], 1)));
-    let update = gate_values.clone().narrow(1, 0, channels);
-    let reset = gate_values.narrow(1, channels, channels);
-    let fresh = tanh(candidate.forward(Tensor::cat(vec![input, reset * state.clone()], 1)));
+    let channels = state.dims()[3];
+    let gate_values = sigmoid(conv2d(
+        gates,
+        Tensor::cat(vec![input.clone(), state.clone()], 3),
+    ));
+    let update = gate_values.clone().narrow(3, 0, channels);
+    let reset = gate_values.narrow(3, channels, channels);
+    let fresh = tanh(conv2d(
+        candidate,
+        Tensor::cat(vec![input, reset * state.clone()], 3),
+    ));
     state.clone() + update * (fresh - state)
 }
 
@@ -284,36 +292,41 @@ impl Rim {
         }
     }
 
-    /// Estimates after every step, each `[b, 1, n, n]`.
+    /// Estimates after every step, each `[b, 1, n, n]`. Inside, the features are channels
+    /// last (`[b, n, n, c]`), where a convolution is one matmul (`crate::channels_last`); an
+    /// image's one channel is the same memory either way.
     pub fn forward(
         &self,
         batch: &MeasurementBatch,
         dft: &DftMatrices,
         steps: usize,
     ) -> Vec<Tensor<4>> {
-        let mut x = batch.start_or_zero_filled(dft);
-        let [b, _, n, _] = x.dims();
+        let start = batch.start_or_zero_filled(dft);
+        let [b, _, n, _] = start.dims();
+        let mut x = start.reshape([b, n, n, 1]);
         let channels = self.features.weight.dims()[0];
-        let zeros = || Tensor::<4>::zeros([b, channels, n, n], &x.device());
+        let zeros = || Tensor::<4>::zeros([b, n, n, channels], &x.device());
         let mut state = zeros();
         let mut second_state = self.second.as_ref().map(|_| zeros());
         let mut outputs = Vec::with_capacity(steps);
         for _ in 0..steps {
-            let gradient = batch.data_gradient(x.clone(), dft);
-            let features = relu(
-                self.features
-                    .forward(Tensor::cat(vec![x.clone(), gradient], 1)),
-            );
+            let gradient = batch
+                .data_gradient(x.clone().reshape([b, 1, n, n]), dft)
+                .reshape([b, n, n, 1]);
+            let features = relu(conv2d(
+                &self.features,
+                Tensor::cat(vec![x.clone(), gradient], 3),
+            ));
             state = gru_step(&self.gates, &self.candidate, features, state);
             let mut top = state.clone();
             if let (Some(layer), Some(s2)) = (&self.second, second_state.take()) {
-                let input = relu(layer.input.forward(top));
+                let input = relu(conv2d(&layer.input, top));
                 top = gru_step(&layer.gates, &layer.candidate, input, s2);
                 second_state = Some(top.clone());
             }
-            let step = self.out_step.forward(relu(self.out_hidden.forward(top)));
+            let step = conv2d(&self.out_step, relu(conv2d(&self.out_hidden, top)));
             x = x + step;
-            outputs.push(x.clone());
+            outputs.push(x.clone().reshape([b, 1, n, n]));
         }
         outputs
     }
@@ -333,8 +346,9 @@ impl DoubleConv {
         }
     }
 
+    /// Channels last.
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.second.forward(relu(self.first.forward(x))))
+        relu(conv2d(&self.second, relu(conv2d(&self.first, x))))
     }
 }
 
@@ -344,6 +358,8 @@ pub struct UNet {
     enc0: DoubleConv,
     enc1: DoubleConv,
     bottom: DoubleConv,
+    /// 2×2 average pooling (`channels_last::avg_pool2` computes it; kept so that model files
+    /// keep their layout).
     pool: AvgPool2d,
     up1: ConvTranspose2d,
     dec1: DoubleConv,
@@ -376,18 +392,20 @@ impl UNet {
         }
     }
 
-    /// `[b, 1, n, n]` → `[b, 1, n, n]`, n a multiple of 4.
+    /// `[b, 1, n, n]` → `[b, 1, n, n]`, n a multiple of 4. The features inside are channels
+    /// last, as in the RIM.
     pub fn forward(&self, zero_filled: Tensor<4>) -> Tensor<4> {
-        let e0 = self.enc0.forward(zero_filled.clone());
-        let e1 = self.enc1.forward(self.pool.forward(e0.clone()));
-        let bottom = self.bottom.forward(self.pool.forward(e1.clone()));
+        let [b, _, n, _] = zero_filled.dims();
+        let e0 = self.enc0.forward(zero_filled.clone().reshape([b, n, n, 1]));
+        let e1 = self.enc1.forward(avg_pool2(e0.clone()));
+        let bottom = self.bottom.forward(avg_pool2(e1.clone()));
         let d1 = self
             .dec1
-            .forward(Tensor::cat(vec![self.up1.forward(bottom), e1], 1));
+            .forward(Tensor::cat(vec![conv_transpose2(&self.up1, bottom), e1], 3));
         let d0 = self
             .dec0
-            .forward(Tensor::cat(vec![self.up0.forward(d1), e0], 1));
-        zero_filled + self.out.forward(d0)
+            .forward(Tensor::cat(vec![conv_transpose2(&self.up0, d1), e0], 3));
+        zero_filled + conv2d(&self.out, d0).reshape([b, 1, n, n])
     }
 }
 

@@ -4,7 +4,7 @@
 //! PSNR (fixed phantoms, never the test images) is kept.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -18,6 +18,7 @@ use super::model::{
     tensor_images,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
+use crate::bench::train_speed::LoopStep;
 use crate::jobs::{JobContext, JobError, TrainingBounds};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -227,6 +228,66 @@ fn mean_psnr_of<'a>(
     total / examples.len().max(1) as f64
 }
 
+/// Adam with the gradient clipped to norm 1 (a RIM's unrolled gradient can spike).
+fn optimizer() -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
+        .init()
+}
+
+/// One optimisation step on a prepared batch: the loss over the model's steps, backward, and
+/// the optimizer at `rate`. A loss that is not finite comes back without a step taken.
+fn optimization_step(
+    model: MriModel,
+    optimizer: &mut ModuleOptimizer,
+    prepared: &PreparedBatch,
+    dft: &DftMatrices,
+    device: &Device,
+    rate: f64,
+) -> (MriModel, f64) {
+    let (batch, truth) = tensors(&prepared.examples, prepared.starts.as_deref(), device);
+    let loss = step_loss(&model.forward(&batch, dft), &truth);
+    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+    if !loss_value.is_finite() {
+        return (model, loss_value);
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), &model.net);
+    let net = optimizer.step(rate, model.net, grads);
+    (
+        MriModel {
+            net,
+            config: model.config,
+        },
+        loss_value,
+    )
+}
+
+/// The training step of `config`'s model for `bench --train`: its first batch, made once, and
+/// the loop's own step on it.
+pub fn bench_step(
+    network: &str,
+    config: &TrainConfig,
+    device: &Device,
+) -> Result<LoopStep<MriModel>, String> {
+    config.validate()?;
+    let device = device.clone().autodiff();
+    device.seed(config.seed);
+    let fourier = Fourier::new(config.side);
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let prepared = prepare_batch(config, &fourier, &mut rng)?;
+    let dft = DftMatrices::new(config.side, &device);
+    let model = MriModel::new(config.model.clone(), &device);
+    let rate = config.learning_rate;
+    Ok(LoopStep::new(
+        network,
+        format!("{} images {}²", config.batch, config.side),
+        config.batch,
+        model,
+        optimizer(),
+        move |model, optimizer| optimization_step(model, optimizer, &prepared, &dft, &device, rate),
+    ))
+}
+
 pub struct TrainedMri {
     pub model: MriModel,
     pub val_psnr: f64,
@@ -261,9 +322,7 @@ pub fn train(
         )));
     }
     let dft = DftMatrices::new(config.side, &ad_device);
-    let mut optimizer = AdamConfig::new()
-        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
-        .init();
+    let mut optimizer = optimizer();
     let mut rng = StdRng::seed_from_u64(config.seed);
     let valid = |model: &MriModel| {
         let inner = MriModel {
@@ -299,9 +358,10 @@ pub fn train(
             .recv()
             .map_err(|_| JobError::Failed("the batch maker stopped".into()))?
             .map_err(JobError::Failed)?;
-        let (batch, truth) = tensors(&prepared.examples, prepared.starts.as_deref(), &ad_device);
-        let loss = step_loss(&model.forward(&batch, &dft), &truth);
-        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        let rate = scheduled_learning_rate(config.learning_rate, bounds.progress(step));
+        let loss_value;
+        (model, loss_value) =
+            optimization_step(model, &mut optimizer, &prepared, &dft, &ad_device, rate);
         if !loss_value.is_finite() {
             return Err(JobError::Failed(format!(
                 "the training loss became {loss_value} at step {step}; this run stops (the \
@@ -309,9 +369,6 @@ pub fn train(
             )));
         }
         loss_since_validation.push(loss_value);
-        let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-        let rate = scheduled_learning_rate(config.learning_rate, bounds.progress(step));
-        model.net = optimizer.step(rate, model.net, grads);
         ctx.report_training_step(step, &bounds, loss_value);
         if bounds.validation_due(step, config.validate_every) {
             let (candidate, score) = valid(&model);
@@ -357,6 +414,33 @@ mod tests {
             .map(|i| scheduled_learning_rate(base, f64::from(i) / 20.0))
             .collect();
         assert!(rates.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    #[test]
+    fn the_benchmarked_step_is_the_loops_step_and_learns_its_batch() {
+        use crate::bench::train_speed::TrainingStep;
+        let config = TrainConfig {
+            side: 16,
+            batch: 2,
+            learning_rate: 3e-3,
+            model: MriModelConfig {
+                channels: 4,
+                steps: 2,
+                ..MriModelConfig::rim()
+            },
+            ..TrainConfig::new(MriModelConfig::rim())
+        };
+        let mut step = bench_step("mri rim", &config, &Device::flex()).expect("step");
+        assert_eq!(
+            (step.samples(), step.batch()),
+            (2, "2 images 16²".to_owned())
+        );
+        let first = step.step().expect("loss");
+        let mut last = first;
+        for _ in 0..10 {
+            last = step.step().expect("loss");
+        }
+        assert!(first.is_finite() && last < first, "{first} → {last}");
     }
 
     #[test]
