@@ -92,7 +92,7 @@ pub trait ChannelsLastConv: Backend {
 type FlexTensor = FloatTensor<Flex>;
 
 /// A flex tensor's values, in row-major order (copied only when it is a strided view).
-fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+pub(crate) fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(values) => Cow::Borrowed(values),
         None => Cow::Owned(
@@ -104,8 +104,9 @@ fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
     }
 }
 
-fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-    Flex::float_from_data(TensorData::new(values, shape.to_vec()), &Default::default())
+/// A flex tensor of `values`.
+pub(crate) fn flex_tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
+    Flex::float_from_data(TensorData::new(values, shape), &Default::default())
 }
 
 fn dims4(t: &FlexTensor) -> [usize; 4] {
@@ -140,7 +141,15 @@ fn im2col(x: &[f32], [b, h, w, c]: [usize; 4], kernel: usize, dilation: usize) -
                     }
                     let from = (base + source_column as usize) * c;
                     let to = j * row + tap * c;
-                    out[to..to + c].copy_from_slice(&x[from..from + c]);
+                    let (target, source) = (&mut out[to..to + c], &x[from..from + c]);
+                    if c < 8 {
+                        // A call to memcpy costs more than the copy of a few values.
+                        for (t, s) in target.iter_mut().zip(source) {
+                            *t = *s;
+                        }
+                    } else {
+                        target.copy_from_slice(source);
+                    }
                 }
             }
         });
@@ -153,10 +162,10 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, kernel: usize, dilation: usize) 
     let out = weight.shape()[1];
     let columns = flex_tensor(
         im2col(&values(x), [b, h, w, c], kernel, dilation),
-        &[b * h * w, kernel * kernel * c],
+        [b * h * w, kernel * kernel * c],
     );
     // Contiguous: flex's GEMM is several times slower on a transposed operand.
-    let matrix = flex_tensor(values(weight).into_owned(), &[kernel * kernel * c, out]);
+    let matrix = flex_tensor(values(weight).into_owned(), [kernel * kernel * c, out]);
     Flex::float_reshape(
         Flex::float_matmul(columns, matrix),
         Shape::new([b, h, w, out]),
@@ -197,7 +206,7 @@ impl Backward<Flex, 2> for ChannelsLastConvBackward {
             // colsᵀ · g, one GEMM per image (flex runs them in parallel), summed.
             let columns = flex_tensor(
                 im2col(&values(&x), [b, h, w, c], kernel, dilation),
-                &[b, h * w, taps * c],
+                [b, h * w, taps * c],
             );
             let per_image = Flex::float_matmul(
                 Flex::float_swap_dims(columns, 1, 2),
@@ -222,7 +231,7 @@ impl Backward<Flex, 2> for ChannelsLastConvBackward {
                     }
                 }
             }
-            let flipped = flex_tensor(flipped, &[taps * out, c]);
+            let flipped = flex_tensor(flipped, [taps * out, c]);
             grads.register::<Flex>(node.id, forward(&grad, &flipped, kernel, dilation));
         }
     }

@@ -1,6 +1,7 @@
 //! inference-lab: one forward model per demo, inverted by classical, amortized and hybrid
 //! methods side by side. The library holds everything; `main.rs` only parses and dispatches.
 
+pub mod activation;
 pub mod app;
 pub mod backend;
 pub mod bench;

@@ -37,9 +37,11 @@ pub struct LoopStep<M> {
     samples: usize,
     model: Option<M>,
     optimizer: ModuleOptimizer,
-    /// The loop's step on the batch it captured: model in, model and loss out.
-    step: Box<dyn FnMut(M, &mut ModuleOptimizer) -> (M, f64) + Send>,
+    step: StepFn<M>,
 }
+
+/// A loop's step on the batch it captured: model in, model and loss out.
+type StepFn<M> = Box<dyn FnMut(M, &mut ModuleOptimizer) -> (M, f64) + Send>;
 
 impl<M> LoopStep<M> {
     pub fn new(

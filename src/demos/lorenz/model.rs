@@ -12,12 +12,13 @@
 use burn::module::Module;
 use burn::nn::gru::{Gru, GruConfig};
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::activation::{leaky_relu, relu};
 use burn::tensor::{Device, Tensor, TensorData};
 use nalgebra::{Matrix3, Vector3};
 
 use super::classical::{Dynamics, NoiseModel, TaylorDynamics};
 use super::sim::State;
+use crate::activation::tanh;
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

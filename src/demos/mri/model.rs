@@ -16,12 +16,13 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d};
-use burn::tensor::activation::{relu, sigmoid, tanh};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use rustfft::num_complex::Complex64;
 
 use super::classical::tv_estimate;
 use super::sim::{Fourier, Image, Mask};
+use crate::activation::{sigmoid, tanh};
 use crate::channels_last::{avg_pool2, conv_transpose2, conv2d};
 
 /// What a model file records to rebuild the network.
