@@ -327,12 +327,16 @@ where
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
+    format!("the job crashed: {}", panic_text(panic))
+}
+
+/// What a panic said.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
-    format!("the job crashed: {text}")
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Every job the app has started, for the status bar. Finished jobs stay listed for a while so

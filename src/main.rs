@@ -15,12 +15,22 @@ fn main() -> ExitCode {
     .init();
     let invocation = inference_lab::cli::parse();
     if invocation.has_action() {
-        return match inference_lab::cli::run(&invocation) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
+        let arguments: Vec<String> = std::env::args().skip(1).collect();
+        inference_lab::terminal::report_panics_in_one_line(format!(
+            "inference-lab {}",
+            arguments.join(" ")
+        ));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            inference_lab::cli::run(&invocation)
+        }));
+        return match outcome {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(err)) => {
                 eprintln!("error: {err:#}");
                 ExitCode::FAILURE
             }
+            // The panic hook has said what happened.
+            Err(_) => ExitCode::from(101),
         };
     }
     if let Some(name) = &invocation.cli.demo

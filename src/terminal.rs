@@ -45,3 +45,39 @@ pub fn wait_with_progress<T>(mut handle: JobHandle<T>) -> anyhow::Result<T> {
         JobError::Failed(msg) => anyhow::anyhow!(msg),
     })
 }
+
+/// Whether the user asked for backtraces (`RUST_BACKTRACE` set and not `0`).
+fn backtraces_wanted() -> bool {
+    std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")
+}
+
+/// A panic that escapes a command-line action becomes one line on stderr naming the command
+/// (its input files included) instead of Rust's report and backtrace; with `RUST_BACKTRACE=1`
+/// Rust's own report stays. A panic inside a job is not printed here: the job turns it into
+/// its error, which the command prints.
+pub fn report_panics_in_one_line(command_line: String) {
+    if backtraces_wanted() {
+        return;
+    }
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with("job: "))
+        {
+            return;
+        }
+        let place = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: `{command_line}` stopped on an internal error: {}{place}; this is a bug \
+             (RUST_BACKTRACE=1 shows where it happened)",
+            // One line: burn's messages span several.
+            crate::jobs::panic_text(info.payload())
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }));
+}

@@ -334,4 +334,48 @@ mod tests {
         assert_eq!(states.rows.len(), 50);
         assert_eq!(observations.rows.len(), 50);
     }
+
+    #[test]
+    fn every_method_answers_on_one_two_and_three_time_steps() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for rows in 1..=3 {
+            let input = dir.path().join(format!("obs{rows}.csv"));
+            let mut csv = "t,y1,y2,y3\n".to_owned();
+            for t in 0..rows {
+                csv.push_str(&format!("{},1.5,-2.0,20.0\n", t as f64 * 0.05));
+            }
+            std::fs::write(&input, csv).expect("write");
+            for method in ["ekf", "eks", "uks", "gnn", "hybrid"] {
+                use crate::demos::cli::DemoCommand;
+                let out = dir.path().join(format!("est-{method}-{rows}.csv"));
+                let matches = LorenzCli
+                    .command("lorenz")
+                    .try_get_matches_from([
+                        "lorenz",
+                        "infer",
+                        "--input",
+                        &input.display().to_string(),
+                        "--method",
+                        method,
+                        "--out",
+                        &out.display().to_string(),
+                    ])
+                    .expect("parses");
+                let globals = Globals {
+                    backend: BackendRequest::Cpu,
+                    seed: 0,
+                };
+                LorenzCli
+                    .run_matches(&matches, globals)
+                    .unwrap_or_else(|e| panic!("{method}, {rows} rows: {e:#}"));
+                let estimates = crate::csv_table::read_numeric_csv(&out, &["t", "x1", "x2", "x3"])
+                    .expect("csv");
+                assert_eq!(estimates.rows.len(), rows, "{method}");
+                assert!(
+                    estimates.rows.iter().flatten().all(|v| v.is_finite()),
+                    "{method}"
+                );
+            }
+        }
+    }
 }

@@ -208,19 +208,27 @@ fn tensor_states(t: &Tensor<2>, scale: f32) -> Vec<State> {
         .collect()
 }
 
-/// Rows shifted by one along the chain (`[n, d]`): `shift_down` puts row t−1 at t.
+/// Rows shifted by one along the chain (`[n, d]`): `shift_down` puts row t−1 at t, the first
+/// row zero (a chain of one row has no neighbour: only zeros).
 fn shift_down(t: Tensor<2>) -> Tensor<2> {
     let [n, d] = t.dims();
     let device = t.device();
+    if n <= 1 {
+        return Tensor::zeros([n, d], &device);
+    }
     Tensor::cat(
         vec![Tensor::zeros([1, d], &device), t.narrow(0, 0, n - 1)],
         0,
     )
 }
 
+/// Row i takes row i + 1; the last row is zero.
 fn shift_up(t: Tensor<2>) -> Tensor<2> {
     let [n, d] = t.dims();
     let device = t.device();
+    if n <= 1 {
+        return Tensor::zeros([n, d], &device);
+    }
     Tensor::cat(
         vec![t.narrow(0, 1, n - 1), Tensor::zeros([1, d], &device)],
         0,

@@ -392,6 +392,58 @@ mod tests {
     }
 
     #[test]
+    fn every_method_answers_on_tiny_odd_and_fully_or_never_sampled_measurements() {
+        use rustfft::num_complex::Complex64;
+        let dir = tempfile::tempdir().expect("tempdir");
+        for side in [1, 2, 3, 4, 5, 7, 8, 9, 12, 13] {
+            let truth = phantom(side, 3);
+            let pixels: Vec<Complex64> = truth
+                .pixels
+                .iter()
+                .map(|&v| Complex64::new(v, 0.0))
+                .collect();
+            let kspace = Fourier::new(side).forward(&pixels);
+            super::super::io::write_image(&dir.path().join("gt.png"), &truth).expect("truth");
+            for sampled in [false, true] {
+                let mask = Mask {
+                    side,
+                    sampled: vec![sampled; side * side],
+                };
+                write_kspace(&dir.path().join("y.npy"), side, &kspace).expect("kspace");
+                write_mask(&dir.path().join("m.png"), &mask).expect("mask");
+                for method in [
+                    MriMethod::Zf,
+                    MriMethod::Tv,
+                    MriMethod::Unet,
+                    MriMethod::Rim,
+                ] {
+                    let what = format!("{method:?} at {side}², sampled {sampled}");
+                    let action = reconstruct_action(dir.path(), method, true);
+                    match run(action, BackendRequest::Cpu, 0) {
+                        Ok(()) => {
+                            let r = read_image(&dir.path().join("r.png")).expect("recon");
+                            assert_eq!(r.side, side, "{what}");
+                            assert!(r.pixels.iter().all(|v| v.is_finite()), "{what}");
+                        }
+                        // Refused only with a message: below the smallest side the readers
+                        // take, or a side the U-Net cannot pool.
+                        Err(e) => {
+                            let e = format!("{e:#}");
+                            assert!(
+                                (side < 8 && e.contains("outside 8..=1024"))
+                                    || (matches!(method, MriMethod::Unet)
+                                        && side % 4 != 0
+                                        && e.contains("multiple of 4")),
+                                "{what}: {e}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn simulate_then_reconstruct_from_the_measurement_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let gt = dir.path().join("gt.png");
