@@ -561,3 +561,60 @@ fn every_character_in_the_ui_has_a_glyph() {
     missing.dedup();
     assert!(missing.is_empty(), "no glyph for: {missing:#?}");
 }
+
+/// Every slider of every built panel set to far below and far above its range (as assistive
+/// technology or a typed value can): the panel clamps it and computes, and no job crashes.
+#[test]
+fn every_slider_at_its_extremes_gives_a_result_not_a_crash() {
+    for entry in demos::registry() {
+        if !(entry.panel)().is_built() {
+            continue;
+        }
+        let mut harness = harness(app(Some(entry.name)));
+        settle_jobs(&mut harness);
+        for extreme in [-1e12, 1e12] {
+            let sliders = harness
+                .query_all_by_role(egui::accesskit::Role::Slider)
+                .count();
+            assert!(sliders >= 3, "{}: {sliders} sliders", entry.name);
+            let values = |harness: &Harness<'static, InferenceLab>| -> Vec<Option<f64>> {
+                harness
+                    .query_all_by_role(egui::accesskit::Role::Slider)
+                    .map(|node| node.accesskit_node().numeric_value())
+                    .collect()
+            };
+            let before = values(&harness);
+            for i in 0..sliders {
+                if let Some(slider) = harness
+                    .query_all_by_role(egui::accesskit::Role::Slider)
+                    .nth(i)
+                {
+                    slider.set_value_accesskit(extreme);
+                }
+                harness.run_steps(2);
+            }
+            let after = values(&harness);
+            assert_ne!(before, after, "{}: the sliders did not move", entry.name);
+            let deadline = Instant::now() + Duration::from_secs(240);
+            while harness.state_mut().jobs_mut().any_running() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{}: jobs did not end",
+                    entry.name
+                );
+                std::thread::sleep(Duration::from_millis(20));
+                harness.step();
+            }
+            for job in harness.state_mut().jobs_mut().jobs() {
+                if let JobPhase::Failed(why) = job.state().phase {
+                    assert!(
+                        !why.contains("crashed"),
+                        "{} at {extreme}: {why}",
+                        entry.name
+                    );
+                }
+            }
+            settle_jobs(&mut harness);
+        }
+    }
+}

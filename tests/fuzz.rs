@@ -1,0 +1,270 @@
+//! Fuzz targets, one per file reader: arbitrary bytes, and structured mutations (bit flips,
+//! truncations, inserted and deleted runs, NaN/inf/huge numbers spliced in) of valid files made
+//! by the app itself. Each input is written to a file and read as the command line reads it; a
+//! reader must answer `Ok` or `Err` within a second, never panic (proptest reports a panic with
+//! the input, shrunk). Inputs that once failed live in `tests/fuzz-corpus/TARGET/` and are
+//! replayed first.
+//!
+//! Why proptest and not cargo-fuzz: it runs on stable Rust inside `cargo test` with no other
+//! tool, and the mutations of valid files reach past the format checks, where blind coverage
+//! search spends most of its time. `FUZZ_SECONDS` sets the time per target (default 2, the
+//! run in CI); `scripts/fuzz.sh SECONDS` runs every target that long.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+use inference_lab::demos::lorenz::infer::{ClassicalMethod, ClassicalSettings, read_series};
+use inference_lab::demos::mri::io::{
+    read_image, read_kspace, read_mask, write_image, write_kspace, write_mask,
+};
+use inference_lab::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+
+/// What a reader may do with an input: anything but panic or take this long.
+const SLOW: Duration = Duration::from_secs(1);
+
+fn fuzz_seconds() -> f64 {
+    std::env::var("FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0)
+}
+
+/// Text that readers of numbers must survive.
+const SPLICES: [&[u8]; 10] = [
+    b"NaN",
+    b"inf",
+    b"-inf",
+    b"1e308",
+    b"-1e400",
+    b"99999999999999999999",
+    b"-0",
+    b"\r\n",
+    b",",
+    b"\0",
+];
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    Flip { at: usize, bits: u8 },
+    Truncate { at: usize },
+    Insert { at: usize, bytes: Vec<u8> },
+    Delete { at: usize, len: usize },
+    Splice { at: usize, which: usize },
+    Duplicate { at: usize, len: usize },
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let at = any::<usize>();
+    prop_oneof![
+        4 => (at.clone(), 1u8..=255).prop_map(|(at, bits)| Mutation::Flip { at, bits }),
+        1 => at.clone().prop_map(|at| Mutation::Truncate { at }),
+        1 => (at.clone(), prop::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
+        1 => (at.clone(), 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        2 => (at.clone(), 0..SPLICES.len()).prop_map(|(at, which)| Mutation::Splice { at, which }),
+        1 => (at, 1usize..256).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let n = bytes.len().max(1);
+        match m {
+            Mutation::Flip { at, bits } => {
+                if let Some(b) = bytes.get_mut(at % n) {
+                    *b ^= bits;
+                }
+            }
+            Mutation::Truncate { at } => bytes.truncate(at % n),
+            Mutation::Insert { at, bytes: new } => {
+                let at = (at % n).min(bytes.len());
+                bytes.splice(at..at, new.iter().copied());
+            }
+            Mutation::Delete { at, len } => {
+                let at = (at % n).min(bytes.len());
+                let end = (at + len).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            Mutation::Splice { at, which } => {
+                let at = (at % n).min(bytes.len());
+                let end = (at + SPLICES[*which].len()).min(bytes.len());
+                bytes.splice(at..end, SPLICES[*which].iter().copied());
+            }
+            Mutation::Duplicate { at, len } => {
+                let at = (at % n).min(bytes.len());
+                let end = (at + len).min(bytes.len());
+                let copy = bytes[at..end].to_vec();
+                bytes.splice(at..at, copy);
+            }
+        }
+    }
+    bytes
+}
+
+/// Arbitrary bytes (a quarter of the inputs) or 1–4 mutations of one of the valid `seeds`.
+fn inputs(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let count = seeds.len();
+    prop_oneof![
+        1 => prop::collection::vec(any::<u8>(), 0..512),
+        3 => (0..count, prop::collection::vec(mutation(), 1..5))
+            .prop_map(move |(i, m)| apply(seeds[i].clone(), &m)),
+    ]
+}
+
+/// Runs `read` on every kept input of `target`, then on generated inputs for the fuzzing time;
+/// returns how many inputs ran.
+fn fuzz(target: &str, seeds: Vec<Vec<u8>>, read: impl Fn(&Path)) -> u64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join(format!("input-{target}"));
+    let run_one = |bytes: &[u8]| -> Result<(), TestCaseError> {
+        std::fs::write(&file, bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let started = Instant::now();
+        read(&file);
+        let took = started.elapsed();
+        prop_assert!(took < SLOW, "{target}: {took:?} on {} bytes", bytes.len());
+        Ok(())
+    };
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-corpus")
+        .join(target);
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&corpus).into_iter().flatten().flatten() {
+        let bytes = std::fs::read(entry.path()).expect("corpus file");
+        run_one(&bytes).unwrap_or_else(|e| panic!("{}: {e}", entry.path().display()));
+        ran += 1;
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(fuzz_seconds());
+    let strategy = inputs(seeds);
+    let mut round: u64 = 0;
+    while Instant::now() < deadline {
+        // A seed per round: a failure names the round, and reruns the same inputs.
+        let seed: Vec<u8> = (0..32)
+            .map(|i| (round >> (8 * (i % 8))) as u8 ^ i as u8)
+            .collect();
+        let config = Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        if let Err(e) = runner.run(&strategy, |bytes| run_one(&bytes)) {
+            panic!("{target}, round {round}: {e}");
+        }
+        ran += 64;
+        round += 1;
+    }
+    eprintln!("fuzz {target}: {ran} inputs in {} rounds", round);
+    ran
+}
+
+fn write_to_bytes(write: impl FnOnce(&Path)) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("seed");
+    write(&path);
+    std::fs::read(&path).expect("seed")
+}
+
+#[test]
+fn fuzz_series_csv() {
+    let device = Device::flex();
+    let hybrid = inference_lab::demos::lorenz::model_io::shipped("hybrid", &device).expect("model");
+    let seeds = vec![
+        b"t,y1,y2,y3\n0,1.5,-2,20\n0.05,1.7,-1.2,19.5\n0.1,2.1,-0.5,19\n".to_vec(),
+        b"t,y1,y2,y3\r\n0,1,2,3\r\n".to_vec(),
+        b"y3\ty2\ty1\tt\n20\t-2\t1.5\t0\n".to_vec(),
+    ];
+    fuzz("series-csv", seeds, |path| {
+        // What `lorenz infer` does with a file: read it, and run the methods on what it holds.
+        if let Ok((t, observations)) = read_series(path, ["y1", "y2", "y3"])
+            && observations.len() <= 64
+        {
+            let settings = ClassicalSettings::default();
+            let _ = inference_lab::demos::lorenz::infer::run_classical(
+                ClassicalMethod::Eks,
+                &t,
+                &observations,
+                &settings,
+            );
+            let _ = hybrid.infer(&observations, &device);
+        }
+    });
+}
+
+#[test]
+fn fuzz_png_image_and_mask() {
+    let seeds = vec![
+        write_to_bytes(|p| write_image(p, &phantom(16, 1)).expect("image")),
+        write_to_bytes(|p| write_image(p, &phantom(9, 2)).expect("image")),
+        write_to_bytes(|p| {
+            let m = simulate(
+                &phantom(16, 3),
+                &Fourier::new(16),
+                &MeasureConfig::new(MaskKind::Cartesian, 4.0),
+            )
+            .expect("measure");
+            write_mask(p, &m.mask).expect("mask");
+        }),
+    ];
+    fuzz("png", seeds, |path| {
+        let _ = read_image(path);
+        let _ = read_mask(path);
+    });
+}
+
+#[test]
+fn fuzz_npy_kspace() {
+    let seeds = vec![write_to_bytes(|p| {
+        let m = simulate(
+            &phantom(8, 4),
+            &Fourier::new(8),
+            &MeasureConfig::new(MaskKind::Radial, 4.0),
+        )
+        .expect("measure");
+        write_kspace(p, 8, &m.kspace).expect("kspace");
+    })];
+    fuzz("npy", seeds, |path| {
+        let _ = read_kspace(path);
+    });
+}
+
+#[test]
+fn fuzz_model_files() {
+    let device = Device::flex();
+    let seeds = vec![
+        include_bytes!("../assets/lorenz-gnn.mpk").to_vec(),
+        include_bytes!("../assets/mri-unet.mpk").to_vec(),
+    ];
+    fuzz("model", seeds, |path| {
+        let _ = inference_lab::demos::lorenz::model_io::load(path, "gnn", &device);
+        let _ = inference_lab::demos::mri::model_io::load(path, "unet", &device);
+    });
+}
+
+#[test]
+fn fuzz_model_weights_behind_a_valid_checksum() {
+    // Damage that a checksum recomputed after it would hide: what the weights' reader and the
+    // shape checks do with it.
+    let device = Device::flex();
+    let shipped = include_bytes!("../assets/mri-rim.mpk");
+    let (header, record) = inference_lab::model_file::split(shipped, "rim").expect("valid");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sealed = dir.path().join("sealed.mpk");
+    fuzz("model-record", vec![record.to_vec()], |path| {
+        let record = std::fs::read(path).expect("input");
+        let bytes = inference_lab::model_file::encode_record(&header, &record).expect("encode");
+        std::fs::write(&sealed, bytes).expect("write");
+        if let Ok(model) = inference_lab::demos::mri::model_io::load(&sealed, "rim", &device) {
+            let m = simulate(
+                &phantom(8, 5),
+                &Fourier::new(8),
+                &MeasureConfig::new(MaskKind::Cartesian, 4.0),
+            )
+            .expect("measure");
+            let _ = model.reconstruct(&m.kspace, &m.mask, &device);
+        }
+    });
+}
