@@ -59,12 +59,12 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        4 => (at.clone(), 1u8..=255).prop_map(|(at, bits)| Mutation::Flip { at, bits }),
-        1 => at.clone().prop_map(|at| Mutation::Truncate { at }),
-        1 => (at.clone(), prop::collection::vec(any::<u8>(), 1..16))
+        4 => (at, 1u8..=255).prop_map(|(at, bits)| Mutation::Flip { at, bits }),
+        1 => at.prop_map(|at| Mutation::Truncate { at }),
+        1 => (at, prop::collection::vec(any::<u8>(), 1..16))
             .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
-        1 => (at.clone(), 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        2 => (at.clone(), 0..SPLICES.len()).prop_map(|(at, which)| Mutation::Splice { at, which }),
+        1 => (at, 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        2 => (at, 0..SPLICES.len()).prop_map(|(at, which)| Mutation::Splice { at, which }),
         1 => (at, 1usize..256).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
     ]
 }
