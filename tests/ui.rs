@@ -618,3 +618,79 @@ fn every_slider_at_its_extremes_gives_a_result_not_a_crash() {
         }
     }
 }
+
+/// The MRI panel given degenerate files by a user: an image too small for the readers (a
+/// message), and a 9×9 measurement whose mask samples nothing, then everything (every method
+/// computes; none crashes).
+#[test]
+fn the_mri_panel_takes_tiny_odd_and_empty_measurements() {
+    use inference_lab::demos::mri::io::{write_image, write_kspace, write_mask};
+    use inference_lab::demos::mri::sim::{Fourier, Mask, phantom};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tiny = dir.path().join("tiny.png");
+    write_image(&tiny, &phantom(4, 1)).expect("image");
+    let truth = phantom(9, 2);
+    let fourier = Fourier::new(9);
+    let mut harness = harness(app(Some("mri")));
+    settle_jobs(&mut harness);
+    harness
+        .get_by_label("Load an image or a measured k-space")
+        .click();
+    harness.run_steps(3);
+    let type_into = |harness: &mut Harness<'static, InferenceLab>, field: usize, text: &str| {
+        let node = harness
+            .query_all_by_role(egui::accesskit::Role::TextInput)
+            .nth(field)
+            .expect("path field");
+        node.focus();
+        harness.run_steps(1);
+        harness
+            .query_all_by_role(egui::accesskit::Role::TextInput)
+            .nth(field)
+            .expect("path field")
+            .type_text(text);
+        harness.run_steps(2);
+    };
+    type_into(&mut harness, 0, &tiny.display().to_string());
+    harness.get_by_label("Load image").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("outside 8..=1024");
+    for sampled in [false, true] {
+        let mask = Mask {
+            side: 9,
+            sampled: vec![sampled; 81],
+        };
+        let kspace = dir.path().join(format!("k{sampled}.npy"));
+        let mask_path = dir.path().join(format!("m{sampled}.png"));
+        write_kspace(&kspace, 9, &fourier.measure(&truth, &mask)).expect("kspace");
+        write_mask(&mask_path, &mask).expect("mask");
+        for (field, path) in [(1, &kspace), (2, &mask_path)] {
+            let node = harness
+                .query_all_by_role(egui::accesskit::Role::TextInput)
+                .nth(field)
+                .expect("path field");
+            node.focus();
+            harness.run_steps(1);
+            // Clear what an earlier round typed.
+            for _ in 0..200 {
+                harness.key_press(Key::Backspace);
+            }
+            type_into(&mut harness, field, &path.display().to_string());
+        }
+        harness.get_by_label("Use k-space").click();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        harness.run_steps(4);
+        while harness.state_mut().jobs_mut().any_running() {
+            assert!(Instant::now() < deadline, "jobs did not end");
+            std::thread::sleep(Duration::from_millis(20));
+            harness.step();
+        }
+        for job in harness.state_mut().jobs_mut().jobs() {
+            if let JobPhase::Failed(why) = job.state().phase {
+                assert!(!why.contains("crashed"), "sampled {sampled}: {why}");
+            }
+        }
+        settle_jobs(&mut harness);
+        harness.get_by_label_contains(&format!("k{sampled}.npy"));
+    }
+}
