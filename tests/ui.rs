@@ -562,6 +562,22 @@ fn every_character_in_the_ui_has_a_glyph() {
     assert!(missing.is_empty(), "no glyph for: {missing:#?}");
 }
 
+/// Waits for the panel's jobs; none may have crashed (a failure with a message is an answer).
+fn assert_jobs_end_without_a_crash(harness: &mut Harness<'static, InferenceLab>, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while harness.state_mut().jobs_mut().any_running() {
+        assert!(Instant::now() < deadline, "{what}: jobs did not end");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    for job in harness.state_mut().jobs_mut().jobs() {
+        if let JobPhase::Failed(why) = job.state().phase {
+            assert!(!why.contains("crashed"), "{what}: {why}");
+        }
+    }
+    settle_jobs(harness);
+}
+
 /// Every slider of every built panel set to far below and far above its range (as assistive
 /// technology or a typed value can): the panel clamps it and computes, and no job crashes.
 #[test]
@@ -595,26 +611,7 @@ fn every_slider_at_its_extremes_gives_a_result_not_a_crash() {
             }
             let after = values(&harness);
             assert_ne!(before, after, "{}: the sliders did not move", entry.name);
-            let deadline = Instant::now() + Duration::from_secs(240);
-            while harness.state_mut().jobs_mut().any_running() {
-                assert!(
-                    Instant::now() < deadline,
-                    "{}: jobs did not end",
-                    entry.name
-                );
-                std::thread::sleep(Duration::from_millis(20));
-                harness.step();
-            }
-            for job in harness.state_mut().jobs_mut().jobs() {
-                if let JobPhase::Failed(why) = job.state().phase {
-                    assert!(
-                        !why.contains("crashed"),
-                        "{} at {extreme}: {why}",
-                        entry.name
-                    );
-                }
-            }
-            settle_jobs(&mut harness);
+            assert_jobs_end_without_a_crash(&mut harness, &format!("{} at {extreme}", entry.name));
         }
     }
 }
@@ -678,19 +675,8 @@ fn the_mri_panel_takes_tiny_odd_and_empty_measurements() {
             type_into(&mut harness, field, &path.display().to_string());
         }
         harness.get_by_label("Use k-space").click();
-        let deadline = Instant::now() + Duration::from_secs(120);
         harness.run_steps(4);
-        while harness.state_mut().jobs_mut().any_running() {
-            assert!(Instant::now() < deadline, "jobs did not end");
-            std::thread::sleep(Duration::from_millis(20));
-            harness.step();
-        }
-        for job in harness.state_mut().jobs_mut().jobs() {
-            if let JobPhase::Failed(why) = job.state().phase {
-                assert!(!why.contains("crashed"), "sampled {sampled}: {why}");
-            }
-        }
-        settle_jobs(&mut harness);
+        assert_jobs_end_without_a_crash(&mut harness, &format!("9×9, sampled {sampled}"));
         harness.get_by_label_contains(&format!("k{sampled}.npy"));
     }
 }
