@@ -229,6 +229,17 @@ mod tests {
         LinearConfig::new(config.inputs, config.outputs).init(device)
     }
 
+    /// A 3→2 model, its config and its outputs on a fixed input.
+    fn tiny(device: &Device) -> (TinyConfig, Linear, Vec<f32>) {
+        let config = TinyConfig {
+            inputs: 3,
+            outputs: 2,
+        };
+        let model = build(&config, device);
+        let expected = outputs(&model, device);
+        (config, model, expected)
+    }
+
     fn outputs(model: &Linear, device: &Device) -> Vec<f32> {
         let x = Tensor::<2>::from_floats([[1.0, -2.0, 0.5]], device);
         model
@@ -241,12 +252,7 @@ mod tests {
     #[test]
     fn round_trip_restores_config_and_weights() {
         let device = Device::flex();
-        let config = TinyConfig {
-            inputs: 3,
-            outputs: 2,
-        };
-        let model = build(&config, &device);
-        let expected = outputs(&model, &device);
+        let (config, model, expected) = tiny(&device);
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tiny.mpk");
         let header = ModelHeader::new("lorenz", "tiny", &config, &serde_json::json!({"seed": 7}))
@@ -305,12 +311,7 @@ mod tests {
     #[test]
     fn files_from_before_the_checksum_still_load() {
         let device = Device::flex();
-        let config = TinyConfig {
-            inputs: 3,
-            outputs: 2,
-        };
-        let model = build(&config, &device);
-        let expected = outputs(&model, &device);
+        let (config, model, expected) = tiny(&device);
         let header = ModelHeader {
             format_version: UNCHECKED_FORMAT_VERSION,
             ..ModelHeader::new("lorenz", "tiny", &config, &()).expect("header")

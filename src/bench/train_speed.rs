@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::bail;
 
-use burn::optim::ModuleOptimizer;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Tensor;
 
 use super::quantile;
 use crate::backend::{BackendRequest, compute_for};
@@ -82,6 +84,23 @@ impl<M: Send> TrainingStep for LoopStep<M> {
         self.model = Some(model);
         Ok(loss)
     }
+}
+
+/// The end of every training loop's step: reads the loss back and, when it is finite, takes the
+/// optimizer's step on `net`'s gradients. A loss that is not finite comes back without a step,
+/// for the loop to report.
+pub fn descend<M: Module>(
+    net: M,
+    loss: Tensor<1>,
+    optimizer: &mut ModuleOptimizer,
+    rate: f64,
+) -> (M, f64) {
+    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+    if !loss_value.is_finite() {
+        return (net, loss_value);
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), &net);
+    (optimizer.step(rate, net, grads), loss_value)
 }
 
 /// A demo's step, boxed for the list `DemoCli::training_steps` returns.

@@ -3,7 +3,7 @@
 //! chains laid end to end; the model with the lowest validation MSE is kept.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -11,7 +11,7 @@ use rand::{RngExt, SeedableRng};
 use super::infer::mse;
 use super::model::{ChainModel, ChainModelConfig, unrolled_loss};
 use super::sim::{SimConfig, State, Trajectory, simulate};
-use crate::bench::train_speed::LoopStep;
+use crate::bench::train_speed::{LoopStep, descend};
 use crate::jobs::{JobContext, JobError, TrainingBounds};
 
 /// Time steps of training data `lorenz train` simulates unless told otherwise.
@@ -233,12 +233,7 @@ fn optimization_step(
 ) -> (ChainModel, f64) {
     let outputs = model.forward(&chains.observations, &chains.starts, device);
     let loss = unrolled_loss(&outputs, &chains.states, device);
-    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-    if !loss_value.is_finite() {
-        return (model, loss_value);
-    }
-    let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-    let net = optimizer.step(rate, model.net, grads);
+    let (net, loss_value) = descend(model.net, loss, optimizer, rate);
     (
         ChainModel {
             net,

@@ -4,7 +4,7 @@
 //! PSNR (fixed phantoms, never the test images) is kept.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -18,7 +18,7 @@ use super::model::{
     tensor_images,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
-use crate::bench::train_speed::LoopStep;
+use crate::bench::train_speed::{LoopStep, descend};
 use crate::jobs::{JobContext, JobError, TrainingBounds};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -247,12 +247,7 @@ fn optimization_step(
 ) -> (MriModel, f64) {
     let (batch, truth) = tensors(&prepared.examples, prepared.starts.as_deref(), device);
     let loss = step_loss(&model.forward(&batch, dft), &truth);
-    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-    if !loss_value.is_finite() {
-        return (model, loss_value);
-    }
-    let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-    let net = optimizer.step(rate, model.net, grads);
+    let (net, loss_value) = descend(model.net, loss, optimizer, rate);
     (
         MriModel {
             net,
