@@ -1,25 +1,27 @@
-//! LDPC decoding on a factor graph: registered, not built yet. Its issue fills this folder on the pattern of
-//! `lorenz/` and `mri/`; until then the panel and the command line say it is not built.
+//! LDPC decoding on a factor graph (Garcia Satorras & Welling, "Neural Enhanced Belief
+//! Propagation on Factor Graphs", AISTATS 2021): a codeword of an LDPC code sent as BPSK over a
+//! noisy (possibly bursty) channel, decoded by sum-product and min-sum BP, weighted (neural) BP,
+//! and BP with a graph network correcting its messages.
 
+pub mod bench;
+pub mod classical;
 pub mod cli;
+pub mod code;
+pub mod methods;
+pub mod model;
+pub mod model_io;
+pub mod sim;
+pub mod train;
+pub mod view;
 
-use super::{DemoEntry, NotBuilt};
+use super::DemoEntry;
 
 pub const NAME: &str = "ldpc";
 
 pub fn entry() -> DemoEntry {
     DemoEntry {
         name: NAME,
-        cli: &cli::CLI,
-        panel: || {
-            Box::new(NotBuilt {
-                name: NAME,
-                title: "Factor graphs / LDPC",
-                summary: "Belief-propagation messages decoding a noisy codeword",
-                explanation: "Forward model: a codeword of an LDPC code sent as BPSK over a noisy \
-                      channel. Inverses: sum-product and min-sum belief propagation, weighted \
-                      (neural) BP, and a graph network running beside BP.",
-            })
-        },
+        cli: &cli::LdpcCli,
+        panel: || Box::new(view::LdpcDemo::default()),
     }
 }

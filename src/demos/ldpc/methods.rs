@@ -1,0 +1,347 @@
+//! Every decoder behind one call: `bp`, `minsum` (classical), `nbp`, `nebp` (learned, run in
+//! batches on a burn device). All return the hard decisions of the frames and, for one frame,
+//! the trace of every iteration. A learned decoder stops a frame, like BP, at the first
+//! iteration whose hard decision satisfies every check.
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::classical::{self, BpRule, IterationState, Outcome, Trace, syndrome_is_zero};
+use super::code::Code;
+use super::model::{DecoderNet, GraphIndex, NetConfig, NetKind};
+use crate::demos::MethodKind;
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+pub enum Method {
+    Bp,
+    Minsum,
+    Nbp,
+    Nebp,
+}
+
+impl Method {
+    pub const ALL: [Method; 4] = [Method::Bp, Method::Minsum, Method::Nbp, Method::Nebp];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Bp => "bp",
+            Method::Minsum => "minsum",
+            Method::Nbp => "nbp",
+            Method::Nebp => "nebp",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Bp => "BP (sum-product)",
+            Method::Minsum => "min-sum",
+            Method::Nbp => "neural BP",
+            Method::Nebp => "neural-enhanced BP",
+        }
+    }
+
+    pub fn net_kind(self) -> Option<NetKind> {
+        match self {
+            Method::Nbp => Some(NetKind::Nbp),
+            Method::Nebp => Some(NetKind::Nebp),
+            _ => None,
+        }
+    }
+
+    pub fn is_learned(self) -> bool {
+        self.net_kind().is_some()
+    }
+
+    pub fn kind(self) -> MethodKind {
+        match self {
+            Method::Bp | Method::Minsum => MethodKind::Classical,
+            Method::Nbp => MethodKind::Amortized,
+            Method::Nebp => MethodKind::Augmented,
+        }
+    }
+}
+
+/// A trained decoder and its config.
+#[derive(Debug, Clone)]
+pub struct LearnedDecoder {
+    pub net: DecoderNet,
+    pub config: NetConfig,
+}
+
+/// Frames a learned decoder runs at once.
+const CHUNK_FRAMES: usize = 256;
+
+/// Decodes frames (`llr` row-major, n per frame) with `method`; the learned methods need
+/// `learned`. Hard decisions row-major, and each frame's outcome.
+pub fn decode_frames(
+    method: Method,
+    code: &Code,
+    llr: &[f32],
+    max_iters: usize,
+    learned: Option<&LearnedDecoder>,
+    device: &Device,
+) -> Result<(Vec<u8>, Vec<Outcome>), String> {
+    match (method, learned) {
+        (Method::Bp, _) => Ok(classical::decode_frames(
+            code,
+            BpRule::SumProduct,
+            max_iters,
+            llr,
+        )),
+        (Method::Minsum, _) => Ok(classical::decode_frames(
+            code,
+            BpRule::MinSum,
+            max_iters,
+            llr,
+        )),
+        (_, Some(decoder)) => Ok(decode_learned(decoder, code, llr, max_iters, device)),
+        (_, None) => Err(format!("{} needs a model", method.name())),
+    }
+}
+
+/// The learned decoder on frames, in chunks, each stopped once all its frames are decided.
+pub fn decode_learned(
+    decoder: &LearnedDecoder,
+    code: &Code,
+    llr: &[f32],
+    max_iters: usize,
+    device: &Device,
+) -> (Vec<u8>, Vec<Outcome>) {
+    let n = code.n;
+    let graph = GraphIndex::new(code, device);
+    let mut bits = Vec::with_capacity(llr.len());
+    let mut outcomes = Vec::with_capacity(llr.len() / n.max(1));
+    for chunk in llr.chunks(CHUNK_FRAMES * n) {
+        let frames = chunk.len() / n;
+        let mut decided: Vec<Option<(Vec<u8>, Outcome)>> = chunk
+            .chunks(n)
+            .map(|frame| {
+                let hard: Vec<u8> = frame.iter().map(|&l| u8::from(l < 0.0)).collect();
+                syndrome_is_zero(code, &hard).then_some((
+                    hard,
+                    Outcome {
+                        iterations: 0,
+                        converged: true,
+                    },
+                ))
+            })
+            .collect();
+        let mut last: Vec<f32> = Vec::new();
+        let mut iteration = 0;
+        if decided.iter().any(Option::is_none) && max_iters > 0 {
+            let input =
+                Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [frames, n]), device);
+            decoder.net.run_until(input, &graph, max_iters, |step| {
+                iteration += 1;
+                last = step
+                    .posterior
+                    .to_data()
+                    .try_to_vec::<f32>()
+                    .unwrap_or_default();
+                for (f, slot) in decided.iter_mut().enumerate() {
+                    if slot.is_some() {
+                        continue;
+                    }
+                    let hard: Vec<u8> = last[f * n..(f + 1) * n]
+                        .iter()
+                        .map(|&l| u8::from(l < 0.0))
+                        .collect();
+                    if syndrome_is_zero(code, &hard) {
+                        *slot = Some((
+                            hard,
+                            Outcome {
+                                iterations: iteration,
+                                converged: true,
+                            },
+                        ));
+                    }
+                }
+                decided.iter().all(Option::is_some)
+            });
+        }
+        for (f, slot) in decided.into_iter().enumerate() {
+            let (hard, outcome) = slot.unwrap_or_else(|| {
+                let source = if last.is_empty() { chunk } else { &last[..] };
+                (
+                    source[f * n..(f + 1) * n]
+                        .iter()
+                        .map(|&l| u8::from(l < 0.0))
+                        .collect(),
+                    Outcome {
+                        iterations: iteration,
+                        converged: false,
+                    },
+                )
+            });
+            bits.extend(hard);
+            outcomes.push(outcome);
+        }
+    }
+    (bits, outcomes)
+}
+
+/// One frame decoded with every iteration kept (the channel's state first).
+pub fn trace_frame(
+    method: Method,
+    code: &Code,
+    llr: &[f32],
+    max_iters: usize,
+    learned: Option<&LearnedDecoder>,
+    device: &Device,
+) -> Result<(Trace, Outcome), String> {
+    let rule = match method {
+        Method::Bp => Some(BpRule::SumProduct),
+        Method::Minsum => Some(BpRule::MinSum),
+        _ => None,
+    };
+    if let Some(rule) = rule {
+        return Ok(classical::decode_traced(code, rule, max_iters, llr));
+    }
+    let decoder = learned.ok_or_else(|| format!("{} needs a model", method.name()))?;
+    let graph = GraphIndex::new(code, device);
+    let channel = IterationState {
+        v2c: code.edge_var.iter().map(|&v| llr[v as usize]).collect(),
+        c2v: vec![0.0; code.edges()],
+        posterior: llr.to_vec(),
+        correction: None,
+    };
+    let mut trace = Trace {
+        iterations: vec![channel],
+    };
+    let hard = |p: &[f32]| p.iter().map(|&l| u8::from(l < 0.0)).collect::<Vec<u8>>();
+    if syndrome_is_zero(code, &hard(llr)) || max_iters == 0 {
+        let converged = syndrome_is_zero(code, &hard(llr));
+        return Ok((
+            trace,
+            Outcome {
+                iterations: 0,
+                converged,
+            },
+        ));
+    }
+    let input = Tensor::<2>::from_data(TensorData::new(llr.to_vec(), [1, code.n]), device);
+    let read = |t: &Tensor<2>| t.to_data().try_to_vec::<f32>().unwrap_or_default();
+    let mut converged = false;
+    decoder.net.run_until(input, &graph, max_iters, |step| {
+        let state = IterationState {
+            v2c: read(&step.v2c),
+            c2v: read(&step.c2v),
+            posterior: read(&step.posterior),
+            correction: step.correction.as_ref().map(read),
+        };
+        converged = syndrome_is_zero(code, &hard(&state.posterior));
+        trace.iterations.push(state);
+        converged
+    });
+    let iterations = trace.iterations.len() - 1;
+    Ok((
+        trace,
+        Outcome {
+            iterations,
+            converged,
+        },
+    ))
+}
+
+/// Bit and frame error counts of decoded frames against the sent ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ErrorCounts {
+    pub frames: usize,
+    pub bits: usize,
+    pub bit_errors: usize,
+    pub frame_errors: usize,
+}
+
+impl ErrorCounts {
+    pub fn count(decoded: &[u8], sent: &[u8], n: usize) -> Self {
+        let mut counts = Self::default();
+        for (d, s) in decoded.chunks(n).zip(sent.chunks(n)) {
+            let errors = d.iter().zip(s).filter(|(a, b)| a != b).count();
+            counts.frames += 1;
+            counts.bits += n;
+            counts.bit_errors += errors;
+            counts.frame_errors += usize::from(errors > 0);
+        }
+        counts
+    }
+
+    pub fn ber(&self) -> f64 {
+        self.bit_errors as f64 / self.bits.max(1) as f64
+    }
+
+    pub fn fer(&self) -> f64 {
+        self.frame_errors as f64 / self.frames.max(1) as f64
+    }
+
+    pub fn add(&mut self, other: &Self) {
+        self.frames += other.frames;
+        self.bits += other.bits;
+        self.bit_errors += other.bit_errors;
+        self.frame_errors += other.frame_errors;
+    }
+}
+
+/// Per-frame bit error counts (for frame-clustered confidence intervals).
+pub fn errors_per_frame(decoded: &[u8], sent: &[u8], n: usize) -> Vec<u32> {
+    decoded
+        .chunks(n)
+        .zip(sent.chunks(n))
+        .map(|(d, s)| d.iter().zip(s).filter(|(a, b)| a != b).count() as u32)
+        .collect()
+}
+
+/// A 95% interval of the BER clustered by frame: the mean of per-frame error rates ± 1.96
+/// standard errors of that mean (bits of one frame are not independent after decoding).
+pub fn ber_interval(errors: &[u32], n: usize) -> (f64, f64, f64) {
+    let count = errors.len().max(1) as f64;
+    let rates: Vec<f64> = errors.iter().map(|&e| f64::from(e) / n as f64).collect();
+    let mean = rates.iter().sum::<f64>() / count;
+    let var = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (count - 1.0).max(1.0);
+    let half = 1.96 * (var / count).sqrt();
+    (mean, (mean - half).max(0.0), mean + half)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::ldpc::code::shipped;
+    use crate::demos::ldpc::sim::{Channel, send_frames};
+
+    #[test]
+    fn an_untrained_learned_decoder_decodes_like_bp() {
+        let device = Device::flex();
+        let code = shipped("96.3.963").expect("code");
+        let frames = send_frames(&code, &Channel::awgn(3.0), 40, 11);
+        let (bp, _) = decode_frames(Method::Bp, &code, &frames.llr, 20, None, &device).expect("bp");
+        let decoder = LearnedDecoder {
+            net: DecoderNet::new(&NetConfig::nbp(), &device),
+            config: NetConfig::nbp(),
+        };
+        let (nbp, outcomes) = decode_learned(&decoder, &code, &frames.llr, 20, &device);
+        let bp_errors = ErrorCounts::count(&bp, &frames.bits, code.n);
+        let nbp_errors = ErrorCounts::count(&nbp, &frames.bits, code.n);
+        assert!(
+            nbp_errors.bit_errors.abs_diff(bp_errors.bit_errors) <= 8,
+            "{bp_errors:?} {nbp_errors:?}"
+        );
+        assert_eq!(outcomes.len(), 40);
+        let (trace, outcome) = trace_frame(
+            Method::Nbp,
+            &code,
+            frames.frame_llr(0),
+            20,
+            Some(&decoder),
+            &device,
+        )
+        .expect("trace");
+        assert_eq!(trace.iterations.len(), outcome.iterations + 1);
+    }
+
+    #[test]
+    fn the_clustered_interval_contains_the_mean() {
+        let (mean, lo, hi) = ber_interval(&[0, 2, 0, 5, 1], 10);
+        assert!((mean - 0.16).abs() < 1e-12);
+        assert!(lo <= mean && mean <= hi && lo >= 0.0);
+    }
+}

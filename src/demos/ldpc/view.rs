@@ -1,0 +1,978 @@
+//! The LDPC panel: the Tanner graph with the current iteration's messages on its edges (colour =
+//! sign, width = magnitude), wrong bits and unsatisfied checks highlighted; the codeword as a
+//! strip of beliefs; the timeline over the iterations (and NEBP's corrections); every method's
+//! errors on this frame; BER/FER curves over Eb/N0; training, model files, export. No math here:
+//! it calls `sim`, `methods`, `bench` and `train` and draws what they return.
+
+use burn::module::Module;
+use egui::{Color32, Pos2, Rect, RichText, Stroke, Ui, vec2};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points};
+
+use super::bench::{BerPoint, Sweep, panel_curves};
+use super::classical::{Outcome, Trace};
+use super::code::{self, Code};
+use super::methods::{LearnedDecoder, Method, trace_frame};
+use super::model::{NetConfig, NetKind};
+use super::model_io;
+use super::sim::{BURST_PROBABILITY, Channel, send_frame};
+use super::train::{TrainConfig, TrainedDecoder, train};
+use crate::demos::{Demo, DemoCtx};
+use crate::jobs::JobError;
+use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::file_dialog::{DialogKind, PathField};
+use crate::ui::job_slot::{JobOutcome, JobSlot};
+use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
+use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
+use crate::ui::model_io::{ModelAction, ModelFilesUi};
+use crate::ui::slider_label;
+use crate::ui::timeline::{Timeline, timeline_ui};
+
+/// Sign colours of messages and beliefs: bit 0 (positive LLR) and bit 1.
+const ZERO_COLOR: Color32 = Color32::from_rgb(60, 120, 230);
+const ONE_COLOR: Color32 = Color32::from_rgb(230, 90, 40);
+const WRONG_COLOR: Color32 = Color32::from_rgb(220, 30, 30);
+const UNSATISFIED_COLOR: Color32 = Color32::from_rgb(250, 190, 0);
+/// Messages of this magnitude and above are drawn at full width.
+const FULL_MAGNITUDE: f32 = 12.0;
+const MIN_GRAPH_HEIGHT: f32 = 220.0;
+const CURVE_SNRS: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+
+/// What the graph's edges show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EdgeView {
+    CheckToVariable,
+    VariableToCheck,
+    Correction,
+}
+
+/// One method's decoding of the current frame.
+#[derive(Clone, Debug)]
+struct Run {
+    method: Method,
+    trace: Trace,
+    outcome: Outcome,
+    seconds: f64,
+}
+
+/// The frame on screen: what was sent and what arrived.
+#[derive(Clone, Debug)]
+struct Frame {
+    bits: Vec<u8>,
+    llr: Vec<f32>,
+    burst: Vec<bool>,
+}
+
+fn method_hint(method: Method) -> &'static str {
+    match method {
+        Method::Bp => {
+            "Sum-product BP, flooding: m_cv = 2 atanh Π tanh(m_v'c / 2) over the check's other bits v', every check then every \
+             variable, until every check holds (classical)"
+        }
+        Method::Minsum => {
+            "Min-sum: m_cv = Π sign(m_v'c) · min |m_v'c| over the other bits v', no scaling or offset (classical)"
+        }
+        Method::Nbp => {
+            "Weighted BP: learned weights per iteration on the messages and the channel, shared by \
+             all edges so it runs on any code (amortized)"
+        }
+        Method::Nebp => {
+            "Neural-enhanced BP: a graph network beside BP adds a correction to every check message \
+             at every iteration; it sees only the LLRs (augmented)"
+        }
+    }
+}
+
+type Curves = Vec<(Method, Vec<BerPoint>)>;
+
+pub struct LdpcDemo {
+    code: Code,
+    channel: Channel,
+    frame_seed: u64,
+    iters: usize,
+    frame: Option<Frame>,
+    runs: Vec<Run>,
+    shown: Method,
+    step: Timeline,
+    edge_view: EdgeView,
+    table: MetricsTable,
+    inference: JobSlot<Vec<Run>>,
+    curves: Curves,
+    curve_sigma: f64,
+    curve_frames: usize,
+    curve_job: JobSlot<Curves, f64>,
+    learned: Vec<(LearnedDecoder, Option<(TrainConfig, TrainedDecoder)>)>,
+    loaded_shipped: bool,
+    train_kind: NetKind,
+    budget_secs: f64,
+    training: JobSlot<TrainedDecoder, TrainConfig>,
+    loss_history: Vec<[f64; 2]>,
+    log_loss: bool,
+    files: ModelFilesUi,
+    status: Option<Result<String, String>>,
+    code_field: PathField,
+    exporter: FigureExporter,
+    figure_rect: Rect,
+    error: Option<String>,
+}
+
+impl Default for LdpcDemo {
+    fn default() -> Self {
+        let code = code::shipped("96.3.963").unwrap_or_else(|_| {
+            // The shipped codes are parsed in a test; a (7,4) Hamming code keeps the panel alive.
+            Code::from_rows(
+                "hamming",
+                7,
+                &[vec![0, 1, 2, 4], vec![0, 1, 3, 5], vec![0, 2, 3, 6]],
+            )
+            .expect("the Hamming code is valid")
+        });
+        let mut demo = Self {
+            code,
+            channel: Channel {
+                eb_n0_db: 3.0,
+                burst_sigma: 3.0,
+            },
+            frame_seed: 1,
+            iters: 20,
+            frame: None,
+            runs: Vec::new(),
+            shown: Method::Nebp,
+            step: Timeline::new(0),
+            edge_view: EdgeView::CheckToVariable,
+            table: MetricsTable::new(vec![
+                Metric::new("bit errors", false, 0)
+                    .with_hint("Bits of the decoded codeword that differ from the sent one"),
+                Metric::new("iterations", false, 0)
+                    .with_hint("Iterations until every check held (or the limit)"),
+                Metric::new("unsatisfied checks", false, 0)
+                    .with_hint("Checks the output violates (0: it is a codeword)"),
+            ]),
+            inference: JobSlot::new(true),
+            curves: Vec::new(),
+            curve_sigma: 0.0,
+            curve_frames: 300,
+            curve_job: JobSlot::new(true),
+            learned: Vec::new(),
+            loaded_shipped: false,
+            train_kind: NetKind::Nebp,
+            budget_secs: 300.0,
+            training: JobSlot::new(false),
+            loss_history: Vec::new(),
+            log_loss: true,
+            files: ModelFilesUi::new("ldpc-nebp.mpk"),
+            status: None,
+            code_field: PathField::new(
+                DialogKind::Open,
+                "alist code",
+                &["alist", "txt", "963"],
+                "",
+            ),
+            exporter: FigureExporter::new("ldpc"),
+            figure_rect: Rect::NOTHING,
+            error: None,
+        };
+        demo.resend();
+        demo
+    }
+}
+
+impl LdpcDemo {
+    /// Sends a new frame over the current channel (microseconds).
+    fn resend(&mut self) {
+        match self.channel.validate() {
+            Ok(()) => {
+                let (bits, llr, burst) = send_frame(&self.code, &self.channel, self.frame_seed);
+                self.frame = Some(Frame { bits, llr, burst });
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+        self.mark_stale();
+    }
+
+    fn mark_stale(&mut self) {
+        self.inference.mark_stale();
+        self.runs.clear();
+        self.table.rows.clear();
+    }
+
+    fn set_code(&mut self, code: Code) {
+        self.code = code;
+        self.curves.clear();
+        self.curve_job.mark_stale();
+        self.resend();
+    }
+
+    fn load_shipped(&mut self, device: &burn::tensor::Device) {
+        self.loaded_shipped = true;
+        for kind in [NetKind::Nbp, NetKind::Nebp] {
+            match model_io::shipped(kind, device) {
+                Ok(decoder) => self.add_model(decoder, None),
+                Err(e) => self.status = Some(Err(format!("{e:#}"))),
+            }
+        }
+    }
+
+    fn add_model(
+        &mut self,
+        decoder: LearnedDecoder,
+        trained: Option<(TrainConfig, TrainedDecoder)>,
+    ) {
+        let kind = decoder.config.kind;
+        self.learned.retain(|(d, _)| d.config.kind != kind);
+        self.learned.push((decoder, trained));
+        self.mark_stale();
+        self.curves.clear();
+        self.curve_job.mark_stale();
+    }
+
+    fn decoders(&self, device: &burn::tensor::Device) -> Vec<(Method, Option<LearnedDecoder>)> {
+        Method::ALL
+            .into_iter()
+            .filter_map(|method| match method.net_kind() {
+                None => Some((method, None)),
+                Some(kind) => self
+                    .learned
+                    .iter()
+                    .find(|(d, _)| d.config.kind == kind)
+                    .map(|(d, _)| {
+                        let moved = LearnedDecoder {
+                            net: d.net.clone().to_device(device),
+                            config: d.config.clone(),
+                        };
+                        (method, Some(moved))
+                    }),
+            })
+            .collect()
+    }
+
+    fn start_inference(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let Some(frame) = self.frame.clone() else {
+            return;
+        };
+        let device = ctx.compute.device.clone();
+        let decoders = self.decoders(&device);
+        let code = self.code.clone();
+        let iters = self.iters;
+        let started = self
+            .inference
+            .start("ldpc decoding", (), ui.ctx(), ctx.jobs, move |job| {
+                let mut runs = Vec::new();
+                for (i, (method, learned)) in decoders.iter().enumerate() {
+                    job.check_cancelled()?;
+                    let started = std::time::Instant::now();
+                    let (trace, outcome) =
+                        trace_frame(*method, &code, &frame.llr, iters, learned.as_ref(), &device)
+                            .map_err(JobError::Failed)?;
+                    runs.push(Run {
+                        method: *method,
+                        trace,
+                        outcome,
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                    job.report_fraction((i + 1) as f32 / decoders.len() as f32);
+                }
+                Ok(runs)
+            });
+        if let Err(e) = started {
+            self.error = Some(format!("cannot start decoding: {e}"));
+        }
+    }
+
+    fn start_curves(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let device = ctx.compute.device.clone();
+        let decoders = self.decoders(&device);
+        let code = self.code.clone();
+        let (sigma, frames, iters) = (self.curve_sigma, self.curve_frames, self.iters);
+        let started =
+            self.curve_job
+                .start("ldpc BER curves", sigma, ui.ctx(), ctx.jobs, move |job| {
+                    let sweep = Sweep {
+                        snr_db: &CURVE_SNRS,
+                        burst_sigma: sigma,
+                        frames,
+                        iters,
+                        seed: 7,
+                    };
+                    panel_curves(job, &code, &decoders, &sweep, &device)
+                });
+        if let Err(e) = started {
+            self.error = Some(format!("cannot start the curves: {e}"));
+        }
+    }
+
+    fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let model = match self.train_kind {
+            NetKind::Nbp => NetConfig::nbp(),
+            NetKind::Nebp => NetConfig::nebp(),
+        };
+        let mut config = TrainConfig::new(model);
+        config.max_steps = u64::MAX;
+        config.budget_secs = Some(self.budget_secs);
+        config.seed = self.frame_seed;
+        let device = ctx.compute.device.clone();
+        let job_config = config.clone();
+        let name = format!("train {}", config.model.kind.name());
+        self.status = match self
+            .training
+            .start(name, config, ui.ctx(), ctx.jobs, move |job| {
+                train(job, &job_config, &device)
+            }) {
+            Ok(()) => None,
+            Err(e) => Some(Err(format!("cannot start training: {e}"))),
+        };
+    }
+
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        self.training.copy_loss_history(&mut self.loss_history);
+        match self.training.poll() {
+            Some((config, JobOutcome::Finished(trained))) => {
+                self.status = Some(Ok(format!(
+                    "trained {} for {} steps in {:.0} s; validation BER {:.5} (plain BP {:.5})",
+                    trained.decoder.config.kind.name(),
+                    trained.steps,
+                    trained.seconds,
+                    trained.val_ber,
+                    trained.bp_val_ber
+                )));
+                let decoder = trained.decoder.clone();
+                self.add_model(decoder, Some((config, trained)));
+            }
+            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
+            None => {}
+        }
+        match self.inference.poll() {
+            Some(((), JobOutcome::Finished(runs))) => {
+                self.runs = runs;
+                self.update_table();
+                self.select(self.shown);
+            }
+            Some(((), JobOutcome::Failed(msg))) => self.error = Some(msg),
+            _ => {}
+        }
+        match self.curve_job.poll() {
+            Some((_, JobOutcome::Finished(curves))) => self.curves = curves,
+            Some((_, JobOutcome::Failed(msg))) => self.error = Some(msg),
+            _ => {}
+        }
+        if self.inference.is_due() && self.frame.is_some() {
+            self.start_inference(ui, ctx);
+        }
+        if self.curve_job.is_due() && !self.inference.is_running() {
+            self.start_curves(ui, ctx);
+        }
+    }
+
+    fn update_table(&mut self) {
+        let Some(frame) = &self.frame else {
+            return;
+        };
+        self.table.rows = self
+            .runs
+            .iter()
+            .map(|run| {
+                let bits = run.trace.bits(run.trace.iterations.len().saturating_sub(1));
+                let errors = bits.iter().zip(&frame.bits).filter(|(a, b)| a != b).count();
+                let unsatisfied = self
+                    .code
+                    .unsatisfied_checks(&bits)
+                    .iter()
+                    .filter(|&&u| u)
+                    .count();
+                MethodRow {
+                    method: run.method.label().to_owned(),
+                    kind: run.method.kind(),
+                    values: vec![
+                        Some(errors as f64),
+                        Some(run.outcome.iterations as f64),
+                        Some(unsatisfied as f64),
+                    ],
+                    seconds: Some(run.seconds),
+                }
+            })
+            .collect();
+    }
+
+    fn select(&mut self, method: Method) {
+        self.shown = method;
+        let len = self.shown_run().map_or(0, |r| r.trace.iterations.len());
+        self.step.set_len(len);
+        self.step.go_to_end();
+        if method != Method::Nebp && self.edge_view == EdgeView::Correction {
+            self.edge_view = EdgeView::CheckToVariable;
+        }
+    }
+
+    fn shown_run(&self) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|r| r.method == self.shown)
+            .or_else(|| self.runs.first())
+    }
+
+    fn channel_controls_ui(&mut self, ui: &mut Ui) {
+        let mut resend = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("code");
+            for (name, _) in code::SHIPPED {
+                if ui
+                    .selectable_label(self.code.name == name, name)
+                    .on_hover_text(code_hint(name))
+                    .clicked()
+                {
+                    match code::shipped(name) {
+                        Ok(code) => self.set_code(code),
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+        });
+        ui.collapsing("Load an alist code", |ui| {
+            if let Some(path) = self.code_field.ui(ui, "Load code") {
+                match code::read_alist(&path) {
+                    Ok(code) => self.set_code(code),
+                    Err(e) => self.error = Some(format!("{e:#}")),
+                }
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            slider_label(ui, "Eb/N0");
+            resend |= ui
+                .add(egui::Slider::new(&mut self.channel.eb_n0_db, -2.0..=8.0).suffix(" dB").step_by(0.1))
+                .on_hover_text("Energy per information bit over noise density, at the design rate 1 − m/n")
+                .changed();
+            slider_label(ui, "burst σ_b");
+            resend |= ui
+                .add(egui::Slider::new(&mut self.channel.burst_sigma, 0.0..=5.0).step_by(0.1))
+                .on_hover_text(format!(
+                    "Each bit is hit with probability {BURST_PROBABILITY} by extra noise N(0, σ_b²); \
+                     the decoders are not told"
+                ))
+                .changed();
+            slider_label(ui, "iterations");
+            resend |= ui
+                .add(egui::Slider::new(&mut self.iters, 0..=100))
+                .on_hover_text("The most iterations each decoder runs")
+                .changed();
+            if ui.button("New frame").on_hover_text("Send another random codeword").clicked() {
+                self.frame_seed += 1;
+                resend = true;
+            }
+        });
+        if resend {
+            self.resend();
+        }
+    }
+
+    fn curve_controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        ui.horizontal_wrapped(|ui| {
+            slider_label(ui, "curves: σ_b");
+            if ui
+                .add(egui::Slider::new(&mut self.curve_sigma, 0.0..=5.0).step_by(0.5))
+                .on_hover_text("The burst noise of the BER/FER curves (0: plain AWGN)")
+                .drag_stopped()
+            {
+                self.curve_job.mark_stale();
+            }
+            slider_label(ui, "frames per point");
+            ui.add(egui::Slider::new(&mut self.curve_frames, 50..=20_000).logarithmic(true))
+                .on_hover_text("More frames: smoother curves, longer to compute");
+            let running = self.curve_job.is_running();
+            if ui
+                .add_enabled(!running, egui::Button::new("Compute curves"))
+                .clicked()
+            {
+                self.start_curves(ui, ctx);
+            }
+            if running
+                && ui.button("Cancel").clicked()
+                && let Some(job) = self.curve_job.shared()
+            {
+                job.cancel();
+            }
+        });
+    }
+
+    fn training_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("model");
+            ui.selectable_value(&mut self.train_kind, NetKind::Nebp, "NEBP").on_hover_text(method_hint(Method::Nebp));
+            ui.selectable_value(&mut self.train_kind, NetKind::Nbp, "NBP").on_hover_text(method_hint(Method::Nbp));
+            ui.label("budget");
+            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"))
+                .on_hover_text("Training stops after this many seconds; the model with the best validation BER is kept");
+            let job = self.training.shared().cloned();
+            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
+                self.start_training(ui, ctx);
+            }
+        });
+        crate::ui::outcome_ui(ui, self.status.as_ref());
+        if !self.loss_history.is_empty() {
+            let kind = if self.train_kind == NetKind::Nebp {
+                Method::Nebp
+            } else {
+                Method::Nbp
+            };
+            loss_plot_ui(
+                ui,
+                "ldpc-loss",
+                &[LossSeries {
+                    name: "loss (cross-entropy summed over iterations)",
+                    points: &self.loss_history,
+                    color: kind.kind().color(),
+                }],
+                &mut self.log_loss,
+                120.0,
+            );
+        }
+        let kind = self.train_kind;
+        let can_save = self
+            .learned
+            .iter()
+            .any(|(d, t)| d.config.kind == kind && t.is_some());
+        if let Some(action) = self.files.ui(ui, can_save) {
+            self.files.status = Some(match action {
+                ModelAction::Save(path) => match self
+                    .learned
+                    .iter()
+                    .find(|(d, _)| d.config.kind == kind)
+                {
+                    Some((_, Some((config, trained)))) => model_io::save(&path, trained, config)
+                        .map(|()| format!("saved the {} model to {}", kind.name(), path.display()))
+                        .map_err(|e| format!("{e:#}")),
+                    _ => Err(format!(
+                        "no {} model trained in this session to save",
+                        kind.name()
+                    )),
+                },
+                ModelAction::Load(path) => match model_io::load(&path, kind, &ctx.compute.device) {
+                    Ok(decoder) => {
+                        self.add_model(decoder, None);
+                        Ok(format!("loaded {}", path.display()))
+                    }
+                    Err(e) => Err(format!("{e:#}")),
+                },
+            });
+        }
+    }
+
+    /// The Tanner graph: checks on top, variables below, the shown iteration's messages.
+    fn graph_ui(&self, ui: &mut Ui, height: f32) -> Rect {
+        let (rect, response) =
+            ui.allocate_exact_size(vec2(ui.available_width(), height), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+        let (Some(run), Some(frame)) = (self.shown_run(), &self.frame) else {
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "decoding…",
+                egui::FontId::proportional(18.0),
+                ui.visuals().weak_text_color(),
+            );
+            return rect;
+        };
+        let step = self
+            .step
+            .position()
+            .min(run.trace.iterations.len().saturating_sub(1));
+        let Some(state) = run.trace.iterations.get(step) else {
+            return rect;
+        };
+        let code = &self.code;
+        let margin = 16.0;
+        let x_of = |i: usize, count: usize| {
+            rect.left() + margin + (rect.width() - 2.0 * margin) * (i as f32 + 0.5) / count as f32
+        };
+        let check_y = rect.top() + margin + 6.0;
+        let var_y = rect.bottom() - margin - 6.0;
+        let check_pos = |c: usize| Pos2::new(x_of(c, code.m), check_y);
+        let var_pos = |v: usize| Pos2::new(x_of(v, code.n), var_y);
+        let values: Option<&[f32]> = match self.edge_view {
+            EdgeView::CheckToVariable => Some(&state.c2v),
+            EdgeView::VariableToCheck => Some(&state.v2c),
+            EdgeView::Correction => state.correction.as_deref(),
+        };
+        let thin = (rect.width() / code.edges().max(1) as f32 * 2.0).clamp(0.3, 1.0);
+        let widest = (rect.width() / code.n as f32 * 0.5).clamp(1.0, 4.0);
+        for e in 0..code.edges() {
+            let (c, v) = (code.edge_check[e] as usize, code.edge_var[e] as usize);
+            let value = values.and_then(|vals| vals.get(e)).copied().unwrap_or(0.0);
+            let strength = (value.abs() / FULL_MAGNITUDE).min(1.0);
+            let base = if value >= 0.0 { ZERO_COLOR } else { ONE_COLOR };
+            let color = base.gamma_multiply(0.25 + 0.75 * strength);
+            painter.line_segment(
+                [check_pos(c), var_pos(v)],
+                Stroke::new(thin + (widest - thin) * strength, color),
+            );
+        }
+        let bits = run.trace.bits(step);
+        let unsatisfied = code.unsatisfied_checks(&bits);
+        let check_side = (rect.width() / code.m as f32 * 0.6).clamp(2.0, 9.0);
+        for (c, &bad) in unsatisfied.iter().enumerate() {
+            let square = Rect::from_center_size(check_pos(c), vec2(check_side, check_side) * 2.0);
+            let fill = if bad {
+                UNSATISFIED_COLOR
+            } else {
+                ui.visuals().widgets.inactive.bg_fill
+            };
+            painter.rect_filled(square, 1.0, fill);
+        }
+        let radius = (rect.width() / code.n as f32 * 0.45).clamp(1.5, 7.0);
+        for v in 0..code.n {
+            let belief = state.posterior.get(v).copied().unwrap_or(0.0);
+            let color = belief_color(belief);
+            painter.circle_filled(var_pos(v), radius, color);
+            if bits.get(v) != frame.bits.get(v) {
+                painter.circle_stroke(var_pos(v), radius + 2.5, Stroke::new(2.0, WRONG_COLOR));
+            }
+        }
+        if let Some(hover) = response.hover_pos() {
+            let v = (((hover.x - rect.left() - margin) / (rect.width() - 2.0 * margin))
+                * code.n as f32)
+                .floor();
+            if (0.0..code.n as f32).contains(&v) && hover.y > rect.center().y {
+                let v = v as usize;
+                response.on_hover_text(format!(
+                    "bit {}: sent {}, LLR in {:.2}, posterior {:.2}{}",
+                    v + 1,
+                    frame.bits[v],
+                    frame.llr[v],
+                    state.posterior[v],
+                    if frame.burst[v] {
+                        ", hit by a burst"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        rect
+    }
+
+    /// The codeword as a strip of beliefs, sent bits and bursts marked.
+    fn strip_ui(&self, ui: &mut Ui) -> Rect {
+        let height = 34.0;
+        let (rect, _) =
+            ui.allocate_exact_size(vec2(ui.available_width(), height), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        let (Some(run), Some(frame)) = (self.shown_run(), &self.frame) else {
+            return rect;
+        };
+        let step = self
+            .step
+            .position()
+            .min(run.trace.iterations.len().saturating_sub(1));
+        let Some(state) = run.trace.iterations.get(step) else {
+            return rect;
+        };
+        let n = self.code.n;
+        let width = rect.width() / n as f32;
+        for v in 0..n {
+            let x = rect.left() + width * v as f32;
+            let sent = Rect::from_min_size(Pos2::new(x, rect.top()), vec2(width.max(1.0), 8.0));
+            painter.rect_filled(
+                sent,
+                0.0,
+                if frame.bits[v] == 0 {
+                    ZERO_COLOR
+                } else {
+                    ONE_COLOR
+                },
+            );
+            let cell =
+                Rect::from_min_size(Pos2::new(x, rect.top() + 10.0), vec2(width.max(1.0), 16.0));
+            painter.rect_filled(cell, 0.0, belief_color(state.posterior[v]));
+            let decided = u8::from(state.posterior[v] < 0.0);
+            if decided != frame.bits[v] {
+                painter.rect_stroke(
+                    cell,
+                    0.0,
+                    Stroke::new(2.0, WRONG_COLOR),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            if frame.burst[v] {
+                painter.circle_filled(
+                    Pos2::new(x + width / 2.0, rect.bottom() - 3.0),
+                    2.5,
+                    UNSATISFIED_COLOR,
+                );
+            }
+        }
+        rect
+    }
+
+    /// BER (solid) and FER (dashed) against Eb/N0, on a log axis.
+    fn curves_ui(&self, ui: &mut Ui, height: f32) {
+        let plot = Plot::new("ldpc-curves")
+            .height(height)
+            .x_axis_label("Eb/N0 (dB)")
+            .y_axis_label("error rate")
+            .y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value))
+            .label_formatter(error_rate_hover_label)
+            .allow_scroll(false)
+            .legend(egui_plot::Legend::default());
+        plot.show(ui, |plot| {
+            for (method, points) in &self.curves {
+                let color = method.kind().color();
+                let series = |f: fn(&BerPoint) -> f64| -> Vec<[f64; 2]> {
+                    points
+                        .iter()
+                        .filter(|p| f(p) > 0.0)
+                        .map(|p| [p.eb_n0_db, f(p).log10()])
+                        .collect()
+                };
+                let style = if *method == Method::Minsum {
+                    LineStyle::dashed_dense()
+                } else {
+                    LineStyle::Solid
+                };
+                let ber = series(|p| p.ber);
+                plot.line(
+                    Line::new(
+                        format!("{} BER", method.label()),
+                        PlotPoints::from(ber.clone()),
+                    )
+                    .color(color)
+                    .style(style)
+                    .width(2.0),
+                );
+                plot.points(
+                    Points::new(format!("{} BER", method.label()), PlotPoints::from(ber))
+                        .color(color)
+                        .radius(3.0),
+                );
+                plot.line(
+                    Line::new(
+                        format!("{} FER", method.label()),
+                        PlotPoints::from(series(|p| p.fer)),
+                    )
+                    .color(color.gamma_multiply(0.5))
+                    .style(LineStyle::dotted_dense())
+                    .width(1.5),
+                );
+            }
+        });
+    }
+}
+
+/// The hover label in dB and error rate (the axis holds log10 of it).
+fn error_rate_hover_label(position: &egui_plot::HoverPosition<'_>) -> Option<String> {
+    let (name, point) = match position {
+        egui_plot::HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => (*plot_name, position),
+        egui_plot::HoverPosition::Elsewhere { position } => ("", position),
+    };
+    Some(format!(
+        "{name}\n{:.1} dB: {:.2e}",
+        point.x,
+        10f64.powf(point.y)
+    ))
+}
+
+fn code_hint(name: &str) -> &'static str {
+    match name {
+        "96.3.963" => {
+            "MacKay's (96, 48) regular code, column weight 3, row weight 6 (rank 46: two checks are redundant); the paper's"
+        }
+        "ccsds-128-64" => "CCSDS short-block (128, 64) code (CCSDS 231.1-O-1)",
+        _ => "IEEE 802.16e (WiMAX) rate-1/2 code, n = 576, z = 24",
+    }
+}
+
+/// A belief as a colour: blue for bit 0, orange for bit 1, pale when unsure.
+fn belief_color(llr: f32) -> Color32 {
+    let p_one = 1.0 / (1.0 + llr.clamp(-30.0, 30.0).exp());
+    let certainty = (2.0 * (p_one - 0.5)).abs();
+    let base = if p_one > 0.5 { ONE_COLOR } else { ZERO_COLOR };
+    let pale = Color32::from_gray(200);
+    lerp_color(pale, base, certainty)
+}
+
+fn lerp_color(a: Color32, b: Color32, t: f32) -> Color32 {
+    let mix = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
+    Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
+}
+
+fn figure_data(runs: &[Run], curves: &Curves) -> FigureData {
+    let mut rows = Vec::new();
+    for (m, run) in runs.iter().enumerate() {
+        for (i, state) in run.trace.iterations.iter().enumerate() {
+            for (v, p) in state.posterior.iter().enumerate() {
+                rows.push(vec![
+                    0.0,
+                    m as f64,
+                    i as f64,
+                    v as f64,
+                    f64::from(*p),
+                    f64::NAN,
+                    f64::NAN,
+                ]);
+            }
+        }
+    }
+    for (method, points) in curves {
+        let m = Method::ALL.iter().position(|x| x == method).unwrap_or(0);
+        for p in points {
+            rows.push(vec![
+                1.0,
+                m as f64,
+                f64::NAN,
+                f64::NAN,
+                p.eb_n0_db,
+                p.ber,
+                p.fer,
+            ]);
+        }
+    }
+    FigureData {
+        headers: [
+            "table_0_posterior_1_curve",
+            "method_index",
+            "iteration",
+            "bit",
+            "posterior_or_eb_n0_db",
+            "ber",
+            "fer",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }
+}
+
+impl Demo for LdpcDemo {
+    fn name(&self) -> &'static str {
+        super::NAME
+    }
+    fn title(&self) -> &'static str {
+        "Factor graphs / LDPC"
+    }
+    fn summary(&self) -> &'static str {
+        "Belief-propagation messages decoding a noisy codeword"
+    }
+    fn explanation(&self) -> &'static str {
+        "Forward model: a random codeword of an LDPC code sent as BPSK (bit 0 as +1) over Gaussian \
+         noise, some bits hit by bursts the receiver is not told of; the decoders see the LLRs \
+         2y/σ². Inverses: sum-product and min-sum belief propagation on the Tanner graph \
+         (classical), weighted BP with learned weights (amortized), and BP with a graph network \
+         correcting its messages at every iteration (augmented, NEBP)."
+    }
+
+    fn figure_rect(&self) -> Rect {
+        self.figure_rect
+    }
+
+    fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        self.channel_controls_ui(ui);
+        ui.separator();
+        self.curve_controls_ui(ui, ctx);
+        ui.collapsing("Learned decoders: train, save, load", |ui| {
+            self.training_ui(ui, ctx)
+        });
+        ui.collapsing("Export figure", |ui| {
+            let rect = self.figure_rect;
+            let (runs, curves) = (&self.runs, &self.curves);
+            self.exporter.ui(ui, rect, || figure_data(runs, curves));
+        });
+    }
+
+    fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+        if !self.loaded_shipped {
+            self.load_shipped(&ctx.compute.device);
+        }
+        self.poll(ui, ctx);
+        if let Some(err) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, err);
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label("show")
+                .on_hover_text("Which decoder's iterations the graph and the strip show");
+            let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
+            for method in methods {
+                if ui
+                    .selectable_label(
+                        self.shown == method,
+                        RichText::new(method.label()).color(method.kind().color()),
+                    )
+                    .on_hover_text(method_hint(method))
+                    .clicked()
+                {
+                    self.select(method);
+                }
+            }
+            ui.separator();
+            ui.label("edges");
+            ui.selectable_value(
+                &mut self.edge_view,
+                EdgeView::CheckToVariable,
+                "check to bit",
+            )
+            .on_hover_text(
+                "Messages from checks to bits: blue says 0, orange says 1, width = confidence",
+            );
+            ui.selectable_value(
+                &mut self.edge_view,
+                EdgeView::VariableToCheck,
+                "bit to check",
+            )
+            .on_hover_text("Messages from bits to checks");
+            ui.add_enabled_ui(self.shown == Method::Nebp, |ui| {
+                ui.selectable_value(&mut self.edge_view, EdgeView::Correction, "NEBP correction")
+                    .on_hover_text(
+                        "What the graph network added to each check message this iteration",
+                    );
+            });
+        });
+        timeline_ui(ui, &mut self.step, "iteration", false);
+        let figure_top = ui.cursor().min;
+        let status = self.shown_run().map(|run| {
+            let step = self.step.position();
+            let bits = run.trace.bits(step);
+            let errors = self.frame.as_ref().map_or(0, |f| bits.iter().zip(&f.bits).filter(|(a, b)| a != b).count());
+            let unsatisfied = self.code.unsatisfied_checks(&bits).iter().filter(|&&u| u).count();
+            format!(
+                "{}: {} on {} — iteration {step} of {}: {errors} wrong bits (red rings), {unsatisfied} unsatisfied checks (yellow)",
+                run.method.label(),
+                self.code.name,
+                if self.channel.burst_sigma > 0.0 { format!("{:.1} dB, bursts σ_b {:.1}", self.channel.eb_n0_db, self.channel.burst_sigma) } else { format!("{:.1} dB AWGN", self.channel.eb_n0_db) },
+                run.trace.iterations.len() - 1,
+            )
+        });
+        ui.label(RichText::new(status.unwrap_or_else(|| "decoding…".to_owned())).strong());
+        let available = ui.available_height();
+        let graph_height = (available * 0.42).max(MIN_GRAPH_HEIGHT);
+        let graph = self.graph_ui(ui, graph_height);
+        ui.label(
+            "codeword: sent bits (top), beliefs (below; red boxes: wrong), bursts (yellow dots)",
+        );
+        let strip = self.strip_ui(ui);
+        let below = ui
+            .horizontal_top(|ui| {
+                let table = ui.vertical(|ui| metrics_table_ui(ui, "ldpc-metrics", &self.table));
+                ui.vertical(|ui| {
+                    if self.curves.is_empty() {
+                        ui.label(if self.curve_job.is_running() {
+                            "computing BER/FER curves…"
+                        } else {
+                            "BER/FER curves: “Compute curves” in the controls"
+                        });
+                    } else {
+                        ui.label(format!(
+                            "BER (solid) and FER (dotted) over Eb/N0, σ_b {:.1}",
+                            self.curve_sigma
+                        ));
+                        self.curves_ui(ui, ui.available_height().max(160.0));
+                    }
+                });
+                table.response.rect
+            })
+            .response
+            .rect;
+        self.figure_rect = Rect::from_min_max(figure_top, graph.max.max(strip.max).max(below.max));
+    }
+}
