@@ -237,10 +237,13 @@ fn fuzz_model_files() {
     let seeds = vec![
         include_bytes!("../assets/lorenz-gnn.mpk").to_vec(),
         include_bytes!("../assets/mri-unet.mpk").to_vec(),
+        include_bytes!("../assets/ldpc-nebp.mpk").to_vec(),
     ];
     fuzz("model", seeds, |path| {
+        use inference_lab::demos::ldpc::model::NetKind;
         let _ = inference_lab::demos::lorenz::model_io::load(path, "gnn", &device);
         let _ = inference_lab::demos::mri::model_io::load(path, "unet", &device);
+        let _ = inference_lab::demos::ldpc::model_io::load(path, NetKind::Nebp, &device);
     });
 }
 
@@ -265,6 +268,50 @@ fn fuzz_model_weights_behind_a_valid_checksum() {
             )
             .expect("measure");
             let _ = model.reconstruct(&m.kspace, &m.mask, &device);
+        }
+    });
+}
+
+#[test]
+fn fuzz_alist_codes() {
+    use inference_lab::demos::ldpc::classical::{BpRule, decode_frames};
+    use inference_lab::demos::ldpc::code::{SHIPPED, read_alist};
+    let mut seeds: Vec<Vec<u8>> = SHIPPED
+        .iter()
+        .map(|(_, text)| text.as_bytes().to_vec())
+        .collect();
+    seeds.push(b"3 2\r\n1\t2\n1 1 1\n2 1\n\n1\n1 0\n2\n1 2\n3 0\n".to_vec());
+    fuzz("alist", seeds, |path| {
+        // What `ldpc decode` does with a code: read it, then decode a frame on it.
+        if let Ok(code) = read_alist(path)
+            && code.edges() <= 100_000
+        {
+            let llr: Vec<f32> = (0..code.n)
+                .map(|i| if i % 7 == 0 { -0.5 } else { 1.5 })
+                .collect();
+            let _ = decode_frames(&code, BpRule::SumProduct, 5, &llr);
+            let _ = code.encode(&vec![1; code.dimension()]);
+        }
+    });
+}
+
+#[test]
+fn fuzz_llr_csv() {
+    use inference_lab::demos::ldpc::code::shipped;
+    use inference_lab::demos::ldpc::methods::{Method, decode_frames};
+    use inference_lab::demos::ldpc::sim::{Channel, llr_csv, read_llr_csv, send_frames};
+    let device = Device::flex();
+    let code = shipped("96.3.963").expect("code");
+    let frames = send_frames(&code, &Channel::awgn(2.0), 3, 1);
+    let seeds = vec![
+        llr_csv(&frames.llr, code.n).into_bytes(),
+        llr_csv(&frames.llr[..code.n], code.n)
+            .replace('\n', "\r\n")
+            .into_bytes(),
+    ];
+    fuzz("llr-csv", seeds, |path| {
+        if let Ok(llr) = read_llr_csv(path, code.n) {
+            let _ = decode_frames(Method::Bp, &code, &llr, 20, None, &device);
         }
     });
 }

@@ -536,8 +536,16 @@ fn every_character_in_the_ui_has_a_glyph() {
     let _ = ctx.run_ui(Default::default(), |_| {});
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = vec![root.join("app.rs")];
-    for dir in ["ui", "demos/lorenz", "demos/mri"] {
-        for entry in std::fs::read_dir(root.join(dir)).expect("source folder") {
+    // The widgets and every demo's folder.
+    let mut dirs = vec![root.join("ui")];
+    for entry in std::fs::read_dir(root.join("demos")).expect("src/demos") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            dirs.push(path);
+        }
+    }
+    for dir in dirs {
+        for entry in std::fs::read_dir(dir).expect("source folder") {
             files.push(entry.expect("entry").path());
         }
     }
@@ -673,4 +681,53 @@ fn the_mri_panel_takes_tiny_odd_and_empty_measurements() {
         assert_jobs_end_without_a_crash(&mut harness, &format!("9×9, sampled {sampled}"));
         harness.get_by_label_contains(&format!("k{sampled}.npy"));
     }
+}
+
+/// The LDPC panel decodes a bursty frame with every method, and the timeline scrubs the
+/// iterations of the decoder shown (the status line names the iteration).
+#[test]
+fn ldpc_panel_decodes_and_scrubs_the_iterations() {
+    let mut harness = harness(app(Some("ldpc")));
+    step_until(&mut harness, "the decodings", |h| {
+        h.query_by_label_contains("unsatisfied checks (yellow)")
+            .is_some()
+    });
+    for method in [
+        "BP (sum-product)",
+        "min-sum",
+        "neural BP",
+        "neural-enhanced BP",
+    ] {
+        assert!(
+            harness.query_all_by_label(method).count() >= 2,
+            "{method} missing"
+        );
+    }
+    harness
+        .query_all_by_label("BP (sum-product)")
+        .next()
+        .expect("BP button")
+        .click();
+    harness.run_steps(3);
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("BP (sum-product): 96.3.963")
+            .is_some_and(|n| n
+                .accesskit_node()
+                .label()
+                .is_some_and(|l| l.contains("iteration 0 of"))),
+        "the timeline did not go to iteration 0"
+    );
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("iteration 1 of").is_some());
+    // Another code decodes again.
+    harness.get_by_label("ccsds-128-64").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the CCSDS decodings", |h| {
+        h.query_by_label_contains("on ccsds-128-64").is_some()
+    });
+    assert_jobs_end_without_a_crash(&mut harness, "ldpc");
 }
