@@ -45,6 +45,26 @@ enum EdgeView {
     Correction,
 }
 
+impl EdgeView {
+    fn label(self) -> &'static str {
+        match self {
+            EdgeView::CheckToVariable => "check to bit",
+            EdgeView::VariableToCheck => "bit to check",
+            EdgeView::Correction => "NEBP correction",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            EdgeView::CheckToVariable => "Messages from checks to bits",
+            EdgeView::VariableToCheck => "Messages from bits to checks",
+            EdgeView::Correction => {
+                "What the graph network added to each check message this iteration"
+            }
+        }
+    }
+}
+
 /// One method's decoding of the current frame.
 #[derive(Clone, Debug)]
 struct Run {
@@ -906,27 +926,30 @@ impl Demo for LdpcDemo {
                 }
             }
             ui.separator();
-            ui.label("edges");
-            ui.selectable_value(
-                &mut self.edge_view,
-                EdgeView::CheckToVariable,
-                "check to bit",
-            )
-            .on_hover_text(
-                "Messages from checks to bits: blue says 0, orange says 1, width = confidence",
-            );
-            ui.selectable_value(
-                &mut self.edge_view,
-                EdgeView::VariableToCheck,
-                "bit to check",
-            )
-            .on_hover_text("Messages from bits to checks");
-            ui.add_enabled_ui(self.shown == Method::Nebp, |ui| {
-                ui.selectable_value(&mut self.edge_view, EdgeView::Correction, "NEBP correction")
-                    .on_hover_text(
-                        "What the graph network added to each check message this iteration",
-                    );
-            });
+            // One compact selector, so that the row fits a projector's width.
+            let nebp_shown = self.shown == Method::Nebp;
+            if !nebp_shown && self.edge_view == EdgeView::Correction {
+                self.edge_view = EdgeView::CheckToVariable;
+            }
+            egui::ComboBox::from_id_salt("ldpc-edge-view")
+                .selected_text(format!("edges: {}", self.edge_view.label()))
+                .show_ui(ui, |ui| {
+                    for view in [
+                        EdgeView::CheckToVariable,
+                        EdgeView::VariableToCheck,
+                        EdgeView::Correction,
+                    ] {
+                        if view == EdgeView::Correction && !nebp_shown {
+                            continue;
+                        }
+                        ui.selectable_value(&mut self.edge_view, view, view.label())
+                            .on_hover_text(view.hint());
+                    }
+                })
+                .response
+                .on_hover_text(
+                    "What the graph's edges show: blue says 0, orange says 1, width = confidence",
+                );
         });
         timeline_ui(ui, &mut self.step, "iteration", false);
         let figure_top = ui.cursor().min;
