@@ -148,8 +148,9 @@ impl Default for LdpcDemo {
         });
         let mut demo = Self {
             code,
+            // One of the paper's bursty settings, where BP and NEBP differ most.
             channel: Channel {
-                eb_n0_db: 3.0,
+                eb_n0_db: 4.0,
                 burst_sigma: 3.0,
             },
             frame_seed: 1,
@@ -169,7 +170,7 @@ impl Default for LdpcDemo {
             ]),
             inference: JobSlot::new(true),
             curves: Vec::new(),
-            curve_sigma: 0.0,
+            curve_sigma: 3.0,
             curve_frames: 300,
             curve_job: JobSlot::new(true),
             learned: Vec::new(),
