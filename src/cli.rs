@@ -263,7 +263,7 @@ mod tests {
     fn unbuilt_actions_fail_plainly() {
         for args in [
             &["inference-lab", "tsp", "eval", "--json"][..],
-            &["inference-lab", "ldpc", "train"][..],
+            &["inference-lab", "tsp", "train"][..],
             &[
                 "inference-lab",
                 "causal",

@@ -35,6 +35,8 @@ const UNSATISFIED_COLOR: Color32 = Color32::from_rgb(250, 190, 0);
 /// Messages of this magnitude and above are drawn at full width.
 const FULL_MAGNITUDE: f32 = 12.0;
 const MIN_GRAPH_HEIGHT: f32 = 220.0;
+/// Narrower than this, the curves go below the table.
+const MIN_PLOT_WIDTH: f32 = 360.0;
 const CURVE_SNRS: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
 
 /// What the graph's edges show.
@@ -132,6 +134,8 @@ pub struct LdpcDemo {
     code_field: PathField,
     exporter: FigureExporter,
     figure_rect: Rect,
+    /// The metrics table's width in the last frame, to lay the curves out beside or below it.
+    table_width: f32,
     error: Option<String>,
 }
 
@@ -190,6 +194,7 @@ impl Default for LdpcDemo {
             ),
             exporter: FigureExporter::new("ldpc"),
             figure_rect: Rect::NOTHING,
+            table_width: 520.0,
             error: None,
         };
         demo.resend();
@@ -725,6 +730,23 @@ impl LdpcDemo {
     }
 
     /// BER (solid) and FER (dashed) against Eb/N0, on a log axis.
+    /// The curves' caption and plot, or what to do to get them.
+    fn curves_column_ui(&self, ui: &mut Ui) {
+        if self.curves.is_empty() {
+            ui.label(if self.curve_job.is_running() {
+                "computing BER/FER curves…"
+            } else {
+                "BER/FER curves: “Compute curves” in the controls"
+            });
+        } else {
+            ui.label(format!(
+                "BER (solid) and FER (dotted) over Eb/N0, σ_b {:.1}",
+                self.curve_sigma
+            ));
+            self.curves_ui(ui, ui.available_height().max(160.0));
+        }
+    }
+
     fn curves_ui(&self, ui: &mut Ui, height: f32) {
         let plot = Plot::new("ldpc-curves")
             .height(height)
@@ -975,28 +997,26 @@ impl Demo for LdpcDemo {
             "codeword: sent bits (top), beliefs (below; red boxes: wrong), bursts (yellow dots)",
         );
         let strip = self.strip_ui(ui);
-        let below = ui
-            .horizontal_top(|ui| {
+        let spacing = ui.spacing().item_spacing.x;
+        let plot_width = ui.available_width() - self.table_width - spacing;
+        // The table beside the curves when both fit; above them on a narrow window.
+        let below = if plot_width >= MIN_PLOT_WIDTH {
+            ui.horizontal_top(|ui| {
                 let table = ui.vertical(|ui| metrics_table_ui(ui, "ldpc-metrics", &self.table));
-                ui.vertical(|ui| {
-                    if self.curves.is_empty() {
-                        ui.label(if self.curve_job.is_running() {
-                            "computing BER/FER curves…"
-                        } else {
-                            "BER/FER curves: “Compute curves” in the controls"
-                        });
-                    } else {
-                        ui.label(format!(
-                            "BER (solid) and FER (dotted) over Eb/N0, σ_b {:.1}",
-                            self.curve_sigma
-                        ));
-                        self.curves_ui(ui, ui.available_height().max(160.0));
-                    }
+                self.table_width = table.response.rect.width();
+                let curves = ui.vertical(|ui| {
+                    ui.set_width(plot_width);
+                    self.curves_column_ui(ui);
                 });
-                table.response.rect
+                table.response.rect.union(curves.response.rect)
             })
-            .response
-            .rect;
+            .inner
+        } else {
+            let table = ui.vertical(|ui| metrics_table_ui(ui, "ldpc-metrics", &self.table));
+            self.table_width = table.response.rect.width();
+            let curves = ui.vertical(|ui| self.curves_column_ui(ui));
+            table.response.rect.union(curves.response.rect)
+        };
         self.figure_rect = Rect::from_min_max(figure_top, graph.max.max(strip.max).max(below.max));
     }
 }
