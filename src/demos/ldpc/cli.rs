@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 
 use super::bench::{BerPoint, Sweep, ber_curve, evaluate_all, run_acceptance};
 use super::code::{self, Code};
@@ -55,12 +55,6 @@ impl DemoCli for LdpcCli {
             ))?,
         ])
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LdpcModelKind {
-    Nbp,
-    Nebp,
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,8 +109,8 @@ pub enum LdpcAction {
     Train {
         #[command(flatten)]
         common: TrainArgs,
-        #[arg(long, value_enum, default_value_t = LdpcModelKind::Nebp)]
-        kind: LdpcModelKind,
+        #[arg(long, value_enum, default_value_t = NetKind::Nebp)]
+        kind: NetKind,
         /// Optimizer steps at most.
         #[arg(long, default_value_t = 3000)]
         steps: u64,
@@ -266,10 +260,7 @@ fn run_action(action: LdpcAction, Globals { backend, seed }: Globals) -> anyhow:
             lr,
             init,
         } => {
-            let mut model = match kind {
-                LdpcModelKind::Nbp => NetConfig::nbp(),
-                LdpcModelKind::Nebp => NetConfig::nebp(),
-            };
+            let mut model = NetConfig::of(kind);
             if let Some(i) = iters {
                 model.iterations = i;
             }
@@ -277,11 +268,7 @@ fn run_action(action: LdpcAction, Globals { backend, seed }: Globals) -> anyhow:
                 model.hidden = h;
             }
             if let Some(path) = &init {
-                let net_kind = match kind {
-                    LdpcModelKind::Nbp => NetKind::Nbp,
-                    LdpcModelKind::Nebp => NetKind::Nebp,
-                };
-                model = model_io::load(path, net_kind, &Device::flex())?.config;
+                model = model_io::load(path, kind, &Device::flex())?.config;
             }
             let mut config = TrainConfig::new(model);
             config.init = init;

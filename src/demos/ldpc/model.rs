@@ -28,7 +28,9 @@ const TANH_LIMIT: f32 = 1.0 - 1e-6;
 /// Messages and LLRs are divided by this before entering the graph network.
 const FEATURE_SCALE: f32 = 8.0;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 pub enum NetKind {
     Nbp,
     Nebp,
@@ -55,6 +57,14 @@ pub struct NetConfig {
 }
 
 impl NetConfig {
+    /// The default config of `kind`.
+    pub fn of(kind: NetKind) -> Self {
+        match kind {
+            NetKind::Nbp => Self::nbp(),
+            NetKind::Nebp => Self::nebp(),
+        }
+    }
+
     pub fn nbp() -> Self {
         Self {
             kind: NetKind::Nbp,

@@ -9,7 +9,7 @@ use egui::{Color32, Pos2, Rect, RichText, Stroke, Ui, vec2};
 use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points};
 
 use super::bench::{BerPoint, Sweep, panel_curves};
-use super::classical::{Outcome, Trace};
+use super::classical::{IterationState, Outcome, Trace};
 use super::code::{self, Code};
 use super::methods::{LearnedDecoder, Method, trace_frame};
 use super::model::{NetConfig, NetKind};
@@ -328,11 +328,7 @@ impl LdpcDemo {
     }
 
     fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        let model = match self.train_kind {
-            NetKind::Nbp => NetConfig::nbp(),
-            NetKind::Nebp => NetConfig::nebp(),
-        };
-        let mut config = TrainConfig::new(model);
+        let mut config = TrainConfig::new(NetConfig::of(self.train_kind));
         config.max_steps = u64::MAX;
         config.budget_secs = Some(self.budget_secs);
         config.seed = self.frame_seed;
@@ -434,6 +430,16 @@ impl LdpcDemo {
             .iter()
             .find(|r| r.method == self.shown)
             .or_else(|| self.runs.first())
+    }
+
+    /// The run shown, the frame it decoded, and the timeline's iteration (clamped) with its state.
+    fn shown_state(&self) -> Option<(&Run, &Frame, usize, &IterationState)> {
+        let (run, frame) = (self.shown_run()?, self.frame.as_ref()?);
+        let step = self
+            .step
+            .position()
+            .min(run.trace.iterations.len().saturating_sub(1));
+        Some((run, frame, step, run.trace.iterations.get(step)?))
     }
 
     fn channel_controls_ui(&mut self, ui: &mut Ui) {
@@ -588,7 +594,7 @@ impl LdpcDemo {
             ui.allocate_exact_size(vec2(ui.available_width(), height), egui::Sense::hover());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-        let (Some(run), Some(frame)) = (self.shown_run(), &self.frame) else {
+        let Some((run, frame, step, state)) = self.shown_state() else {
             painter.text(
                 rect.center(),
                 egui::Align2::CENTER_CENTER,
@@ -596,13 +602,6 @@ impl LdpcDemo {
                 egui::FontId::proportional(18.0),
                 ui.visuals().weak_text_color(),
             );
-            return rect;
-        };
-        let step = self
-            .step
-            .position()
-            .min(run.trace.iterations.len().saturating_sub(1));
-        let Some(state) = run.trace.iterations.get(step) else {
             return rect;
         };
         let code = &self.code;
@@ -682,14 +681,7 @@ impl LdpcDemo {
         let (rect, _) =
             ui.allocate_exact_size(vec2(ui.available_width(), height), egui::Sense::hover());
         let painter = ui.painter_at(rect);
-        let (Some(run), Some(frame)) = (self.shown_run(), &self.frame) else {
-            return rect;
-        };
-        let step = self
-            .step
-            .position()
-            .min(run.trace.iterations.len().saturating_sub(1));
-        let Some(state) = run.trace.iterations.get(step) else {
+        let Some((_, frame, _, state)) = self.shown_state() else {
             return rect;
         };
         let n = self.code.n;
