@@ -170,6 +170,10 @@ impl Code {
             .collect()
     }
 
+    pub fn unsatisfied_count(&self, bits: &[u8]) -> usize {
+        self.unsatisfied_checks(bits).iter().filter(|&&u| u).count()
+    }
+
     pub fn is_codeword(&self, bits: &[u8]) -> bool {
         bits.len() == self.n && !self.unsatisfied_checks(bits).contains(&true)
     }

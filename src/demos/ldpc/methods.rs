@@ -2,6 +2,12 @@
 //! batches on a burn device). All return the hard decisions of the frames and, for one frame,
 //! the trace of every iteration. A learned decoder stops a frame, like BP, at the first
 //! iteration whose hard decision satisfies every check.
+//!
+//! NEBP ends with a syndrome guard, the forward model checking the estimate: plain BP decodes
+//! the same LLRs and its decision is output instead of NEBP's wherever it leaves fewer parity
+//! checks unsatisfied (ties keep NEBP's). The network then helps where BP fails and cannot
+//! make a frame worse than BP by the checks' own measure (on a code unlike the one it was
+//! trained on, NEBP alone can be far worse than BP; see docs/ldpc.md).
 
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -95,9 +101,39 @@ pub fn decode_frames(
             max_iters,
             llr,
         )),
+        (Method::Nebp, Some(decoder)) => {
+            let (mut bits, mut outcomes) = decode_learned(decoder, code, llr, max_iters, device);
+            syndrome_guard(code, llr, max_iters, &mut bits, &mut outcomes);
+            Ok((bits, outcomes))
+        }
         (_, Some(decoder)) => Ok(decode_learned(decoder, code, llr, max_iters, device)),
         (_, None) => Err(format!("{} needs a model", method.name())),
     }
+}
+
+/// Replaces each frame's decision (`bits` row-major) by plain BP's where BP's leaves fewer
+/// checks unsatisfied; which frames took BP's.
+pub fn syndrome_guard(
+    code: &Code,
+    llr: &[f32],
+    max_iters: usize,
+    bits: &mut [u8],
+    outcomes: &mut [Outcome],
+) -> Vec<bool> {
+    let n = code.n;
+    let (bp_bits, bp_outcomes) = classical::decode_frames(code, BpRule::SumProduct, max_iters, llr);
+    bits.chunks_mut(n)
+        .zip(bp_bits.chunks(n))
+        .zip(outcomes.iter_mut().zip(bp_outcomes))
+        .map(|((ours, bp), (outcome, bp_outcome))| {
+            let take_bp = code.unsatisfied_count(bp) < code.unsatisfied_count(ours);
+            if take_bp {
+                ours.copy_from_slice(bp);
+                *outcome = bp_outcome;
+            }
+            take_bp
+        })
+        .collect()
 }
 
 /// The learned decoder on frames, in chunks, each stopped once all its frames are decided.
@@ -181,8 +217,47 @@ pub fn decode_learned(
     (bits, outcomes)
 }
 
+/// One frame decoded with every iteration kept.
+#[derive(Clone, Debug)]
+pub struct TracedFrame {
+    /// The channel's state first, then one state per iteration; when NEBP's syndrome guard
+    /// took BP's decision, BP's final state last.
+    pub trace: Trace,
+    pub outcome: Outcome,
+    /// Whether NEBP's syndrome guard output BP's decision.
+    pub took_bp: bool,
+}
+
 /// One frame decoded with every iteration kept (the channel's state first).
 pub fn trace_frame(
+    method: Method,
+    code: &Code,
+    llr: &[f32],
+    max_iters: usize,
+    learned: Option<&LearnedDecoder>,
+    device: &Device,
+) -> Result<TracedFrame, String> {
+    let (mut trace, mut outcome) =
+        trace_without_guard(method, code, llr, max_iters, learned, device)?;
+    let mut took_bp = false;
+    if method == Method::Nebp {
+        let (bp_trace, bp_outcome) =
+            classical::decode_traced(code, BpRule::SumProduct, max_iters, llr);
+        let last = |t: &Trace| t.bits(t.iterations.len().saturating_sub(1));
+        if code.unsatisfied_count(&last(&bp_trace)) < code.unsatisfied_count(&last(&trace)) {
+            took_bp = true;
+            outcome = bp_outcome;
+            trace.iterations.extend(bp_trace.iterations.last().cloned());
+        }
+    }
+    Ok(TracedFrame {
+        trace,
+        outcome,
+        took_bp,
+    })
+}
+
+fn trace_without_guard(
     method: Method,
     code: &Code,
     llr: &[f32],
@@ -326,7 +401,7 @@ mod tests {
             "{bp_errors:?} {nbp_errors:?}"
         );
         assert_eq!(outcomes.len(), 40);
-        let (trace, outcome) = trace_frame(
+        let traced = trace_frame(
             Method::Nbp,
             &code,
             frames.frame_llr(0),
@@ -335,7 +410,46 @@ mod tests {
             &device,
         )
         .expect("trace");
-        assert_eq!(trace.iterations.len(), outcome.iterations + 1);
+        assert_eq!(traced.trace.iterations.len(), traced.outcome.iterations + 1);
+        assert!(!traced.took_bp);
+    }
+
+    #[test]
+    fn the_syndrome_guard_keeps_whichever_decision_satisfies_more_checks() {
+        let code = shipped("ccsds-128-64").expect("code");
+        let n = code.n;
+        let frames = send_frames(&code, &Channel::awgn(1.0), 60, 3);
+        let (bp, bp_outcomes) =
+            classical::decode_frames(&code, BpRule::SumProduct, 20, &frames.llr);
+        // A "learned" decision that is the sent codeword on even frames and garbage on odd ones.
+        let mut bits = frames.bits.clone();
+        for frame in bits.chunks_mut(n).skip(1).step_by(2) {
+            frame[0] ^= 1;
+        }
+        let before = bits.clone();
+        let mut outcomes = bp_outcomes.clone();
+        let took = syndrome_guard(&code, &frames.llr, 20, &mut bits, &mut outcomes);
+        for f in 0..60 {
+            let ours = &bits[f * n..(f + 1) * n];
+            let bp_frame = &bp[f * n..(f + 1) * n];
+            if f % 2 == 0 {
+                assert!(!took[f], "frame {f}: a codeword is kept");
+                assert_eq!(ours, frames.frame_bits(f));
+            } else {
+                let wrong = &before[f * n..(f + 1) * n];
+                assert_eq!(
+                    took[f],
+                    code.unsatisfied_count(bp_frame) < code.unsatisfied_count(wrong)
+                );
+                assert_eq!(ours, if took[f] { bp_frame } else { wrong });
+            }
+            assert!(code.unsatisfied_count(ours) <= code.unsatisfied_count(bp_frame));
+        }
+        assert!(took.iter().any(|&t| t), "BP decodes some frames at 1 dB");
+        assert!(
+            bp_outcomes.iter().any(|o| !o.converged),
+            "and fails on some"
+        );
     }
 
     #[test]

@@ -73,6 +73,8 @@ struct Run {
     method: Method,
     trace: Trace,
     outcome: Outcome,
+    /// NEBP's syndrome guard output BP's decision (its last timeline step).
+    took_bp: bool,
     seconds: f64,
 }
 
@@ -99,7 +101,8 @@ fn method_hint(method: Method) -> &'static str {
         }
         Method::Nebp => {
             "Neural-enhanced BP: a graph network beside BP adds a correction to every check message \
-             at every iteration; it sees only the LLRs (augmented)"
+             at every iteration; it sees only the LLRs. Its last step is a syndrome guard: where plain \
+             BP's decision leaves fewer parity checks unsatisfied, BP's is output (augmented)"
         }
     }
 }
@@ -287,13 +290,14 @@ impl LdpcDemo {
                 for (i, (method, learned)) in decoders.iter().enumerate() {
                     job.check_cancelled()?;
                     let started = std::time::Instant::now();
-                    let (trace, outcome) =
+                    let traced =
                         trace_frame(*method, &code, &frame.llr, iters, learned.as_ref(), &device)
                             .map_err(JobError::Failed)?;
                     runs.push(Run {
                         method: *method,
-                        trace,
-                        outcome,
+                        trace: traced.trace,
+                        outcome: traced.outcome,
+                        took_bp: traced.took_bp,
                         seconds: started.elapsed().as_secs_f64(),
                     });
                     job.report_fraction((i + 1) as f32 / decoders.len() as f32);
@@ -973,12 +977,17 @@ impl Demo for LdpcDemo {
             let bits = run.trace.bits(step);
             let errors = self.frame.as_ref().map_or(0, |f| bits.iter().zip(&f.bits).filter(|(a, b)| a != b).count());
             let unsatisfied = self.code.unsatisfied_checks(&bits).iter().filter(|&&u| u).count();
+            let last = run.trace.iterations.len() - 1;
+            let step_name = if run.took_bp && step == last {
+                "syndrome guard, BP's decision (fewer unsatisfied checks)".to_owned()
+            } else {
+                format!("iteration {step} of {last}")
+            };
             format!(
-                "{}: {} on {} — iteration {step} of {}: {errors} wrong bits (red rings), {unsatisfied} unsatisfied checks (yellow)",
+                "{}: {} on {} — {step_name}: {errors} wrong bits (red rings), {unsatisfied} unsatisfied checks (yellow)",
                 run.method.label(),
                 self.code.name,
                 if self.channel.burst_sigma > 0.0 { format!("{:.1} dB, bursts σ_b {:.1}", self.channel.eb_n0_db, self.channel.burst_sigma) } else { format!("{:.1} dB AWGN", self.channel.eb_n0_db) },
-                run.trace.iterations.len() - 1,
             )
         });
         ui.label(RichText::new(status.unwrap_or_else(|| "decoding…".to_owned())).strong());
