@@ -262,8 +262,8 @@ mod tests {
     #[test]
     fn unbuilt_actions_fail_plainly() {
         for args in [
-            &["inference-lab", "tsp", "eval", "--json"][..],
-            &["inference-lab", "tsp", "train"][..],
+            &["inference-lab", "causal", "eval", "--json"][..],
+            &["inference-lab", "causal", "train"][..],
             &[
                 "inference-lab",
                 "causal",
@@ -278,17 +278,17 @@ mod tests {
             let err = run(&invocation).expect_err("not built");
             assert!(err.to_string().contains("not built yet"), "{err}");
         }
-        let bench = try_parse_from(["inference-lab", "bench", "--demo", "tsp"]).expect("parses");
+        let bench = try_parse_from(["inference-lab", "bench", "--demo", "causal"]).expect("parses");
         let err = run(&bench).expect_err("not built");
         assert_eq!(
             err.to_string(),
-            "`bench --demo tsp` is not built yet: this demo's panel and command line come with \
+            "`bench --demo causal` is not built yet: this demo's panel and command line come with \
              its own issue"
         );
         let train =
-            try_parse_from(["inference-lab", "bench", "--train", "--demo", "tsp"]).expect("parses");
+            try_parse_from(["inference-lab", "bench", "--train", "--demo", "causal"]).expect("parses");
         let err = run(&train).expect_err("nothing to train");
-        assert_eq!(err.to_string(), "tsp trains no network yet");
+        assert_eq!(err.to_string(), "causal trains no network yet");
         let unknown = try_parse_from(["inference-lab", "bench", "--demo", "x"]).expect("parses");
         let err = run(&unknown).expect_err("unknown");
         assert!(err.to_string().starts_with("unknown demo `x`"), "{err}");

@@ -1,25 +1,26 @@
-//! Travelling-salesman tours: registered, not built yet. Its issue fills this folder on the pattern of
-//! `lorenz/` and `mri/`; until then the panel and the command line say it is not built.
+//! Travelling-salesman tours (Kool, van Hoof & Welling, "Attention, Learn to Solve Routing
+//! Problems!", ICLR 2019; POMO, Kwon et al., NeurIPS 2020): cities in the unit square or from
+//! TSPLIB, toured by nearest neighbour, farthest insertion, 2-opt and Held–Karp, by an attention
+//! model trained with REINFORCE, and by that model's tour improved by 2-opt.
 
+pub mod bench;
+pub mod classical;
 pub mod cli;
+pub mod methods;
+pub mod model;
+pub mod model_io;
+pub mod sim;
+pub mod train;
+pub mod view;
 
-use super::{DemoEntry, NotBuilt};
+use super::DemoEntry;
 
 pub const NAME: &str = "tsp";
 
 pub fn entry() -> DemoEntry {
     DemoEntry {
         name: NAME,
-        cli: &cli::CLI,
-        panel: || {
-            Box::new(NotBuilt {
-                name: NAME,
-                title: "TSP tours",
-                summary: "Cities in the unit square, tours by search and by attention",
-                explanation: "Forward model: a tour's length over cities. Inverses: nearest neighbour, \
-                      insertion, 2-opt and exact search, an attention model trained with \
-                      REINFORCE, and the attention model followed by 2-opt.",
-            })
-        },
+        cli: &cli::TspCli,
+        panel: || Box::new(view::TspDemo::default()),
     }
 }
