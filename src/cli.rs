@@ -285,8 +285,8 @@ mod tests {
             "`bench --demo causal` is not built yet: this demo's panel and command line come with \
              its own issue"
         );
-        let train =
-            try_parse_from(["inference-lab", "bench", "--train", "--demo", "causal"]).expect("parses");
+        let train = try_parse_from(["inference-lab", "bench", "--train", "--demo", "causal"])
+            .expect("parses");
         let err = run(&train).expect_err("nothing to train");
         assert_eq!(err.to_string(), "causal trains no network yet");
         let unknown = try_parse_from(["inference-lab", "bench", "--demo", "x"]).expect("parses");

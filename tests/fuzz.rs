@@ -315,3 +315,34 @@ fn fuzz_llr_csv() {
         }
     });
 }
+
+#[test]
+fn fuzz_tsplib_instances_and_tours() {
+    use inference_lab::demos::tsp::classical::{nearest_neighbour, two_opt};
+    use inference_lab::demos::tsp::sim::{SHIPPED, parse_tour, read_tsp, shipped, tour_text};
+    let mut seeds: Vec<Vec<u8>> = SHIPPED
+        .iter()
+        .filter_map(|name| shipped(name))
+        .map(|(instance, _)| inference_lab::demos::tsp::sim::tsp_text(&instance).into_bytes())
+        .collect();
+    seeds.push(
+        b"NAME: m\nTYPE: TSP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: LOWER_DIAG_ROW\nEDGE_WEIGHT_SECTION\n0 1 0 2 3 0 4 5 6 0\nEOF\n"
+            .to_vec(),
+    );
+    if let Some((instance, _)) = shipped("eil51") {
+        let tour: Vec<usize> = (0..instance.len()).collect();
+        seeds.push(tour_text(&instance, &tour, "seed").into_bytes());
+    }
+    fuzz("tsplib", seeds, |path| {
+        // What `tsp solve` does with an instance: read it, then tour it; and a tour read back.
+        if let Ok(instance) = read_tsp(path)
+            && instance.len() <= 2000
+        {
+            let start = nearest_neighbour(&instance, 0).pop().unwrap_or_default();
+            let _ = two_opt(&instance, &start);
+        }
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let _ = parse_tour(&text, 51, "fuzzed.tour");
+        }
+    });
+}

@@ -730,3 +730,64 @@ fn ldpc_panel_decodes_and_scrubs_the_iterations() {
     });
     assert_jobs_end_without_a_crash(&mut harness, "ldpc");
 }
+
+#[test]
+fn tsp_panel_solves_and_scrubs_the_timeline() {
+    let mut harness = harness(app(Some("tsp")));
+    step_until(&mut harness, "the tours", |h| {
+        h.query_by_label_contains("final length").is_some()
+    });
+    for method in [
+        "nearest neighbour",
+        "farthest insertion",
+        "2-opt",
+        "exact (Held–Karp)",
+    ] {
+        assert!(
+            harness.query_all_by_label(method).count() >= 1,
+            "{method} missing"
+        );
+    }
+    harness
+        .query_all_by_label("nearest neighbour")
+        .next()
+        .expect("the method's button")
+        .click();
+    harness.run_steps(3);
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("1 of 20 cities placed")
+            .is_some(),
+        "the timeline did not go to the first step"
+    );
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("2 of 20 cities placed")
+            .is_some()
+    );
+    harness
+        .query_all_by_label("2-opt")
+        .next()
+        .expect("2-opt's button")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label_contains("2-opt move").is_some(),
+        "2-opt's last step is its last move"
+    );
+    // A TSPLIB instance solves again, with its proven optimum.
+    harness.get_by_label("eil51").click();
+    step_until(&mut harness, "the eil51 tours", |h| {
+        h.query_by_label_contains("on eil51 (51 cities)").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("over the optimum")
+            .is_some()
+    );
+    assert_jobs_end_without_a_crash(&mut harness, "tsp");
+}

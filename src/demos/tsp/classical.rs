@@ -106,8 +106,8 @@ pub fn farthest_insertion(instance: &Instance) -> Vec<Vec<usize>> {
             .unwrap_or(0);
         tour.insert(best + 1, far);
         in_tour[far] = true;
-        for c in 0..n {
-            to_tour[c] = to_tour[c].min(instance.dist(c, far));
+        for (c, d) in to_tour.iter_mut().enumerate() {
+            *d = d.min(instance.dist(c, far));
         }
         partial.push(tour.clone());
     }
@@ -162,7 +162,11 @@ fn best_listed_move(
                 }
                 let g = gain(instance, tour, p, q);
                 if g > EPS && best.is_none_or(|b| g > b.gain) {
-                    best = Some(TwoOptMove { i: p, j: q, gain: g });
+                    best = Some(TwoOptMove {
+                        i: p,
+                        j: q,
+                        gain: g,
+                    });
                 }
             }
         }
@@ -244,24 +248,29 @@ pub fn held_karp(instance: &Instance) -> Result<Vec<usize>, String> {
     for j in 0..m {
         cost[(1 << j) * m + j] = instance.dist(0, j + 1);
     }
+    // Distances among cities 1..n, row-major, for a tight inner loop.
+    let d: Vec<f64> = (0..m)
+        .flat_map(|j| (0..m).map(move |k| (j, k)))
+        .map(|(j, k)| instance.dist(j + 1, k + 1))
+        .collect();
     for mask in 1..full {
-        for j in 0..m {
-            if mask & (1 << j) == 0 {
-                continue;
-            }
+        let mut ends = mask;
+        while ends != 0 {
+            let j = ends.trailing_zeros() as usize;
+            ends &= ends - 1;
             let here = cost[mask * m + j];
             if !here.is_finite() {
                 continue;
             }
-            for k in 0..m {
-                if mask & (1 << k) != 0 {
-                    continue;
-                }
-                let next = mask | (1 << k);
-                let c = here + instance.dist(j + 1, k + 1);
-                if c < cost[next * m + k] {
-                    cost[next * m + k] = c;
-                    parent[next * m + k] = j as u8;
+            let mut outside = !mask & (full - 1);
+            while outside != 0 {
+                let k = outside.trailing_zeros() as usize;
+                outside &= outside - 1;
+                let next = (mask | (1 << k)) * m + k;
+                let c = here + d[j * m + k];
+                if c < cost[next] {
+                    cost[next] = c;
+                    parent[next] = j as u8;
                 }
             }
         }
@@ -295,7 +304,13 @@ mod tests {
     use crate::demos::tsp::sim::is_permutation;
 
     fn brute_force(instance: &Instance) -> f64 {
-        fn permute(rest: &mut Vec<usize>, k: usize, tour: &mut Vec<usize>, inst: &Instance, best: &mut f64) {
+        fn permute(
+            rest: &mut Vec<usize>,
+            k: usize,
+            tour: &mut Vec<usize>,
+            inst: &Instance,
+            best: &mut f64,
+        ) {
             if k == rest.len() {
                 tour.truncate(1);
                 tour.extend_from_slice(rest);

@@ -73,7 +73,8 @@ pub enum TspAction {
         #[arg(long)]
         json: bool,
     },
-    /// Train the attention model (REINFORCE, POMO's shared baseline); saves it atomically.
+    /// Train the attention model (REINFORCE, POMO's shared baseline); saves the best model
+    /// atomically whenever validation improves and at the end.
     Train {
         #[command(flatten)]
         common: TrainArgs,
@@ -210,6 +211,7 @@ fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::
             let mut config = TrainConfig::new(n);
             config.model = model;
             config.init = init;
+            config.checkpoint = Some(common.out.clone());
             config.batch = batch;
             config.max_steps = steps;
             config.budget_secs = common.budget_s;
@@ -278,7 +280,14 @@ mod tests {
         let out_s = out.to_str().expect("utf8");
         for method in ["nn", "insertion", "2opt"] {
             run_args(&[
-                "tsp", "solve", "--instance", "eil51", "--method", method, "--out", out_s,
+                "tsp",
+                "solve",
+                "--instance",
+                "eil51",
+                "--method",
+                method,
+                "--out",
+                out_s,
             ])
             .expect(method);
             let tour = crate::demos::tsp::sim::parse_tour(
@@ -290,13 +299,23 @@ mod tests {
             assert_eq!(tour.len(), 51);
         }
         let err = run_args(&[
-            "tsp", "solve", "--instance", "eil51", "--method", "exact", "--out", out_s,
+            "tsp",
+            "solve",
+            "--instance",
+            "eil51",
+            "--method",
+            "exact",
+            "--out",
+            out_s,
         ])
         .expect_err("too big");
         assert!(err.to_string().contains("at most"), "{err}");
         let bad = dir.path().join("bad.tsp");
-        std::fs::write(&bad, "NAME: b\nDIMENSION: 3\nNODE_COORD_SECTION\n1 0 0\n2 x 1\n3 1 1\n")
-            .expect("write");
+        std::fs::write(
+            &bad,
+            "NAME: b\nDIMENSION: 3\nNODE_COORD_SECTION\n1 0 0\n2 x 1\n3 1 1\n",
+        )
+        .expect("write");
         let err = run_args(&[
             "tsp",
             "solve",

@@ -46,7 +46,10 @@ impl Default for AmConfig {
 
 impl AmConfig {
     pub fn validate(&self) -> Result<(), String> {
-        if !(8..=1024).contains(&self.dim) || self.heads == 0 || self.dim % self.heads != 0 {
+        if !(8..=1024).contains(&self.dim)
+            || self.heads == 0
+            || !self.dim.is_multiple_of(self.heads)
+        {
             return Err(format!(
                 "dim {} must be in 8..=1024 and a multiple of heads {}",
                 self.dim, self.heads
@@ -279,7 +282,9 @@ impl AttentionModel {
             if record {
                 probabilities.push(values[..n].iter().map(|l| l.exp()).collect());
             }
-            let picked = (step_log_prob * one_hot(&chosen)).sum_dim(2).reshape([b, s]);
+            let picked = (step_log_prob * one_hot(&chosen))
+                .sum_dim(2)
+                .reshape([b, s]);
             log_prob = log_prob + picked;
             for (k, &c) in chosen.iter().enumerate() {
                 visited[k * n + c] = true;
@@ -355,7 +360,13 @@ mod tests {
             .collect();
         for pick in [Pick::Greedy, Pick::Sample] {
             let starts = vec![spread_starts(9, 4); 3];
-            let out = model.rollout(coords_tensor(&batch, &device), &starts, pick, &mut rng, false);
+            let out = model.rollout(
+                coords_tensor(&batch, &device),
+                &starts,
+                pick,
+                &mut rng,
+                false,
+            );
             assert_eq!(out.log_prob.dims(), [3, 4]);
             for (b, tours) in out.tours.iter().enumerate() {
                 for (s, tour) in tours.iter().enumerate() {
@@ -388,7 +399,8 @@ mod tests {
         let c = vec![[0.1, 0.2], [0.7, 0.4]];
         let all = symmetries(&c);
         assert_eq!(all.len(), 8);
-        let d = |p: &Vec<[f32; 2]>| ((p[0][0] - p[1][0]).powi(2) + (p[0][1] - p[1][1]).powi(2)).sqrt();
+        let d =
+            |p: &Vec<[f32; 2]>| ((p[0][0] - p[1][0]).powi(2) + (p[0][1] - p[1][1]).powi(2)).sqrt();
         for s in &all {
             assert!((d(s) - d(&c)).abs() < 1e-6);
         }

@@ -87,7 +87,11 @@ pub fn shipped(n: usize, device: &Device) -> anyhow::Result<LearnedModel> {
 }
 
 /// `--model F` when given, else the shipped model nearest in n.
-pub fn load_or_shipped(path: Option<&Path>, n: usize, device: &Device) -> anyhow::Result<LearnedModel> {
+pub fn load_or_shipped(
+    path: Option<&Path>,
+    n: usize,
+    device: &Device,
+) -> anyhow::Result<LearnedModel> {
     match path {
         Some(path) => load(path, device),
         None => shipped(n, device),

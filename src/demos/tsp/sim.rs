@@ -52,6 +52,9 @@ pub struct Instance {
     dist: Vec<f64>,
 }
 
+/// The most cities an instance may have: its n × n distance matrix is held whole (800 MB).
+pub const MAX_CITIES: usize = 10_000;
+
 /// TSPLIB's nint.
 fn nint(x: f64) -> f64 {
     (x + 0.5).floor()
@@ -59,6 +62,8 @@ fn nint(x: f64) -> f64 {
 
 /// TSPLIB's GEO coordinate (DDD.MM) in radians.
 fn geo_radians(x: f64) -> f64 {
+    // TSPLIB's own truncated π: GEO distances follow its rule, not the true value.
+    #[allow(clippy::approx_constant)]
     const PI: f64 = 3.141592;
     let degrees = x.trunc();
     let minutes = x - degrees;
@@ -184,9 +189,10 @@ pub fn is_permutation(tour: &[usize], n: usize) -> bool {
 
 /// Parses a TSPLIB95 `.tsp`; errors name `origin` and the line.
 pub fn parse_tsp(text: &str, origin: &str) -> anyhow::Result<Instance> {
-    let mut name = Path::new(origin)
-        .file_stem()
-        .map_or_else(|| "instance".to_owned(), |s| s.to_string_lossy().into_owned());
+    let mut name = Path::new(origin).file_stem().map_or_else(
+        || "instance".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let mut dimension: Option<usize> = None;
     let mut metric: Option<Metric> = None;
     let mut format: Option<String> = None;
@@ -229,7 +235,10 @@ pub fn parse_tsp(text: &str, origin: &str) -> anyhow::Result<Instance> {
             .split(|c: char| c == ':' || c.is_whitespace())
             .next()
             .unwrap_or("");
-        let is_keyword = keyword.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let is_keyword = keyword
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
         if is_keyword {
             let value = trimmed
                 .split_once(':')
@@ -238,17 +247,18 @@ pub fn parse_tsp(text: &str, origin: &str) -> anyhow::Result<Instance> {
             section = Section::Header;
             match keyword {
                 "NAME" => name = value,
-                "TYPE" => {
-                    if !value.starts_with("TSP") {
-                        bail!("{origin}: line {line}: TYPE {value} is not supported (only TSP)");
-                    }
+                "TYPE" if !value.starts_with("TSP") => {
+                    bail!("{origin}: line {line}: TYPE {value} is not supported (only TSP)");
                 }
                 "DIMENSION" => {
                     let d: usize = value.parse().map_err(|_| {
                         anyhow::anyhow!("{origin}: line {line}: DIMENSION {value:?} is not a count")
                     })?;
-                    if d < 3 || d > 100_000 {
-                        bail!("{origin}: line {line}: DIMENSION {d} is out of range (3–100000)");
+                    if !(3..=MAX_CITIES).contains(&d) {
+                        bail!(
+                            "{origin}: line {line}: DIMENSION {d} is out of range (3–{MAX_CITIES}: \
+                             the distance matrix is held whole)"
+                        );
                     }
                     dimension = Some(d);
                 }
@@ -299,16 +309,16 @@ pub fn parse_tsp(text: &str, origin: &str) -> anyhow::Result<Instance> {
                 let id = number(tokens[0], line, "node id")?;
                 let d = table.len();
                 if id.fract() != 0.0 || id < 1.0 || id > d as f64 {
-                    bail!("{origin}: line {line}: node id {} is not in 1..={d}", tokens[0]);
+                    bail!(
+                        "{origin}: line {line}: node id {} is not in 1..={d}",
+                        tokens[0]
+                    );
                 }
                 let slot = &mut table[id as usize - 1];
                 if slot.is_some() {
                     bail!("{origin}: line {line}: node {} appears twice", tokens[0]);
                 }
-                *slot = Some([
-                    number(tokens[1], line, "x")?,
-                    number(tokens[2], line, "y")?,
-                ]);
+                *slot = Some([number(tokens[1], line, "x")?, number(tokens[2], line, "y")?]);
             }
             Section::Weights => {
                 for t in tokens {
@@ -377,9 +387,7 @@ fn explicit_matrix(
             .collect(),
         "LOWER_ROW" => (0..n).flat_map(|i| (0..i).map(move |j| (i, j))).collect(),
         "UPPER_DIAG_ROW" => (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect(),
-        "LOWER_DIAG_ROW" => (0..n)
-            .flat_map(|i| (0..=i).map(move |j| (i, j)))
-            .collect(),
+        "LOWER_DIAG_ROW" => (0..n).flat_map(|i| (0..=i).map(move |j| (i, j))).collect(),
         other => bail!("{origin}: EDGE_WEIGHT_FORMAT {other} is not supported"),
     };
     if weights.len() != cells.len() {
@@ -400,7 +408,8 @@ fn explicit_matrix(
 }
 
 pub fn read_tsp(path: &Path) -> anyhow::Result<Instance> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_tsp(&text, &path.display().to_string())
 }
 
@@ -460,9 +469,9 @@ pub fn parse_tour(text: &str, n: usize, origin: &str) -> anyhow::Result<Vec<usiz
             continue;
         }
         for token in trimmed.split_whitespace() {
-            let id: i64 = token
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{origin}: line {line}: {token:?} is not a city id"))?;
+            let id: i64 = token.parse().map_err(|_| {
+                anyhow::anyhow!("{origin}: line {line}: {token:?} is not a city id")
+            })?;
             if id == -1 {
                 if !is_permutation(&tour, n) {
                     bail!("{origin}: the tour does not visit each of the {n} cities once");
@@ -486,7 +495,9 @@ pub fn shipped(name: &str) -> Option<(Instance, f64)> {
         "kroA100" => (include_str!("../../../assets/tsp/kroA100.tsp"), 21282.0),
         _ => return None,
     };
-    parse_tsp(text, &format!("{name}.tsp")).ok().map(|i| (i, optimum))
+    parse_tsp(text, &format!("{name}.tsp"))
+        .ok()
+        .map(|i| (i, optimum))
 }
 
 pub const SHIPPED: [&str; 3] = ["eil51", "berlin52", "kroA100"];
@@ -556,7 +567,8 @@ mod tests {
 
     #[test]
     fn malformed_files_are_refused_with_their_line() {
-        let head = "NAME: x\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n";
+        let head =
+            "NAME: x\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n";
         let cases = [
             ("NAME: x\nNODE_COORD_SECTION\n1 0 0\n", "line 2"),
             (&format!("{head}1 0 0\n2 1 1\nEOF\n") as &str, "missing"),
@@ -570,7 +582,10 @@ mod tests {
         ];
         for (text, want) in cases {
             let err = parse_tsp(text, "bad.tsp").expect_err(text).to_string();
-            assert!(err.contains("bad.tsp") && err.contains(want), "{err} (wanted {want})");
+            assert!(
+                err.contains("bad.tsp") && err.contains(want),
+                "{err} (wanted {want})"
+            );
         }
     }
 

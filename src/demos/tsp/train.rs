@@ -35,6 +35,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Start from this model file (same config) instead of from scratch.
     pub init: Option<std::path::PathBuf>,
+    /// Save the best model here (atomically) whenever validation improves, so that a run
+    /// stopped early loses nothing.
+    #[serde(skip)]
+    pub checkpoint: Option<std::path::PathBuf>,
 }
 
 impl TrainConfig {
@@ -51,6 +55,7 @@ impl TrainConfig {
             validate_every: 200,
             seed: 0,
             init: None,
+            checkpoint: None,
         }
     }
 
@@ -95,13 +100,17 @@ pub struct TrainedModel {
 /// The reference length of an instance: Held–Karp's optimum up to 20 cities, else the best of
 /// 2-opt from nearest neighbour and from farthest insertion.
 pub fn reference_length(instance: &Instance) -> f64 {
-    if instance.len() <= classical::EXACT_MAX {
-        if let Ok(tour) = classical::held_karp(instance) {
-            return instance.tour_length(&tour);
-        }
+    if instance.len() <= classical::EXACT_MAX
+        && let Ok(tour) = classical::held_karp(instance)
+    {
+        return instance.tour_length(&tour);
     }
-    let nn = classical::nearest_neighbour(instance, 0).pop().unwrap_or_default();
-    let fi = classical::farthest_insertion(instance).pop().unwrap_or_default();
+    let nn = classical::nearest_neighbour(instance, 0)
+        .pop()
+        .unwrap_or_default();
+    let fi = classical::farthest_insertion(instance)
+        .pop()
+        .unwrap_or_default();
     [nn, fi]
         .iter()
         .map(|start| instance.tour_length(&classical::two_opt(instance, start).0))
@@ -269,6 +278,17 @@ pub fn train(
             let (candidate, gap) = val_gap(&net);
             if gap < best_gap {
                 (best, best_gap) = (candidate, gap);
+                if let Some(path) = &config.checkpoint {
+                    let so_far = TrainedModel {
+                        model: best.clone(),
+                        val_gap: best_gap,
+                        steps: step,
+                        seconds: bounds.seconds(),
+                    };
+                    super::model_io::save(path, &so_far, config).map_err(|e| {
+                        JobError::Failed(format!("saving the checkpoint {}: {e:#}", path.display()))
+                    })?;
+                }
             }
             ctx.set_message(format!(
                 "tour length: sampled {mean_length:.3} (baseline), best of starts \
@@ -365,8 +385,9 @@ mod tests {
     #[test]
     fn a_short_run_trains_validates_and_can_be_cancelled() {
         let config = tiny();
-        let handle = crate::jobs::spawn("t", || {}, move |ctx| train(ctx, &config, &Device::flex()))
-            .expect("spawn");
+        let handle =
+            crate::jobs::spawn("t", || {}, move |ctx| train(ctx, &config, &Device::flex()))
+                .expect("spawn");
         let trained = handle.wait().expect("training");
         assert_eq!(trained.steps, 4);
         assert!(trained.val_gap.is_finite() && trained.val_gap >= -1e-9);

@@ -64,14 +64,14 @@ impl ScreenMap {
         }
     }
 
-    fn to_screen(&self, c: [f64; 2]) -> Pos2 {
+    fn to_screen(self, c: [f64; 2]) -> Pos2 {
         Pos2::new(
             self.origin.x + ((c[0] - self.lo[0]) * self.scale) as f32,
             self.origin.y + self.side - ((c[1] - self.lo[1]) * self.scale) as f32,
         )
     }
 
-    fn to_instance(&self, p: Pos2) -> [f64; 2] {
+    fn to_instance(self, p: Pos2) -> [f64; 2] {
         [
             self.lo[0] + f64::from(p.x - self.origin.x) / self.scale,
             self.lo[1] + f64::from(self.origin.y + self.side - p.y) / self.scale,
@@ -156,7 +156,9 @@ impl Default for TspDemo {
 
 fn method_hint(method: Method) -> &'static str {
     match method {
-        Method::Nn => "Nearest neighbour from city 1: always go to the closest unvisited city (classical)",
+        Method::Nn => {
+            "Nearest neighbour from city 1: always go to the closest unvisited city (classical)"
+        }
         Method::Insertion => {
             "Farthest insertion: add the city farthest from the tour where it lengthens it least (classical)"
         }
@@ -345,7 +347,11 @@ impl TspDemo {
                 .add(egui::Slider::new(&mut self.n, 3..=MAX_CITIES).logarithmic(true))
                 .on_hover_text("Cities of a new random instance, uniform in the unit square")
                 .changed();
-            if ui.button("New instance").on_hover_text("Draw other random cities").clicked() {
+            if ui
+                .button("New instance")
+                .on_hover_text("Draw other random cities")
+                .clicked()
+            {
                 self.seed += 1;
                 self.new_random();
             } else if changed {
@@ -460,7 +466,11 @@ impl TspDemo {
     /// The main view: cities, the shown tour at the current step, the model's attention and the
     /// 2-opt move of this step.
     fn tour_ui(&mut self, ui: &mut Ui, size: egui::Vec2) -> Rect {
-        let sense = if self.edit { Sense::click_and_drag() } else { Sense::hover() };
+        let sense = if self.edit {
+            Sense::click_and_drag()
+        } else {
+            Sense::hover()
+        };
         let (rect, response) = ui.allocate_exact_size(size, sense);
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
@@ -492,14 +502,20 @@ impl TspDemo {
                         painter.circle_filled(
                             map(self.instance.coords[c]),
                             r,
-                            Color32::from_rgba_unmultiplied(HEAT_COLOR.r(), HEAT_COLOR.g(), HEAT_COLOR.b(), alpha),
+                            Color32::from_rgba_unmultiplied(
+                                HEAT_COLOR.r(),
+                                HEAT_COLOR.g(),
+                                HEAT_COLOR.b(),
+                                alpha,
+                            ),
                         );
                     }
                 }
             }
             let color = method.kind().color();
             let closed = tour.len() == n;
-            let mut points: Vec<Pos2> = tour.iter().map(|&c| map(self.instance.coords[c])).collect();
+            let mut points: Vec<Pos2> =
+                tour.iter().map(|&c| map(self.instance.coords[c])).collect();
             if closed && let Some(&first) = points.first() {
                 points.push(first);
             }
@@ -514,7 +530,11 @@ impl TspDemo {
         }
         let start = shown.as_ref().and_then(|s| s.1.first().copied());
         for (c, &coord) in self.instance.coords.iter().enumerate() {
-            let color = if Some(c) == start { START_COLOR } else { CITY_COLOR };
+            let color = if Some(c) == start {
+                START_COLOR
+            } else {
+                CITY_COLOR
+            };
             painter.circle_filled(map(coord), radius, color);
         }
         if self.edit {
@@ -569,30 +589,53 @@ impl TspDemo {
         let side = ((width - 8.0 * columns as f32) / columns as f32).clamp(80.0, 220.0);
         let mut clicked = None;
         let response = ui.vertical(|ui| {
-            egui::Grid::new("tsp-side-by-side").spacing([8.0, 4.0]).show(ui, |ui| {
-                for (k, run) in self.runs.iter().enumerate() {
-                    let method = run.solution.method;
-                    ui.vertical(|ui| {
-                        let (rect, response) = ui.allocate_exact_size(vec2(side, side * 0.8), Sense::click());
-                        let painter = ui.painter_at(rect);
-                        let stroke = if method == self.shown { 2.0 } else { 0.5 };
-                        painter.rect_stroke(rect, 3.0, Stroke::new(stroke, method.kind().color()), egui::StrokeKind::Inside);
-                        let map = self.mapping(rect);
-                        let mut points: Vec<Pos2> = run.solution.tour.iter().map(|&c| map(self.instance.coords[c])).collect();
-                        if let Some(&first) = points.first() {
-                            points.push(first);
+            egui::Grid::new("tsp-side-by-side")
+                .spacing([8.0, 4.0])
+                .show(ui, |ui| {
+                    for (k, run) in self.runs.iter().enumerate() {
+                        let method = run.solution.method;
+                        ui.vertical(|ui| {
+                            let (rect, response) =
+                                ui.allocate_exact_size(vec2(side, side * 0.8), Sense::click());
+                            let painter = ui.painter_at(rect);
+                            let stroke = if method == self.shown { 2.0 } else { 0.5 };
+                            painter.rect_stroke(
+                                rect,
+                                3.0,
+                                Stroke::new(stroke, method.kind().color()),
+                                egui::StrokeKind::Inside,
+                            );
+                            let map = self.mapping(rect);
+                            let mut points: Vec<Pos2> = run
+                                .solution
+                                .tour
+                                .iter()
+                                .map(|&c| map(self.instance.coords[c]))
+                                .collect();
+                            if let Some(&first) = points.first() {
+                                points.push(first);
+                            }
+                            painter.add(egui::Shape::line(
+                                points,
+                                Stroke::new(1.5, method.kind().color()),
+                            ));
+                            if response.on_hover_text(method_hint(method)).clicked() {
+                                clicked = Some(method);
+                            }
+                            ui.label(
+                                RichText::new(format!(
+                                    "{}: {:.4}",
+                                    method.label(),
+                                    run.solution.length
+                                ))
+                                .color(method.kind().color()),
+                            );
+                        });
+                        if (k + 1) % columns == 0 || k + 1 == count {
+                            ui.end_row();
                         }
-                        painter.add(egui::Shape::line(points, Stroke::new(1.5, method.kind().color())));
-                        if response.on_hover_text(method_hint(method)).clicked() {
-                            clicked = Some(method);
-                        }
-                        ui.label(RichText::new(format!("{}: {:.4}", method.label(), run.solution.length)).color(method.kind().color()));
-                    });
-                    if (k + 1) % columns == 0 || k + 1 == count {
-                        ui.end_row();
                     }
-                }
-            });
+                });
         });
         if let Some(method) = clicked {
             self.select(method);
@@ -604,17 +647,38 @@ impl TspDemo {
 fn figure_data(instance: &Instance, runs: &[Run]) -> FigureData {
     let mut rows = Vec::new();
     for (c, coord) in instance.coords.iter().enumerate() {
-        rows.push(vec![0.0, f64::NAN, c as f64 + 1.0, coord[0], coord[1], f64::NAN]);
+        rows.push(vec![
+            0.0,
+            f64::NAN,
+            c as f64 + 1.0,
+            coord[0],
+            coord[1],
+            f64::NAN,
+        ]);
     }
     for (m, run) in runs.iter().enumerate() {
         for (k, &c) in run.solution.tour.iter().enumerate() {
-            rows.push(vec![1.0, m as f64, c as f64 + 1.0, k as f64, f64::NAN, run.solution.length]);
+            rows.push(vec![
+                1.0,
+                m as f64,
+                c as f64 + 1.0,
+                k as f64,
+                f64::NAN,
+                run.solution.length,
+            ]);
         }
     }
     FigureData {
-        headers: ["city_0_tour_1", "method_index", "city", "x_or_position", "y", "length"]
-            .map(String::from)
-            .to_vec(),
+        headers: [
+            "city_0_tour_1",
+            "method_index",
+            "city",
+            "x_or_position",
+            "y",
+            "length",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows,
     }
 }
@@ -661,11 +725,15 @@ impl Demo for TspDemo {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("show").on_hover_text("Which method's steps the timeline plays");
+            ui.label("show")
+                .on_hover_text("Which method's steps the timeline plays");
             let methods: Vec<Method> = self.runs.iter().map(|r| r.solution.method).collect();
             for method in methods {
                 if ui
-                    .selectable_label(self.shown == method, RichText::new(method.label()).color(method.kind().color()))
+                    .selectable_label(
+                        self.shown == method,
+                        RichText::new(method.label()).color(method.kind().color()),
+                    )
                     .on_hover_text(method_hint(method))
                     .clicked()
                 {
@@ -682,10 +750,21 @@ impl Demo for TspDemo {
             let (tour, two_opt) = trace.tour_at(step);
             let what = if two_opt {
                 let k = step + 1 - trace.partial.len();
-                format!("2-opt move {k} of {} (red: the edges put in)", trace.moves.len())
+                format!(
+                    "2-opt move {k} of {} (red: the edges put in)",
+                    trace.moves.len()
+                )
             } else if tour.len() < self.instance.len() {
-                let heat = if run.solution.method.is_learned() { "; orange: where the model points next" } else { "" };
-                format!("{} of {} cities placed{heat}", tour.len(), self.instance.len())
+                let heat = if run.solution.method.is_learned() {
+                    "; orange: where the model points next"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} of {} cities placed{heat}",
+                    tour.len(),
+                    self.instance.len()
+                )
             } else {
                 "the tour".to_owned()
             };
@@ -705,7 +784,10 @@ impl Demo for TspDemo {
         let side_width = (available.x * 0.42).max(MIN_SIDE_WIDTH);
         let rect = if available.x - side_width >= 320.0 {
             ui.horizontal_top(|ui| {
-                let main = self.tour_ui(ui, vec2(available.x - side_width - 8.0, available.y.max(260.0)));
+                let main = self.tour_ui(
+                    ui,
+                    vec2(available.x - side_width - 8.0, available.y.max(260.0)),
+                );
                 let side = ui.vertical(|ui| {
                     ui.set_width(side_width);
                     metrics_table_ui(ui, "tsp-metrics", &self.table);
