@@ -122,8 +122,8 @@ impl AmDecoding {
 pub struct SolveTrace {
     /// Construction: each partial tour (the last is the whole tour before any 2-opt).
     pub partial: Vec<Vec<usize>>,
-    /// The attention model's pointer probabilities over the cities at each construction step
-    /// after the first (decoding of the best rollout, replayed from its start).
+    /// The attention model's pointer probabilities over the cities for each choice after the
+    /// start: `attention[k]` chose `partial[k + 1]`'s last city (the best rollout, replayed).
     pub attention: Vec<Vec<f32>>,
     /// 2-opt moves applied to the constructed tour, in order.
     pub moves: Vec<TwoOptMove>,

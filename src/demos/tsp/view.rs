@@ -23,7 +23,6 @@ use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
 
-const CITY_COLOR: Color32 = Color32::from_rgb(40, 40, 40);
 const START_COLOR: Color32 = Color32::from_rgb(20, 150, 60);
 const HEAT_COLOR: Color32 = Color32::from_rgb(240, 120, 0);
 const MOVE_COLOR: Color32 = Color32::from_rgb(220, 30, 30);
@@ -319,7 +318,7 @@ impl TspDemo {
                 kind: run.solution.method.kind(),
                 values: vec![
                     Some(run.solution.length),
-                    reference.map(|r| gap_percent(run.solution.length, r)),
+                    reference.map(|r| shown_gap(run.solution.length, r)),
                 ],
                 seconds: Some(run.seconds),
             })
@@ -327,7 +326,12 @@ impl TspDemo {
     }
 
     fn select(&mut self, method: Method) {
-        self.shown = method;
+        // A method that did not run (no model, too many cities for the exact one): the last that did.
+        self.shown = if self.runs.iter().any(|r| r.solution.method == method) {
+            method
+        } else {
+            self.runs.last().map_or(method, |r| r.solution.method)
+        };
         let len = self.shown_run().map_or(0, |r| r.solution.trace.steps());
         self.step.set_len(len);
         self.step.go_to_end();
@@ -482,8 +486,9 @@ impl TspDemo {
             let trace = &run.solution.trace;
             let step = step.min(trace.steps().saturating_sub(1));
             let (tour, two_opt) = trace.tour_at(step);
-            let heat = (!two_opt && step >= 1)
-                .then(|| trace.attention.get(step - 1))
+            // Where the model points next: its probabilities for the city after this step's.
+            let heat = (!two_opt && tour.len() < n)
+                .then(|| trace.attention.get(step))
                 .flatten()
                 .cloned();
             let mv = two_opt
@@ -529,11 +534,12 @@ impl TspDemo {
             }
         }
         let start = shown.as_ref().and_then(|s| s.1.first().copied());
+        let city_color = ui.visuals().strong_text_color();
         for (c, &coord) in self.instance.coords.iter().enumerate() {
             let color = if Some(c) == start {
                 START_COLOR
             } else {
-                CITY_COLOR
+                city_color
             };
             painter.circle_filled(map(coord), radius, color);
         }
@@ -642,6 +648,12 @@ impl TspDemo {
         }
         response.response.rect
     }
+}
+
+/// The gap in percent, with the float noise of an equal tour shown as 0 (not −2e-14).
+fn shown_gap(length: f64, reference: f64) -> f64 {
+    let gap = gap_percent(length, reference);
+    if gap.abs() < 1e-9 { 0.0 } else { gap }
 }
 
 fn figure_data(instance: &Instance, runs: &[Run]) -> FigureData {
@@ -769,7 +781,7 @@ impl Demo for TspDemo {
                 "the tour".to_owned()
             };
             let gap = reference.map_or(String::new(), |(r, name)| {
-                format!(", {:+.2}% over {name}", gap_percent(run.solution.length, r))
+                format!(", {:+.2}% over {name}", shown_gap(run.solution.length, r))
             });
             format!(
                 "{} on {} ({} cities) — {what}; final length {:.4}{gap}",
