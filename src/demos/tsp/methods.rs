@@ -1,7 +1,8 @@
 //! Every method behind one call, each returning its tour, length and trace:
 //! `nn`, `insertion`, `2opt`, `exact` (classical), `am` (amortized: the attention model, the best
 //! of its greedy multi-start rollouts over the 8 symmetries of the square, or the best of N
-//! samples) and `am+2opt` (augmented: the model's tour improved by 2-opt).
+//! samples) and `am+2opt` (augmented: the model's best tour of each symmetry improved by 2-opt,
+//! the shortest result kept).
 
 use burn::tensor::Device;
 use rand::SeedableRng;
@@ -210,22 +211,24 @@ pub fn solve(
         }
         Method::Am | Method::AmTwoOpt => {
             let model = learned.ok_or_else(|| format!("{} needs a model", method.name()))?;
-            let best = best_rollouts(model, &[instance], decoding, device)
+            let candidates = rollout_candidates(model, &[instance], decoding, device)
                 .pop()
                 .unwrap_or_default();
-            let (partial, attention) = replay(model, instance, &best, device);
-            if method == Method::Am {
-                (
-                    best,
-                    SolveTrace {
-                        partial,
-                        attention,
-                        moves: Vec::new(),
-                    },
-                )
+            let (start, moves, tour) = if method == Method::Am {
+                let best = shortest(instance, candidates);
+                (best.clone(), Vec::new(), best)
             } else {
-                with_two_opt(partial, attention)
-            }
+                improve_candidates(instance, candidates)
+            };
+            let (partial, attention) = replay(model, instance, &start, device);
+            (
+                tour,
+                SolveTrace {
+                    partial,
+                    attention,
+                    moves,
+                },
+            )
         }
     };
     Ok(Solution {
@@ -244,6 +247,49 @@ pub fn best_rollouts(
     decoding: AmDecoding,
     device: &Device,
 ) -> Vec<Vec<usize>> {
+    rollout_candidates(model, instances, decoding, device)
+        .into_iter()
+        .zip(instances)
+        .map(|(candidates, instance)| shortest(instance, candidates))
+        .collect()
+}
+
+/// The shortest of `tours` on `instance`.
+fn shortest(instance: &Instance, tours: Vec<Vec<usize>>) -> Vec<usize> {
+    tours
+        .into_iter()
+        .min_by(|a, b| instance.tour_length(a).total_cmp(&instance.tour_length(b)))
+        .unwrap_or_default()
+}
+
+/// `am+2opt`: each candidate improved by 2-opt, the shortest result kept: the candidate it came
+/// from, the 2-opt moves and the final tour.
+pub fn improve_candidates(
+    instance: &Instance,
+    candidates: Vec<Vec<usize>>,
+) -> (Vec<usize>, Vec<TwoOptMove>, Vec<usize>) {
+    candidates
+        .into_iter()
+        .map(|start| {
+            let (tour, moves) = classical::two_opt(instance, &start);
+            (start, moves, tour)
+        })
+        .min_by(|a, b| {
+            instance
+                .tour_length(&a.2)
+                .total_cmp(&instance.tour_length(&b.2))
+        })
+        .unwrap_or_default()
+}
+
+/// For each instance, the model's best tour in each of its views (one per symmetry of the
+/// square when augmenting): the candidates `am` and `am+2opt` choose from.
+pub fn rollout_candidates(
+    model: &LearnedModel,
+    instances: &[&Instance],
+    decoding: AmDecoding,
+    device: &Device,
+) -> Vec<Vec<Vec<usize>>> {
     let Some(n) = instances.first().map(|i| i.len()) else {
         return Vec::new();
     };
@@ -268,7 +314,8 @@ pub fn best_rollouts(
     } else {
         Pick::Sample
     };
-    let mut best: Vec<(f64, Vec<usize>)> = vec![(f64::INFINITY, Vec::new()); instances.len()];
+    // The best (length, tour) of every view.
+    let mut best: Vec<(f64, Vec<usize>)> = vec![(f64::INFINITY, Vec::new()); batch.len()];
     // Bounded memory: at most ~4096 rollouts at once.
     let chunk = (4096 / starts[0].len().max(1)).max(1);
     for _ in 0..rounds {
@@ -281,17 +328,20 @@ pub fn best_rollouts(
                 false,
             );
             for (k, tours) in out.tours.into_iter().enumerate() {
-                let instance = (c * chunk + k) / per_instance;
+                let view = c * chunk + k;
+                let instance = instances[view / per_instance];
                 for tour in tours {
-                    let length = instances[instance].tour_length(&tour);
-                    if length < best[instance].0 {
-                        best[instance] = (length, tour);
+                    let length = instance.tour_length(&tour);
+                    if length < best[view].0 {
+                        best[view] = (length, tour);
                     }
                 }
             }
         }
     }
-    best.into_iter().map(|(_, tour)| tour).collect()
+    best.chunks(per_instance)
+        .map(|views| views.iter().map(|(_, tour)| tour.clone()).collect())
+        .collect()
 }
 
 /// The partial tours of `tour` and the model's pointer probabilities along it (the model fed

@@ -258,7 +258,9 @@ pub fn train(
     } else {
         "2-opt"
     };
-    ctx.set_message(format!("validation gap {best_gap:.2}% over {over} at the start"));
+    ctx.set_message(format!(
+        "validation gap {best_gap:.2}% over {over} at the start"
+    ));
     let mut optimizer = optimizer();
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut step = 0;

@@ -170,7 +170,10 @@ fn method_hint(method: Method) -> &'static str {
             "Attention model trained with REINFORCE: one greedy tour from each start city, over the 8 \
              symmetries of the square, the shortest kept (amortized)"
         }
-        Method::AmTwoOpt => "The attention model's tour improved by 2-opt (augmented)",
+        Method::AmTwoOpt => {
+            "The attention model's best tour in each of the 8 symmetries, each improved by 2-opt; the \
+             shortest kept (augmented)"
+        }
     }
 }
 
