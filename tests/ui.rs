@@ -745,11 +745,11 @@ fn tsp_panel_solves_and_scrubs_the_timeline() {
     ] {
         assert!(
             harness.query_all_by_label(method).count() >= 1,
-            "{method} missing"
+            "{method} missing from the table"
         );
     }
     harness
-        .query_all_by_label("nearest neighbour")
+        .query_all_by_label("nn")
         .next()
         .expect("the method's button")
         .click();
@@ -770,7 +770,7 @@ fn tsp_panel_solves_and_scrubs_the_timeline() {
             .is_some()
     );
     harness
-        .query_all_by_label("2-opt")
+        .query_all_by_label("2opt")
         .next()
         .expect("2-opt's button")
         .click();

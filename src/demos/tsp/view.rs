@@ -27,6 +27,8 @@ const START_COLOR: Color32 = Color32::from_rgb(20, 150, 60);
 const HEAT_COLOR: Color32 = Color32::from_rgb(240, 120, 0);
 const MOVE_COLOR: Color32 = Color32::from_rgb(220, 30, 30);
 const MAX_CITIES: usize = 300;
+/// The most sampled rollouts per start and symmetry the panel asks for (seconds at 300 cities).
+const MAX_SAMPLES: usize = 16;
 /// Below this width the side-by-side tours go under the main view.
 const MIN_SIDE_WIDTH: f32 = 380.0;
 
@@ -91,6 +93,8 @@ pub struct TspDemo {
     optimum: Option<f64>,
     n: usize,
     seed: u64,
+    /// The attention model's sampled rollouts per start and symmetry (0: greedy).
+    samples: usize,
     runs: Vec<Run>,
     shown: Method,
     step: Timeline,
@@ -111,6 +115,8 @@ pub struct TspDemo {
     dragging: Option<usize>,
     exporter: FigureExporter,
     figure_rect: Rect,
+    /// The metrics table's height in the last frame, to size the main view above it.
+    table_height: f32,
     error: Option<String>,
 }
 
@@ -122,6 +128,7 @@ impl Default for TspDemo {
             optimum: None,
             n,
             seed: 1,
+            samples: 0,
             runs: Vec::new(),
             shown: Method::AmTwoOpt,
             step: Timeline::new(0),
@@ -148,6 +155,7 @@ impl Default for TspDemo {
             dragging: None,
             exporter: FigureExporter::new("tsp"),
             figure_rect: Rect::NOTHING,
+            table_height: 200.0,
             error: None,
         }
     }
@@ -208,6 +216,7 @@ impl TspDemo {
     fn start_solving(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
         let device = ctx.compute.device.clone();
         let instance = self.instance.clone();
+        let samples = self.samples.min(MAX_SAMPLES);
         let learned = self.learned.as_ref().map(|(m, _)| LearnedModel {
             net: m.net.clone().to_device(&device),
             config: m.config.clone(),
@@ -225,7 +234,10 @@ impl TspDemo {
                 for (i, method) in methods.iter().enumerate() {
                     job.check_cancelled()?;
                     let started = std::time::Instant::now();
-                    let decoding = AmDecoding::multi_start(instance.len());
+                    let decoding = AmDecoding {
+                        samples,
+                        ..AmDecoding::multi_start(instance.len())
+                    };
                     let solution = solve(*method, &instance, learned.as_ref(), decoding, &device)
                         .map_err(JobError::Failed)?;
                     runs.push(Run {
@@ -376,6 +388,21 @@ impl TspDemo {
                 {
                     self.set_instance(instance, Some(optimum));
                 }
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            slider_label(ui, "model samples");
+            if ui
+                .add(egui::Slider::new(&mut self.samples, 0..=MAX_SAMPLES))
+                .on_hover_text(
+                    "0: the attention model decodes greedily from each start city; N: it samples N \
+                     tours from each start city and symmetry and keeps the shortest",
+                )
+                .changed()
+            {
+                self.samples = self.samples.min(MAX_SAMPLES);
+                self.runs.clear();
+                self.solving.mark_stale();
             }
         });
         ui.checkbox(&mut self.edit, "Edit cities: click to add, drag to move")
@@ -592,10 +619,18 @@ impl TspDemo {
     }
 
     /// Every method's final tour, small, with its length; a click shows it large.
-    fn side_by_side_ui(&mut self, ui: &mut Ui, width: f32) -> Rect {
+    /// Sized to fit `width` × `height`, with as many columns as make the tours largest.
+    fn side_by_side_ui(&mut self, ui: &mut Ui, width: f32, height: f32) -> Rect {
         let count = self.runs.len().max(1);
-        let columns = if width > 560.0 { 3 } else { 2 };
-        let side = ((width - 8.0 * columns as f32) / columns as f32).clamp(80.0, 220.0);
+        let label = ui.text_style_height(&egui::TextStyle::Body) + 10.0;
+        let fit = |columns: usize| {
+            let rows = count.div_ceil(columns) as f32;
+            let by_width = (width - 8.0 * (columns as f32 - 1.0)) / columns as f32;
+            let by_height = ((height - rows * label) / rows) / 0.8;
+            by_width.min(by_height)
+        };
+        let columns = (1..=count).max_by(|&a, &b| fit(a).total_cmp(&fit(b))).unwrap_or(1);
+        let side = fit(columns).clamp(48.0, 260.0);
         let mut clicked = None;
         let response = ui.vertical(|ui| {
             egui::Grid::new("tsp-side-by-side")
@@ -633,8 +668,8 @@ impl TspDemo {
                             }
                             ui.label(
                                 RichText::new(format!(
-                                    "{}: {:.4}",
-                                    method.label(),
+                                    "{}: {:.3}",
+                                    method.name(),
                                     run.solution.length
                                 ))
                                 .color(method.kind().color()),
@@ -651,6 +686,13 @@ impl TspDemo {
         }
         response.response.rect
     }
+}
+
+/// The metrics table, and where it was drawn.
+fn metrics_table_ui_rect(ui: &mut Ui, table: &MetricsTable) -> Rect {
+    ui.vertical(|ui| metrics_table_ui(ui, "tsp-metrics", table))
+        .response
+        .rect
 }
 
 /// The gap in percent, with the float noise of an equal tour shown as 0 (not −2e-14).
@@ -747,9 +789,10 @@ impl Demo for TspDemo {
                 if ui
                     .selectable_label(
                         self.shown == method,
-                        RichText::new(method.label()).color(method.kind().color()),
+                        // Short names keep the row on one line on a projector.
+                        RichText::new(method.name()).color(method.kind().color()),
                     )
-                    .on_hover_text(method_hint(method))
+                    .on_hover_text(format!("{}: {}", method.label(), method_hint(method)))
                     .clicked()
                 {
                     self.select(method);
@@ -796,25 +839,34 @@ impl Demo for TspDemo {
         });
         ui.label(RichText::new(status.unwrap_or_else(|| "solving…".to_owned())).strong());
         let available = ui.available_size();
-        let side_width = (available.x * 0.42).max(MIN_SIDE_WIDTH);
-        let rect = if available.x - side_width >= 320.0 {
+        // The tours are square: the main one as large as the height allows, the rest beside it.
+        let main_side = available.y.min(available.x * 0.58).max(260.0);
+        let side_width = available.x - main_side - 8.0;
+        let rect = if side_width >= MIN_SIDE_WIDTH {
             ui.horizontal_top(|ui| {
-                let main = self.tour_ui(
-                    ui,
-                    vec2(available.x - side_width - 8.0, available.y.max(260.0)),
-                );
+                let main = self.tour_ui(ui, vec2(main_side, main_side));
                 let side = ui.vertical(|ui| {
                     ui.set_width(side_width);
-                    metrics_table_ui(ui, "tsp-metrics", &self.table);
-                    self.side_by_side_ui(ui, side_width)
+                    let table = metrics_table_ui_rect(ui, &self.table);
+                    let left = available.y - table.height() - 8.0;
+                    self.side_by_side_ui(ui, side_width, left)
                 });
                 main.union(side.response.rect)
             })
             .inner
         } else {
-            let main = self.tour_ui(ui, vec2(available.x, (available.y * 0.6).max(260.0)));
-            metrics_table_ui(ui, "tsp-metrics", &self.table);
-            main.union(self.side_by_side_ui(ui, available.x))
+            // Stacked: the table (last frame's height) and the tours below the main view; the
+            // small tours only where they fit.
+            let main_height = (available.y - self.table_height - 16.0).max(200.0);
+            let main = self.tour_ui(ui, vec2(available.x, main_height));
+            let table = metrics_table_ui_rect(ui, &self.table);
+            self.table_height = table.height();
+            let left = available.y - main_height - table.height() - 16.0;
+            if left >= 90.0 {
+                main.union(table).union(self.side_by_side_ui(ui, available.x, left))
+            } else {
+                main.union(table)
+            }
         };
         self.figure_rect = Rect::from_min_max(figure_top, rect.max);
     }
