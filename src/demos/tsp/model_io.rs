@@ -73,7 +73,10 @@ pub fn load(path: &Path, device: &Device) -> anyhow::Result<LearnedModel> {
 }
 
 /// The shipped models, by the n they were trained on (made by `tsp train`, docs/tsp.md).
-const SHIPPED: &[(usize, &[u8])] = &[(20, include_bytes!("../../../assets/tsp-am20.mpk"))];
+const SHIPPED: &[(usize, &[u8])] = &[
+    (20, include_bytes!("../../../assets/tsp-am20.mpk")),
+    (50, include_bytes!("../../../assets/tsp-am50.mpk")),
+];
 
 /// The shipped model trained on the n nearest to `n`.
 pub fn shipped(n: usize, device: &Device) -> anyhow::Result<LearnedModel> {
