@@ -284,7 +284,7 @@ impl SizeReport {
         }
         for m in &self.methods {
             text += &format!(
-                "| {} | {:.4} | {:.3} | {:.4} |\n",
+                "| {} | {:.4} | {:.3} | {:.2e} |\n",
                 m.method, m.mean_length, m.mean_gap, m.seconds
             );
         }

@@ -369,6 +369,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Every heuristic's tour of any instance is a permutation, and 2-opt ends 2-opt-optimal
+        /// and no longer than its start.
+        #[test]
+        fn every_tour_is_a_permutation(n in 3usize..60, seed in 0u64..10_000) {
+            let instance = Instance::random(n, seed);
+            let nn = nearest_neighbour(&instance, seed as usize % n).pop().expect("tour");
+            proptest::prop_assert!(is_permutation(&nn, n));
+            let fi = farthest_insertion(&instance).pop().expect("tour");
+            proptest::prop_assert!(is_permutation(&fi, n));
+            let (tour, _) = two_opt(&instance, &fi);
+            proptest::prop_assert!(is_permutation(&tour, n));
+            proptest::prop_assert!(instance.tour_length(&tour) <= instance.tour_length(&fi) + 1e-9);
+            proptest::prop_assert!(is_two_opt_optimal(&instance, &tour));
+            if n <= 9 {
+                let exact = held_karp(&instance).expect("small");
+                proptest::prop_assert!(is_permutation(&exact, n));
+                proptest::prop_assert!(instance.tour_length(&exact) <= instance.tour_length(&tour) + 1e-9);
+            }
+        }
+    }
+
     #[test]
     fn two_opt_is_close_to_optimal_on_small_instances() {
         // Steepest 2-opt from nearest neighbour is a few percent above optimal at n = 12.

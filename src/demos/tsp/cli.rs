@@ -227,7 +227,7 @@ fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::
             let handle = crate::jobs::spawn(
                 format!("tsp am (n {n})"),
                 || {},
-                move |ctx| train(ctx, &job_config, &device),
+                move |ctx| train(ctx, &job_config, &device, None),
             )?;
             let trained = wait_with_progress(handle)?;
             model_io::save(&common.out, &trained, &config)?;

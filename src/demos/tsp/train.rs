@@ -99,6 +99,15 @@ pub struct TrainedModel {
     pub seconds: f64,
 }
 
+/// The live curves of a run, for the panel: per step the mean sampled tour length (the shared
+/// baseline) and the mean best-of-starts length (the model's), per validation the gap.
+#[derive(Clone, Debug, Default)]
+pub struct Curves {
+    pub baseline: Vec<[f64; 2]>,
+    pub best_of_starts: Vec<[f64; 2]>,
+    pub val_gap: Vec<[f64; 2]>,
+}
+
 /// The reference length of an instance: Held–Karp's optimum up to 20 cities, else the best of
 /// 2-opt from nearest neighbour and from farthest insertion.
 pub fn reference_length(instance: &Instance) -> f64 {
@@ -212,7 +221,15 @@ pub fn train(
     ctx: &JobContext,
     config: &TrainConfig,
     device: &Device,
+    curves: Option<&std::sync::Mutex<Curves>>,
 ) -> Result<TrainedModel, JobError> {
+    let record = |f: &dyn Fn(&mut Curves)| {
+        if let Some(curves) = curves
+            && let Ok(mut c) = curves.lock()
+        {
+            f(&mut c);
+        }
+    };
     config.validate().map_err(JobError::Failed)?;
     let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
     let compiles = crate::backend::compiles_kernels(device);
@@ -283,8 +300,13 @@ pub fn train(
             )));
         }
         ctx.report_training_step(step, &bounds, mean_length);
+        record(&|c| {
+            c.baseline.push([step as f64, mean_length]);
+            c.best_of_starts.push([step as f64, best_length]);
+        });
         if bounds.validation_due(step, config.validate_every) {
             let (candidate, gap) = val_gap(&net);
+            record(&|c| c.val_gap.push([step as f64, gap]));
             if gap < best_gap {
                 (best, best_gap) = (candidate, gap);
                 if let Some(path) = &config.checkpoint {
@@ -306,6 +328,7 @@ pub fn train(
         }
     }
     let (candidate, gap) = val_gap(&net);
+    record(&|c| c.val_gap.push([step as f64, gap]));
     if gap < best_gap {
         (best, best_gap) = (candidate, gap);
     }
@@ -394,19 +417,32 @@ mod tests {
     #[test]
     fn a_short_run_trains_validates_and_can_be_cancelled() {
         let config = tiny();
-        let handle =
-            crate::jobs::spawn("t", || {}, move |ctx| train(ctx, &config, &Device::flex()))
-                .expect("spawn");
+        let curves = std::sync::Arc::new(std::sync::Mutex::new(Curves::default()));
+        let job_curves = curves.clone();
+        let handle = crate::jobs::spawn(
+            "t",
+            || {},
+            move |ctx| train(ctx, &config, &Device::flex(), Some(&job_curves)),
+        )
+        .expect("spawn");
         let trained = handle.wait().expect("training");
         assert_eq!(trained.steps, 4);
+        let curves = curves.lock().expect("curves").clone();
+        assert_eq!(curves.baseline.len(), 4);
+        assert!(curves.best_of_starts[0][1] <= curves.baseline[0][1]);
+        // At the start, every 2 steps, and at the end.
+        assert!(curves.val_gap.len() >= 3, "{:?}", curves.val_gap);
         assert!(trained.val_gap.is_finite() && trained.val_gap >= -1e-9);
         let endless = TrainConfig {
             max_steps: u64::MAX,
             ..tiny()
         };
-        let handle =
-            crate::jobs::spawn("c", || {}, move |ctx| train(ctx, &endless, &Device::flex()))
-                .expect("spawn");
+        let handle = crate::jobs::spawn(
+            "c",
+            || {},
+            move |ctx| train(ctx, &endless, &Device::flex(), None),
+        )
+        .expect("spawn");
         std::thread::sleep(std::time::Duration::from_millis(500));
         handle.cancel();
         assert!(matches!(handle.wait(), Err(JobError::Cancelled)));

@@ -11,7 +11,7 @@ use super::classical::EXACT_MAX;
 use super::methods::{AmDecoding, LearnedModel, Method, Solution, gap_percent, solve};
 use super::model_io;
 use super::sim::{self, Instance, tour_text};
-use super::train::{TrainConfig, TrainedModel, train};
+use super::train::{Curves, TrainConfig, TrainedModel, train};
 use crate::demos::{Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::ui::export::{FigureData, FigureExporter};
@@ -105,7 +105,8 @@ pub struct TspDemo {
     train_n: usize,
     budget_secs: f64,
     training: JobSlot<TrainedModel, TrainConfig>,
-    loss_history: Vec<[f64; 2]>,
+    /// The running (or last) training's curves.
+    curves: std::sync::Arc<std::sync::Mutex<Curves>>,
     log_loss: bool,
     files: ModelFilesUi,
     status: Option<Result<String, String>>,
@@ -145,7 +146,7 @@ impl Default for TspDemo {
             train_n: 20,
             budget_secs: 300.0,
             training: JobSlot::new(false),
-            loss_history: Vec::new(),
+            curves: Default::default(),
             log_loss: false,
             files: ModelFilesUi::new("tsp-am.mpk"),
             status: None,
@@ -267,12 +268,14 @@ impl TspDemo {
         }
         let device = ctx.compute.device.clone();
         let job_config = config.clone();
+        self.curves = Default::default();
+        let curves = self.curves.clone();
         self.status = match self.training.start(
             format!("train am (n {})", config.n),
             config,
             ui.ctx(),
             ctx.jobs,
-            move |job| train(job, &job_config, &device),
+            move |job| train(job, &job_config, &device, Some(&curves)),
         ) {
             Ok(()) => None,
             Err(e) => Some(Err(format!("cannot start training: {e}"))),
@@ -280,7 +283,6 @@ impl TspDemo {
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        self.training.copy_loss_history(&mut self.loss_history);
         match self.training.poll() {
             Some((config, JobOutcome::Finished(trained))) => {
                 self.status = Some(Ok(format!(
@@ -459,17 +461,37 @@ impl TspDemo {
             }
         });
         crate::ui::outcome_ui(ui, self.status.as_ref());
-        if !self.loss_history.is_empty() {
+        let curves = self.curves.lock().map(|c| c.clone()).unwrap_or_default();
+        if !curves.baseline.is_empty() {
             loss_plot_ui(
                 ui,
-                "tsp-length",
-                &[LossSeries {
-                    name: "mean sampled tour length (the shared baseline)",
-                    points: &self.loss_history,
-                    color: Method::Am.kind().color(),
-                }],
+                "tsp-lengths",
+                &[
+                    LossSeries {
+                        name: "mean sampled tour length (the shared baseline)",
+                        points: &curves.baseline,
+                        color: Method::TwoOpt.kind().color(),
+                    },
+                    LossSeries {
+                        name: "mean best-of-starts length (the model's)",
+                        points: &curves.best_of_starts,
+                        color: Method::Am.kind().color(),
+                    },
+                ],
                 &mut self.log_loss,
                 120.0,
+            );
+            let mut log_gap = false;
+            loss_plot_ui(
+                ui,
+                "tsp-gap",
+                &[LossSeries {
+                    name: "validation gap % (am)",
+                    points: &curves.val_gap,
+                    color: Method::AmTwoOpt.kind().color(),
+                }],
+                &mut log_gap,
+                100.0,
             );
         }
         let can_save = self.learned.as_ref().is_some_and(|(_, t)| t.is_some());
@@ -629,7 +651,9 @@ impl TspDemo {
             let by_height = ((height - rows * label) / rows) / 0.8;
             by_width.min(by_height)
         };
-        let columns = (1..=count).max_by(|&a, &b| fit(a).total_cmp(&fit(b))).unwrap_or(1);
+        let columns = (1..=count)
+            .max_by(|&a, &b| fit(a).total_cmp(&fit(b)))
+            .unwrap_or(1);
         let side = fit(columns).clamp(48.0, 260.0);
         let mut clicked = None;
         let response = ui.vertical(|ui| {
@@ -863,7 +887,8 @@ impl Demo for TspDemo {
             self.table_height = table.height();
             let left = available.y - main_height - table.height() - 16.0;
             if left >= 90.0 {
-                main.union(table).union(self.side_by_side_ui(ui, available.x, left))
+                main.union(table)
+                    .union(self.side_by_side_ui(ui, available.x, left))
             } else {
                 main.union(table)
             }
