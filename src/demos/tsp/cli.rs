@@ -265,12 +265,23 @@ fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::{run, try_parse_from};
+    use super::*;
+    use crate::backend::BackendRequest;
+    use crate::demos::cli::DemoCommand;
 
+    /// `inference-lab --backend cpu tsp ARGS…` (ARGS without the leading `tsp`).
     fn run_args(args: &[&str]) -> anyhow::Result<()> {
-        let mut all = vec!["inference-lab", "--backend", "cpu"];
-        all.extend_from_slice(args);
-        run(&try_parse_from(all)?)
+        let matches = TspCli
+            .command("tsp")
+            .try_get_matches_from(std::iter::once("tsp").chain(args.iter().copied()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        TspCli.run_matches(
+            &matches,
+            Globals {
+                backend: BackendRequest::Cpu,
+                seed: 0,
+            },
+        )
     }
 
     #[test]
@@ -280,7 +291,6 @@ mod tests {
         let out_s = out.to_str().expect("utf8");
         for method in ["nn", "insertion", "2opt"] {
             run_args(&[
-                "tsp",
                 "solve",
                 "--instance",
                 "eil51",
@@ -299,7 +309,6 @@ mod tests {
             assert_eq!(tour.len(), 51);
         }
         let err = run_args(&[
-            "tsp",
             "solve",
             "--instance",
             "eil51",
@@ -317,7 +326,6 @@ mod tests {
         )
         .expect("write");
         let err = run_args(&[
-            "tsp",
             "solve",
             "--instance",
             bad.to_str().expect("utf8"),
