@@ -8,7 +8,9 @@ use burn::module::Module;
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, vec2};
 
 use super::classical::EXACT_MAX;
-use super::methods::{AmDecoding, LearnedModel, Method, Solution, gap_percent, solve};
+use super::methods::{
+    AmDecoding, LearnedModel, Method, Solution, gap_percent, solve, solve_learned,
+};
 use super::model_io;
 use super::sim::{self, Instance, tour_text};
 use super::train::{Curves, TrainConfig, TrainedModel, train};
@@ -226,26 +228,34 @@ impl TspDemo {
         let started = self
             .solving
             .start("tsp tours", (), ui.ctx(), ctx.jobs, move |job| {
-                let methods: Vec<Method> = Method::ALL
+                let classical: Vec<Method> = Method::ALL
                     .into_iter()
                     .filter(|m| *m != Method::Exact || instance.len() <= EXACT_MAX)
-                    .filter(|m| !m.is_learned() || learned.is_some())
+                    .filter(|m| !m.is_learned())
                     .collect();
+                let steps = classical.len() + usize::from(learned.is_some());
                 let mut runs = Vec::new();
-                for (i, method) in methods.iter().enumerate() {
+                for (i, method) in classical.iter().enumerate() {
                     job.check_cancelled()?;
                     let started = std::time::Instant::now();
-                    let decoding = AmDecoding {
-                        samples,
-                        ..AmDecoding::multi_start(instance.len())
-                    };
-                    let solution = solve(*method, &instance, learned.as_ref(), decoding, &device)
+                    let solution = solve(*method, &instance, None, AmDecoding::single(), &device)
                         .map_err(JobError::Failed)?;
                     runs.push(Run {
                         solution,
                         seconds: started.elapsed().as_secs_f64(),
                     });
-                    job.report_fraction((i + 1) as f32 / methods.len() as f32);
+                    job.report_fraction((i + 1) as f32 / steps as f32);
+                }
+                if let Some(model) = &learned {
+                    job.check_cancelled()?;
+                    let decoding = AmDecoding {
+                        samples,
+                        ..AmDecoding::multi_start(instance.len())
+                    };
+                    // One decoding serves both learned methods.
+                    for (solution, seconds) in solve_learned(model, &instance, decoding, &device) {
+                        runs.push(Run { solution, seconds });
+                    }
                 }
                 Ok(runs)
             });
@@ -461,8 +471,11 @@ impl TspDemo {
             }
         });
         crate::ui::outcome_ui(ui, self.status.as_ref());
-        let curves = self.curves.lock().map(|c| c.clone()).unwrap_or_default();
-        if !curves.baseline.is_empty() {
+        // Plotted under the lock: no copy of the curves every frame.
+        let shared = self.curves.clone();
+        if let Ok(curves) = shared.lock()
+            && !curves.baseline.is_empty()
+        {
             loss_plot_ui(
                 ui,
                 "tsp-lengths",
