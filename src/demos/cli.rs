@@ -112,10 +112,3 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
 }
-
-/// The error of an action whose demo is registered but not built yet.
-pub fn not_built(what: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "`{what}` is not built yet: this demo's panel and command line come with its own issue"
-    )
-}

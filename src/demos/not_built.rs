@@ -1,9 +1,6 @@
-//! A registered demo that is not built yet: its panel says so in one plain sentence, and its
-//! command line parses the documented actions and answers `... is not built yet` (exit code 1).
+//! The panel of a registered demo that is not built yet: it says so in one plain sentence
+//! (every demo of the brief is built now; a later one starts from this).
 
-use std::marker::PhantomData;
-
-use super::cli::{BenchArgs, DemoCli, Globals, not_built};
 use super::{Demo, DemoCtx};
 
 pub struct NotBuilt {
@@ -36,38 +33,5 @@ impl Demo for NotBuilt {
     fn figures_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {
         ui.add_space(12.0);
         ui.heading(NOT_BUILT_SENTENCE);
-    }
-}
-
-/// The command line of an unbuilt demo whose actions are the variants of `A`.
-pub struct NotBuiltCli<A> {
-    name: &'static str,
-    about: &'static str,
-    actions: PhantomData<fn() -> A>,
-}
-
-impl<A> NotBuiltCli<A> {
-    pub const fn new(name: &'static str, about: &'static str) -> Self {
-        Self {
-            name,
-            about,
-            actions: PhantomData,
-        }
-    }
-}
-
-impl<A: clap::Subcommand> DemoCli for NotBuiltCli<A> {
-    type Action = A;
-
-    fn about(&self) -> &'static str {
-        self.about
-    }
-
-    fn run(&self, _action: A, _globals: Globals) -> anyhow::Result<()> {
-        Err(not_built(self.name))
-    }
-
-    fn bench(&self, _args: &BenchArgs, _globals: Globals) -> anyhow::Result<()> {
-        Err(not_built(&format!("bench --demo {}", self.name)))
     }
 }

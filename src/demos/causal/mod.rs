@@ -1,25 +1,27 @@
-//! Causal graphs of interacting particles: registered, not built yet. Its issue fills this folder on the pattern of
-//! `lorenz/` and `mri/`; until then the panel and the command line say it is not built.
+//! Causal graphs of interacting particles (Löwe, Madras, Zemel & Welling, "Amortized Causal
+//! Discovery", CLeaR 2022, on NRI, Kipf et al., ICML 2018): springs that pull one way, inferred
+//! from the particles' motion by pairwise Granger causality, by the ACD encoder at once, and by
+//! the encoder adapted at test time to each sample through its decoder.
 
+pub mod bench;
+pub mod classical;
 pub mod cli;
+pub mod methods;
+pub mod metrics;
+pub mod model;
+pub mod model_io;
+pub mod sim;
+pub mod train;
+pub mod view;
 
-use super::{DemoEntry, NotBuilt};
+use super::DemoEntry;
 
 pub const NAME: &str = "causal";
 
 pub fn entry() -> DemoEntry {
     DemoEntry {
         name: NAME,
-        cli: &cli::CLI,
-        panel: || {
-            Box::new(NotBuilt {
-                name: NAME,
-                title: "Causal graphs",
-                summary: "Which particles are joined by springs, from their motion",
-                explanation: "Forward model: particles joined by hidden springs. Inverses: Granger \
-                      causality (VAR F-test), an amortized causal-discovery encoder, and the \
-                      encoder with test-time adaptation of its decoder.",
-            })
-        },
+        cli: &cli::CausalCli,
+        panel: || Box::new(view::CausalDemo::default()),
     }
 }

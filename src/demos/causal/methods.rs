@@ -1,0 +1,216 @@
+//! The three inverses on the same series, each returning per-sample edge probabilities in
+//! [`pairs`](super::sim::pairs) order and, for the panel's timeline, a trace:
+//!
+//! - `granger`: the pairwise lag-1 F-test (classical.rs), score s/(1+s) with s = −log10 p;
+//! - `acd`: the trained encoder, at once;
+//! - `acd+tta`: ACD's test-time adaptation (its code's `test_time_adapt`): for each sample,
+//!   q(z) starts at the encoder's answer and Adam steps on its logits descend that sample's
+//!   negative ELBO, the frozen decoder predicting the sample's own frames from the graph (the
+//!   forward model checking the amortized answer). The trace is the graph after every step.
+
+use burn::module::{Module, Param};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::classical::granger_scores;
+use super::model::{AcdConfig, AcdModel, decoder_elbo, edge_probability, series_tensor};
+use super::sim::Series;
+use crate::demos::MethodKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    Granger,
+    Acd,
+    #[value(name = "acd+tta")]
+    AcdTta,
+}
+
+impl Method {
+    pub const ALL: [Method; 3] = [Method::Granger, Method::Acd, Method::AcdTta];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Granger => "granger",
+            Method::Acd => "acd",
+            Method::AcdTta => "acd+tta",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Granger => "Granger (F-test)",
+            Method::Acd => "ACD encoder",
+            Method::AcdTta => "ACD + test-time adaptation",
+        }
+    }
+
+    pub fn is_learned(self) -> bool {
+        self != Method::Granger
+    }
+
+    pub fn kind(self) -> MethodKind {
+        match self {
+            Method::Granger => MethodKind::Classical,
+            Method::Acd => MethodKind::Amortized,
+            Method::AcdTta => MethodKind::Augmented,
+        }
+    }
+}
+
+/// A trained model ready for inference (plain device).
+#[derive(Clone, Debug)]
+pub struct LearnedModel {
+    pub net: AcdModel,
+    pub config: AcdConfig,
+}
+
+impl LearnedModel {
+    /// Whether `series` fits the model: its particle and frame counts.
+    pub fn check(&self, series: &Series) -> Result<(), String> {
+        if series.nodes() != self.config.nodes || series.frames != self.config.frames {
+            return Err(format!(
+                "sample {} has {} particles × {} frames; the model was trained for {} × {}",
+                series.id,
+                series.nodes(),
+                series.frames,
+                self.config.nodes,
+                self.config.frames
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Test-time adaptation's settings.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Adaptation {
+    pub steps: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+}
+
+impl Default for Adaptation {
+    /// ACD's: 100 Adam steps at lr 0.01 (`--num_tta_steps`, `--lr_logits`).
+    fn default() -> Self {
+        Self {
+            steps: 100,
+            learning_rate: 0.01,
+            seed: 0,
+        }
+    }
+}
+
+fn rows(probabilities: burn::tensor::Tensor<2>) -> Vec<Vec<f64>> {
+    let [_, e] = probabilities.dims();
+    probabilities
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_default()
+        .chunks(e.max(1))
+        .map(|c| c.iter().map(|&p| f64::from(p)).collect())
+        .collect()
+}
+
+/// The encoder's edge probabilities of every series (batches of 256).
+pub fn acd_probabilities(
+    model: &LearnedModel,
+    series: &[&Series],
+    device: &Device,
+) -> Vec<Vec<f64>> {
+    series
+        .chunks(256)
+        .flat_map(|chunk| {
+            rows(
+                model
+                    .net
+                    .edge_probabilities(series_tensor(chunk, &model.config, device)),
+            )
+        })
+        .collect()
+}
+
+/// The adapted variable of test-time adaptation: every sample's edge logits `[B, E, 2]`.
+#[derive(Module, Debug)]
+struct EdgeLogits {
+    value: Param<Tensor<3>>,
+}
+
+/// ACD's test-time adaptation of a batch of samples: q(z) starts at the encoder's logits and
+/// Adam descends each sample's negative ELBO through the frozen decoder (the per-sample terms
+/// are independent, so a batch adapts as its samples would one by one). Returns the edge
+/// probabilities before and after every step (`steps + 1` entries of `[B][E]`).
+pub fn adapt(
+    model: &LearnedModel,
+    series: &[&Series],
+    adaptation: Adaptation,
+    device: &Device,
+    cancelled: &dyn Fn() -> bool,
+) -> Vec<Vec<Vec<f64>>> {
+    let ad_device = device.clone().autodiff();
+    let config = &model.config;
+    let initial = model
+        .net
+        .encoder
+        .forward(series_tensor(series, config, device));
+    let mut logits = EdgeLogits {
+        value: Param::from_tensor(Tensor::from_data(initial.into_data(), &ad_device)),
+    };
+    let decoder = model.net.decoder.clone().to_device(&ad_device).no_grad();
+    let input = series_tensor(series, config, &ad_device);
+    let mut optimizer = AdamConfig::new().init();
+    let mut rng = StdRng::seed_from_u64(adaptation.seed);
+    let probabilities = |logits: &EdgeLogits| rows(edge_probability(logits.value.val()));
+    let mut trace = vec![probabilities(&logits)];
+    for _ in 0..adaptation.steps {
+        if cancelled() {
+            break;
+        }
+        let elbo = decoder_elbo(
+            &decoder,
+            config,
+            logits.value.val(),
+            input.clone(),
+            &mut rng,
+        );
+        let loss = elbo.loss();
+        if !f64::from(loss.clone().into_scalar::<f32>()).is_finite() {
+            break;
+        }
+        let mut grads = loss.backward();
+        let grads = GradientsParams::from_module(&mut grads, &logits);
+        logits = optimizer.step(adaptation.learning_rate, logits, grads);
+        trace.push(probabilities(&logits));
+    }
+    trace
+}
+
+/// Every sample's edge probabilities by `method`; TTA adapts each sample on its own (in
+/// parallel over samples).
+pub fn infer(
+    method: Method,
+    series: &[&Series],
+    model: Option<&LearnedModel>,
+    adaptation: Adaptation,
+    device: &Device,
+) -> Result<Vec<Vec<f64>>, String> {
+    if method == Method::Granger {
+        return Ok(series.iter().map(|s| granger_scores(s)).collect());
+    }
+    let model = model.ok_or_else(|| format!("{} needs a model", method.name()))?;
+    for s in series {
+        model.check(s)?;
+    }
+    Ok(match method {
+        Method::Acd => acd_probabilities(model, series, device),
+        _ => series
+            .chunks(256)
+            .flat_map(|chunk| {
+                adapt(model, chunk, adaptation, device, &|| false)
+                    .pop()
+                    .unwrap_or_default()
+            })
+            .collect(),
+    })
+}
