@@ -391,7 +391,7 @@ mod tests {
         // Four particles: Granger works, the five-particle model refuses.
         let four: String = text
             .lines()
-            .filter(|l| !l.split(',').nth(2).is_some_and(|n| n == "4"))
+            .filter(|l| l.split(',').nth(2).is_none_or(|n| n != "4"))
             .map(|l| format!("{l}\n"))
             .collect();
         std::fs::write(&bad, four).expect("write");

@@ -78,11 +78,11 @@ impl AcdConfig {
         if self.scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(format!("scale {:?} must be positive", self.scale));
         }
-        if !(self.prior_edge > 0.0 && self.prior_edge < 1.0)
-            || !(self.temperature > 0.0 && self.temperature <= 10.0)
-            || !(self.output_variance > 0.0 && self.output_variance.is_finite())
-            || !(1..=self.frames).contains(&self.prediction_steps)
-        {
+        let usable = (self.prior_edge > 0.0 && self.prior_edge < 1.0)
+            && (self.temperature > 0.0 && self.temperature <= 10.0)
+            && (self.output_variance > 0.0 && self.output_variance.is_finite())
+            && (1..=self.frames).contains(&self.prediction_steps);
+        if !usable {
             return Err(
                 "prior_edge in (0, 1), temperature in (0, 10], a positive variance and \
                         prediction steps in 1..=frames are needed"
