@@ -346,3 +346,35 @@ fn fuzz_tsplib_instances_and_tours() {
         }
     });
 }
+
+#[test]
+fn fuzz_particle_series_csv() {
+    use inference_lab::demos::causal::methods::{Adaptation, Method, infer};
+    use inference_lab::demos::causal::model_io::shipped;
+    use inference_lab::demos::causal::sim::{
+        SpringsConfig, load_series, series_csv, simulate_many,
+    };
+    let device = Device::flex();
+    let model = shipped(&device).expect("model");
+    let samples = simulate_many(&SpringsConfig::default(), 2, 3);
+    let seeds = vec![
+        series_csv(&samples).into_bytes(),
+        series_csv(&samples[..1]).replace('\n', "\r\n").into_bytes(),
+    ];
+    let quick = Adaptation {
+        steps: 2,
+        ..Adaptation::default()
+    };
+    fuzz("particle-series-csv", seeds, |path| {
+        // What `causal infer` does with a file: read it, then every method on what it holds.
+        if let Ok(series) = load_series(path)
+            && series.len() <= 4
+            && series.iter().all(|s| s.nodes() <= 8 && s.frames <= 200)
+        {
+            let refs: Vec<_> = series.iter().collect();
+            for method in [Method::Granger, Method::Acd, Method::AcdTta] {
+                let _ = infer(method, &refs, Some(&model), quick, &device);
+            }
+        }
+    });
+}

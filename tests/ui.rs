@@ -170,7 +170,8 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<'static, InferenceLab>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Generous: a failure is slow, a pass is as fast as the job (the causal batch takes ~10 s).
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !done(harness) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
@@ -790,4 +791,59 @@ fn tsp_panel_solves_and_scrubs_the_timeline() {
             .is_some()
     );
     assert_jobs_end_without_a_crash(&mut harness, "tsp");
+}
+
+#[test]
+fn causal_panel_infers_and_scrubs_the_adaptation() {
+    let mut harness = harness(app(Some("causal")));
+    step_until(&mut harness, "the inferred graphs", |h| {
+        h.query_by_label_contains("adaptation steps, pooled AUROC")
+            .is_some()
+    });
+    for method in [
+        "Granger (F-test)",
+        "ACD encoder",
+        "ACD + test-time adaptation",
+    ] {
+        assert!(
+            harness.query_all_by_label(method).count() >= 1,
+            "{method} missing from the table"
+        );
+    }
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("after 0 adaptation steps")
+            .is_some(),
+        "the timeline did not go to the encoder's answer"
+    );
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("after 1 adaptation steps")
+            .is_some()
+    );
+    harness
+        .query_all_by_label("granger")
+        .next()
+        .expect("Granger's button")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("particles: Granger")
+            .is_some(),
+        "the drawing did not switch to Granger's graph"
+    );
+    harness.get_by_label("Re-simulate").click();
+    harness.run_steps(2);
+    assert_jobs_end_without_a_crash(&mut harness, "causal");
+    assert!(
+        harness
+            .query_by_label_contains("particles: Granger")
+            .is_some(),
+        "the new samples have no graph drawn"
+    );
 }

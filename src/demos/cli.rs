@@ -1,7 +1,7 @@
 //! What every demo's command line shares: the [`DemoCli`] trait a demo's `cli.rs` implements,
-//! the options every `DEMO train`, `DEMO eval` and `bench --demo` take, and the plain answer of
-//! an action that is not built yet. The top-level `src/cli.rs` builds the subcommands from the
-//! registry and routes to the demo by name; nothing here knows any demo.
+//! the options every `DEMO train`, `DEMO eval` and `bench --demo` take. The top-level
+//! `src/cli.rs` builds the subcommands from the registry and routes to the demo by name; nothing
+//! here knows any demo.
 
 use std::path::PathBuf;
 

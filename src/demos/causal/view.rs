@@ -38,8 +38,8 @@ const PARTICLE_COLORS: [Color32; 8] = [
     Color32::from_rgb(255, 112, 67),
     Color32::from_rgb(141, 110, 99),
 ];
-const MAX_SAMPLES: usize = 200;
-const MAX_TTA_STEPS: usize = 300;
+const MAX_SAMPLES: usize = 100;
+const MAX_TTA_STEPS: usize = 200;
 /// Below this width the table and plots go under the particles.
 const MIN_SIDE_WIDTH: f32 = 360.0;
 
@@ -569,6 +569,9 @@ impl CausalDemo {
         };
         let frame = self.frame.position().min(series.frames.saturating_sub(1));
         let radius = (side / 28.0).clamp(6.0, 16.0);
+        // A probability-1 arrow is as wide as a third of a disc: thin enough on a small
+        // drawing to tell the two directions of a pair apart.
+        let arrow_width = radius * 0.4;
         for i in 0..n {
             let color = PARTICLE_COLORS[i % PARTICLE_COLORS.len()];
             let points: Vec<Pos2> = (0..=frame)
@@ -601,7 +604,7 @@ impl CausalDemo {
                 let (width, alpha) = if is_edge == Some(true) && p < 0.5 {
                     (1.5, 0.8)
                 } else {
-                    (1.0 + 6.0 * p, p)
+                    (1.0 + arrow_width * p, p)
                 };
                 if alpha < 0.05 {
                     continue;
@@ -613,6 +616,18 @@ impl CausalDemo {
                     radius,
                     Stroke::new(width, color.gamma_multiply(alpha)),
                 );
+            }
+        }
+        if truth.is_some() && self.shown_probabilities().is_some() {
+            let font = egui::TextStyle::Small.resolve(ui.style());
+            let mut at = rect.left_bottom() + vec2(8.0, -6.0);
+            for (text, color) in [
+                ("spring found", TRUE_POSITIVE),
+                ("false alarm", FALSE_POSITIVE),
+                ("spring missed", MISSED),
+            ] {
+                let drawn = painter.text(at, egui::Align2::LEFT_BOTTOM, text, font.clone(), color);
+                at.x = drawn.right() + 12.0;
             }
         }
         for i in 0..n {
@@ -629,7 +644,8 @@ impl CausalDemo {
         rect
     }
 
-    /// The table, the ROC curves and the AUROC per adaptation step, in `width`.
+    /// The table, the ROC curves and the AUROC per adaptation step, in `width`: the two plots
+    /// stacked where there is height for them, side by side where there is not (a projector).
     fn side_ui(&mut self, ui: &mut Ui, width: f32, height: f32) -> Rect {
         ui.vertical(|ui| {
             ui.set_width(width);
@@ -638,113 +654,122 @@ impl CausalDemo {
                 .response
                 .rect;
             self.table_height = table.height();
-            let labels = self.labels();
             let left = (height - table.height() - 12.0).max(120.0);
-            let roc_height = if self.inference.adaptation_auroc.is_empty() {
-                left
+            let with_steps = !self.inference.adaptation_auroc.is_empty();
+            if !with_steps {
+                self.roc_ui(ui, width, left - 24.0);
+            } else if left >= 1.2 * width {
+                self.roc_ui(ui, width, left * 0.6 - 24.0);
+                self.adaptation_ui(ui, width, left * 0.4 - 24.0);
             } else {
-                left * 0.6
-            };
-            if let Some(labels) = &labels {
-                let truth: Vec<bool> = labels.iter().flatten().copied().collect();
-                Plot::new("causal-roc")
-                    .height(roc_height - 24.0)
-                    .width(width)
-                    .x_axis_label("false-positive rate")
-                    .y_axis_label("true-positive rate")
-                    .data_aspect(1.0)
-                    .include_x(0.0)
-                    .include_x(1.0)
-                    .include_y(0.0)
-                    .include_y(1.0)
-                    .allow_scroll(false)
-                    .show(ui, |plot| {
-                        for run in &self.inference.runs {
-                            let scores: Vec<f64> =
-                                run.probabilities.iter().flatten().copied().collect();
-                            let curve = roc_curve(&scores, &truth);
-                            plot.line(
-                                Line::new(run.method.name(), PlotPoints::from(curve))
-                                    .color(run.method.kind().color())
-                                    .width(if run.method == self.shown { 3.5 } else { 2.0 }),
-                            );
-                        }
-                        plot.line(
-                            Line::new("chance", PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]))
-                                .color(MISSED)
-                                .style(egui_plot::LineStyle::dashed_dense()),
-                        );
-                    });
-            } else {
-                ui.label("No true graph in this file: no ROC curve.");
-            }
-            if !self.inference.adaptation_auroc.is_empty() {
-                let step = self.step.position() as f64;
-                Plot::new("causal-tta")
-                    .height(left - roc_height - 24.0)
-                    .width(width)
-                    .x_axis_label("adaptation step")
-                    .y_axis_label("AUROC")
-                    .allow_scroll(false)
-                    .show(ui, |plot| {
-                        plot.line(
-                            Line::new(
-                                "acd+tta",
-                                PlotPoints::from(self.inference.adaptation_auroc.clone()),
-                            )
-                            .color(Method::AcdTta.kind().color())
-                            .width(2.5),
-                        );
-                        plot.vline(egui_plot::VLine::new("step", step).color(MISSED));
-                    });
+                ui.horizontal_top(|ui| {
+                    let half = (width - 8.0) / 2.0;
+                    self.roc_ui(ui, half, left - 24.0);
+                    self.adaptation_ui(ui, half, left - 24.0);
+                });
             }
         })
         .response
         .rect
     }
 
+    fn roc_ui(&self, ui: &mut Ui, width: f32, height: f32) {
+        let Some(labels) = self.labels() else {
+            ui.label("No true graph in this file: no ROC curve.");
+            return;
+        };
+        let truth: Vec<bool> = labels.iter().flatten().copied().collect();
+        Plot::new("causal-roc")
+            .height(height)
+            .width(width)
+            .x_axis_label("false-positive rate")
+            .y_axis_label("true-positive rate")
+            .data_aspect(1.0)
+            .include_x(0.0)
+            .include_x(1.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for run in &self.inference.runs {
+                    let scores: Vec<f64> = run.probabilities.iter().flatten().copied().collect();
+                    let curve = roc_curve(&scores, &truth);
+                    plot.line(
+                        Line::new(run.method.name(), PlotPoints::from(curve))
+                            .color(run.method.kind().color())
+                            .width(if run.method == self.shown { 3.5 } else { 2.0 }),
+                    );
+                }
+                plot.line(
+                    Line::new("chance", PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]))
+                        .color(MISSED)
+                        .style(egui_plot::LineStyle::dashed_dense()),
+                );
+            });
+    }
+
+    fn adaptation_ui(&self, ui: &mut Ui, width: f32, height: f32) {
+        let step = self.step.position() as f64;
+        Plot::new("causal-tta")
+            .height(height)
+            .width(width)
+            .x_axis_label("adaptation step")
+            .y_axis_label("AUROC")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new(
+                        "acd+tta",
+                        PlotPoints::from(self.inference.adaptation_auroc.clone()),
+                    )
+                    .color(Method::AcdTta.kind().color())
+                    .width(2.5),
+                );
+                plot.vline(egui_plot::VLine::new("step", step).color(MISSED));
+            });
+    }
+
+    /// The motion's own play button and frame slider, and the sample slider, in the row `ui`.
     fn motion_ui(&mut self, ui: &mut Ui) {
         let dt = ui.input(|i| i.stable_dt).min(0.1);
         if self.frame.advance(dt) || self.frame.is_playing() {
             ui.ctx().request_repaint();
         }
-        ui.horizontal_wrapped(|ui| {
-            let (icon, tip) = if self.frame.is_playing() {
-                ("⏸", "Pause the motion")
-            } else {
-                ("▶", "Play the particles' motion")
-            };
-            if ui.button(icon).on_hover_text(tip).clicked() {
-                if !self.frame.is_playing() && self.frame.position() + 1 >= self.frame.len() {
-                    self.frame.reset();
-                }
-                self.frame.toggle();
+        let (icon, tip) = if self.frame.is_playing() {
+            ("⏸", "Pause the motion")
+        } else {
+            ("▶", "Play the particles' motion")
+        };
+        if ui.button(icon).on_hover_text(tip).clicked() {
+            if !self.frame.is_playing() && self.frame.position() + 1 >= self.frame.len() {
+                self.frame.reset();
             }
-            slider_label(ui, "frame");
-            let mut position = self.frame.position();
+            self.frame.toggle();
+        }
+        slider_label(ui, "frame");
+        let mut position = self.frame.position();
+        if ui
+            .add(egui::Slider::new(
+                &mut position,
+                0..=self.frame.len().saturating_sub(1),
+            ))
+            .on_hover_text("The frame drawn: the particles with their trails so far")
+            .changed()
+        {
+            self.frame.scrub(position);
+        }
+        if self.samples.len() > 1 {
+            slider_label(ui, "sample");
+            let mut k = self.shown_sample;
             if ui
-                .add(egui::Slider::new(
-                    &mut position,
-                    0..=self.frame.len().saturating_sub(1),
-                ))
-                .on_hover_text("The frame drawn: the particles with their trails so far")
+                .add(egui::Slider::new(&mut k, 0..=self.samples.len() - 1))
+                .on_hover_text("Which sample of the batch is drawn")
                 .changed()
             {
-                self.frame.scrub(position);
+                self.shown_sample = k.min(self.samples.len() - 1);
+                self.update_table();
             }
-            if self.samples.len() > 1 {
-                slider_label(ui, "sample");
-                let mut k = self.shown_sample;
-                if ui
-                    .add(egui::Slider::new(&mut k, 0..=self.samples.len() - 1))
-                    .on_hover_text("Which sample of the batch is drawn")
-                    .changed()
-                {
-                    self.shown_sample = k.min(self.samples.len() - 1);
-                    self.update_table();
-                }
-            }
-        });
+        }
     }
 }
 
@@ -867,9 +892,11 @@ impl Demo for CausalDemo {
                     self.shown = method;
                 }
             }
+            // One row with the methods: on a projector every row above the figure costs it.
+            ui.separator();
+            self.motion_ui(ui);
         });
         timeline_ui(ui, &mut self.step, "adaptation step", false);
-        self.motion_ui(ui);
         let figure_top = ui.cursor().min;
         let sample = self.samples.get(self.shown_sample);
         let status = match (sample, self.inferring.is_running()) {
@@ -890,13 +917,8 @@ impl Demo for CausalDemo {
                 } else {
                     self.shown.label().to_owned()
                 };
-                let key = if series.edges.is_some() {
-                    " — green: springs found, red: false alarms, grey: springs missed"
-                } else {
-                    ""
-                };
                 format!(
-                    "sample {} of {} ({}), {} particles: {what}{key}",
+                    "sample {} of {} ({}), {} particles: {what}",
                     series.id,
                     self.samples.len(),
                     self.source,
