@@ -297,6 +297,20 @@ fn tv_step(harness: &Harness<'static, InferenceLab>) -> (usize, usize) {
     }
 }
 
+/// Each method's label is on screen at least `at_least` times (its table row, its button).
+fn assert_methods_listed(
+    harness: &Harness<'static, InferenceLab>,
+    methods: &[&str],
+    at_least: usize,
+) {
+    for method in methods {
+        assert!(
+            harness.query_all_by_label(method).count() >= at_least,
+            "{method} missing"
+        );
+    }
+}
+
 #[test]
 fn mri_panel_reconstructs_and_scrubs_the_steps() {
     let mut harness = harness(app(Some("mri")));
@@ -304,18 +318,17 @@ fn mri_panel_reconstructs_and_scrubs_the_steps() {
         h.query_by_label_contains("this step: PSNR").is_some()
     });
     // Every method has a row in the metrics table (and a button to show it).
-    for method in [
-        "zero-filled",
-        "gradient ascent",
-        "TV (MFISTA)",
-        "U-Net",
-        "RIM",
-    ] {
-        assert!(
-            harness.query_all_by_label(method).count() >= 2,
-            "{method} missing"
-        );
-    }
+    assert_methods_listed(
+        &harness,
+        &[
+            "zero-filled",
+            "gradient ascent",
+            "TV (MFISTA)",
+            "U-Net",
+            "RIM",
+        ],
+        2,
+    );
     harness.get_by_label("RIM step 8 of 8");
     let show_tv = harness
         .query_all_by_label("TV (MFISTA)")
@@ -693,17 +706,16 @@ fn ldpc_panel_decodes_and_scrubs_the_iterations() {
         h.query_by_label_contains("unsatisfied checks (yellow)")
             .is_some()
     });
-    for method in [
-        "BP (sum-product)",
-        "min-sum",
-        "neural BP",
-        "neural-enhanced BP",
-    ] {
-        assert!(
-            harness.query_all_by_label(method).count() >= 2,
-            "{method} missing"
-        );
-    }
+    assert_methods_listed(
+        &harness,
+        &[
+            "BP (sum-product)",
+            "min-sum",
+            "neural BP",
+            "neural-enhanced BP",
+        ],
+        2,
+    );
     harness
         .query_all_by_label("BP (sum-product)")
         .next()
@@ -738,17 +750,16 @@ fn tsp_panel_solves_and_scrubs_the_timeline() {
     step_until(&mut harness, "the tours", |h| {
         h.query_by_label_contains("final length").is_some()
     });
-    for method in [
-        "nearest neighbour",
-        "farthest insertion",
-        "2-opt",
-        "exact (Held–Karp)",
-    ] {
-        assert!(
-            harness.query_all_by_label(method).count() >= 1,
-            "{method} missing from the table"
-        );
-    }
+    assert_methods_listed(
+        &harness,
+        &[
+            "nearest neighbour",
+            "farthest insertion",
+            "2-opt",
+            "exact (Held–Karp)",
+        ],
+        1,
+    );
     harness
         .query_all_by_label("nn")
         .next()
@@ -800,16 +811,15 @@ fn causal_panel_infers_and_scrubs_the_adaptation() {
         h.query_by_label_contains("adaptation steps, pooled AUROC")
             .is_some()
     });
-    for method in [
-        "Granger (F-test)",
-        "ACD encoder",
-        "ACD + test-time adaptation",
-    ] {
-        assert!(
-            harness.query_all_by_label(method).count() >= 1,
-            "{method} missing from the table"
-        );
-    }
+    assert_methods_listed(
+        &harness,
+        &[
+            "Granger (F-test)",
+            "ACD encoder",
+            "ACD + test-time adaptation",
+        ],
+        1,
+    );
     harness.key_press(Key::Home);
     harness.run_steps(2);
     assert!(
