@@ -4,7 +4,7 @@
 //! `F_i = −k Σ_j e_ij (x_i − x_j)`. Semi-implicit Euler at Δt = 0.001, one frame every 100
 //! steps. Variants: Gaussian observation noise, and one hidden particle that pulls and is
 //! pulled but is never observed. Also the series CSV (`sample,t,node,x,y,vx,vy`) and the edges
-//! CSV (`sample,source,target,probability`). Pure and seeded: no burn, no egui.
+//! CSV (`sample,source,target,probability`). Pure and seeded: no burn and no UI.
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
