@@ -325,11 +325,17 @@ fn mri_panel_reconstructs_and_scrubs_the_steps() {
             "gradient ascent",
             "TV (MFISTA)",
             "U-Net",
-            "RIM",
+            "RIM from TV",
+            "RIM from zero filling",
         ],
         2,
     );
-    harness.get_by_label("RIM step 8 of 8");
+    harness.get_by_label("RIM from TV step 8 of 8");
+    // The learned optimizer's 8 steps, counted in TV iterations.
+    assert!(
+        harness.query_by_label_contains("rim-zf: 8 steps").is_some(),
+        "no comparison of rim-zf's steps with TV's iterations"
+    );
     let show_tv = harness
         .query_all_by_label("TV (MFISTA)")
         .next()

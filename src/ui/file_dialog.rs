@@ -12,6 +12,8 @@ use egui::Ui;
 pub enum DialogKind {
     Open,
     Save,
+    /// A folder to open (the filter is not used).
+    Folder,
 }
 
 /// A dialog that came back this fast was not seen by a person: no dialog could open.
@@ -64,6 +66,7 @@ impl PathField {
                     match kind {
                         DialogKind::Open => dialog.pick_file().await,
                         DialogKind::Save => dialog.set_file_name(start_name).save_file().await,
+                        DialogKind::Folder => rfd::AsyncFileDialog::new().pick_folder().await,
                     }
                 });
                 let _ = tx.send(picked.map(|f| f.path().to_path_buf()));

@@ -11,6 +11,7 @@ use anyhow::Context;
 use burn::tensor::Device;
 
 use super::classical::{TvSettings, tv_reconstruct};
+use super::images::{png_paths, resized};
 use super::io::decode_image;
 use super::methods::{Method, reconstruct};
 use super::metrics::{psnr, quality};
@@ -37,6 +38,8 @@ pub struct Scores {
     pub ssim: f64,
     pub nmse: f64,
     pub seconds: f64,
+    /// Each image's PSNR, in input order.
+    pub per_image_psnr: Vec<f64>,
 }
 
 /// Mean scores of `method` over `examples`.
@@ -53,6 +56,7 @@ pub fn score_method(
         total.seconds += started.elapsed().as_secs_f64();
         let estimate = trace.last().ok_or("no estimate")?.clamped();
         let q = quality(&estimate, &e.truth);
+        total.per_image_psnr.push(q.psnr);
         total.psnr += q.psnr;
         total.ssim += q.ssim;
         total.nmse += q.nmse;
@@ -63,6 +67,7 @@ pub fn score_method(
         ssim: total.ssim / n,
         nmse: total.nmse / n,
         seconds: total.seconds / n,
+        per_image_psnr: total.per_image_psnr,
     })
 }
 
@@ -84,43 +89,44 @@ pub fn measure_all(truths: &[Image], accel: f64, seed: u64) -> Result<Vec<Exampl
         .collect()
 }
 
-fn learned_models(
-    model: Option<&Path>,
-    device: &Device,
-) -> anyhow::Result<(Option<MriModel>, Option<MriModel>)> {
-    // A given file replaces the shipped model of its kind.
-    let mut rim = model_for(Method::Rim, None, device)?;
-    let mut unet = model_for(Method::UNet, None, device)?;
-    if let Some(path) = model {
-        match super::model_io::load(path, "rim", device) {
-            Ok(m) => rim = Some(m),
-            Err(_) => unet = Some(super::model_io::load(path, "unet", device)?),
+/// The learned methods' models: the shipped ones, a given file replacing the one of its kind.
+pub struct LearnedModels(Vec<MriModel>);
+
+impl LearnedModels {
+    pub fn load(model: Option<&Path>, device: &Device) -> anyhow::Result<Self> {
+        let mut models = Method::LEARNED
+            .iter()
+            .filter_map(|m| model_for(*m, None, device).transpose())
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(path) = model {
+            let given = super::model_io::load_any(path, device)?;
+            models.retain(|m| m.config.kind != given.config.kind);
+            models.push(given);
         }
+        Ok(Self(models))
     }
-    Ok((rim, unet))
+
+    pub fn get(&self, method: Method) -> Option<&MriModel> {
+        let kind = method.model_kind()?;
+        self.0.iter().find(|m| m.config.kind == kind)
+    }
 }
 
 /// Every method on `truths` at 4× and 8×.
 pub fn compare(
     truths: &[Image],
-    rim: Option<&MriModel>,
-    unet: Option<&MriModel>,
+    models: &LearnedModels,
     device: &Device,
 ) -> Result<Vec<MethodScore>, String> {
     let mut rows = Vec::new();
     for accel in [4.0, 8.0] {
         let examples = measure_all(truths, accel, TEST_SEED)?;
         for method in Method::ALL {
-            let model = match method {
-                Method::Rim => rim,
-                Method::UNet => unet,
-                _ => None,
-            };
             rows.push(MethodScore {
                 method: method.cli_name().to_owned(),
                 accel,
                 side: truths.first().map_or(0, |t| t.side),
-                metrics: score_method(method, &examples, model, device)?,
+                metrics: score_method(method, &examples, models.get(method), device)?,
             });
         }
     }
@@ -130,10 +136,9 @@ pub fn compare(
 pub fn eval_cli(model: Option<&Path>, json: bool, backend: BackendRequest) -> anyhow::Result<()> {
     let compute = crate::backend::compute_for(backend);
     let device = compute.device.clone();
-    let (rim, unet) = learned_models(model, &device)?;
+    let models = LearnedModels::load(model, &device)?;
     let truths: Vec<Image> = (0..8).map(|i| phantom(64, TEST_SEED + i)).collect();
-    let rows =
-        compare(&truths, rim.as_ref(), unet.as_ref(), &device).map_err(anyhow::Error::msg)?;
+    let rows = compare(&truths, &models, &device).map_err(anyhow::Error::msg)?;
     if json {
         println!(
             "{}",
@@ -158,6 +163,37 @@ pub fn table(rows: &[MethodScore]) -> String {
             r.metrics.nmse,
             r.metrics.seconds
         ));
+    }
+    out
+}
+
+/// Each image's PSNR (dB) by method, one block per size and acceleration, with each learned
+/// method's margin over TV.
+pub fn per_image_table(rows: &[MethodScore], names: &[&str]) -> String {
+    let mut out = String::new();
+    let mut blocks: Vec<(usize, u32)> = rows.iter().map(|r| (r.side, r.accel as u32)).collect();
+    blocks.dedup();
+    for (side, accel) in blocks {
+        let block: Vec<&MethodScore> = rows
+            .iter()
+            .filter(|r| r.side == side && r.accel as u32 == accel)
+            .collect();
+        out.push_str(&format!(
+            "\nper image, {side}² {accel}× (PSNR dB)\n{:<24}",
+            "image"
+        ));
+        for r in &block {
+            out.push_str(&format!(" {:>7}", r.method));
+        }
+        out.push('\n');
+        for (i, name) in names.iter().enumerate() {
+            out.push_str(&format!("{name:<24}"));
+            for r in &block {
+                let value = r.metrics.per_image_psnr.get(i).copied().unwrap_or(f64::NAN);
+                out.push_str(&format!(" {value:>7.2}"));
+            }
+            out.push('\n');
+        }
     }
     out
 }
@@ -196,44 +232,9 @@ pub fn tune_tv(side: usize, accel: f64, images: usize) -> Result<Vec<(f64, f64)>
         .collect())
 }
 
-/// A grayscale image resized (area-averaging, Triangle filter) to `side`.
-fn resized(image: &Image, side: usize) -> Image {
-    if image.side == side {
-        return image.clone();
-    }
-    let buffer = image::ImageBuffer::<image::Luma<f32>, Vec<f32>>::from_fn(
-        image.side as u32,
-        image.side as u32,
-        |c, r| image::Luma([image.pixels[(r as usize) * image.side + c as usize] as f32]),
-    );
-    let small = image::imageops::resize(
-        &buffer,
-        side as u32,
-        side as u32,
-        image::imageops::FilterType::Triangle,
-    );
-    Image {
-        side,
-        pixels: small
-            .pixels()
-            .map(|p| f64::from(p[0]).clamp(0.0, 1.0))
-            .collect(),
-    }
-}
-
-/// Grayscale PNGs of `dir` (sorted by name); a square crop of the centre if not square.
+/// The square grayscale PNGs of `dir` (sorted by name), read as `mri reconstruct` reads them.
 fn read_dir_images(dir: &Path) -> anyhow::Result<Vec<(String, Image)>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        anyhow::bail!("{}: no .png images", dir.display());
-    }
-    paths
+    png_paths(dir)?
         .iter()
         .map(|p| {
             let bytes =
@@ -279,16 +280,17 @@ pub fn bench_cli(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let (rim, unet) = learned_models(None, &device)?;
+    let models = LearnedModels::load(None, &device)?;
     let sizes: &[usize] = if quick { &[64] } else { &[64, 128] };
     let mut all = Vec::new();
     for &side in sizes {
         let set: Vec<Image> = truths.iter().map(|(_, t)| resized(t, side)).collect();
-        let rows =
-            compare(&set, rim.as_ref(), unet.as_ref(), &device).map_err(anyhow::Error::msg)?;
+        let rows = compare(&set, &models, &device).map_err(anyhow::Error::msg)?;
         print!("{}", table(&rows));
         all.extend(rows);
     }
+    let names: Vec<&str> = truths.iter().map(|(n, _)| n.as_str()).collect();
+    print!("{}", per_image_table(&all, &names));
     if let Some(path) = out {
         crate::files::write_atomic(
             path,

@@ -55,6 +55,11 @@ impl DemoCli for MriCli {
                 &config(MriModelConfig::rim()),
                 device,
             ))?,
+            boxed(bench_step(
+                "mri rim-zf",
+                &config(MriModelConfig::rim_zf()),
+                device,
+            ))?,
         ])
     }
 }
@@ -72,6 +77,7 @@ pub enum MriMethod {
     Tv,
     Unet,
     Rim,
+    RimZf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,7 +118,8 @@ pub enum MriAction {
         #[arg(long)]
         json: bool,
     },
-    /// Train the RIM or the U-Net on random phantoms; saves it (with its config) atomically.
+    /// Train a RIM or the U-Net on random phantoms (or your images); saves it (with its config)
+    /// atomically, the best so far at each validation.
     Train {
         #[command(flatten)]
         common: TrainArgs,
@@ -139,6 +146,13 @@ pub enum MriAction {
         /// Fine-tune this model file (its architecture replaces --channels/--layers).
         #[arg(long, value_name = "MODEL")]
         init: Option<PathBuf>,
+        /// Train on this folder's grayscale PNGs (random crops, flips, rotations, intensity
+        /// scaling; every tenth file held out for validation) instead of phantoms alone.
+        #[arg(long, value_name = "DIR")]
+        images: Option<PathBuf>,
+        /// With --images: the share of each batch that is still phantoms.
+        #[arg(long, default_value_t = 0.25)]
+        phantom_share: f64,
     },
     Eval(EvalArgs),
 }
@@ -146,7 +160,18 @@ pub enum MriAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MriModelKind {
     Rim,
+    RimZf,
     Unet,
+}
+
+impl MriModelKind {
+    fn method(self) -> Method {
+        match self {
+            MriModelKind::Rim => Method::Rim,
+            MriModelKind::RimZf => Method::RimZf,
+            MriModelKind::Unet => Method::UNet,
+        }
+    }
 }
 
 fn mask_kind(kind: MaskArg) -> MaskKind {
@@ -163,6 +188,7 @@ fn method(m: MriMethod) -> Method {
         MriMethod::Tv => Method::Tv,
         MriMethod::Unet => Method::UNet,
         MriMethod::Rim => Method::Rim,
+        MriMethod::RimZf => Method::RimZf,
     }
 }
 
@@ -312,11 +338,13 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
             layers,
             lr,
             init,
+            images,
+            phantom_share,
         } => {
-            let mut model = match kind {
-                MriModelKind::Rim => MriModelConfig::rim(),
-                MriModelKind::Unet => MriModelConfig::unet(),
-            };
+            let mut model = kind
+                .method()
+                .default_model()
+                .expect("a trainable kind has a model");
             if let Some(c) = channels {
                 model.channels = c;
             }
@@ -328,6 +356,9 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
             }
             let mut config = TrainConfig::new(model);
             config.init = init;
+            config.images = images;
+            config.phantom_share = phantom_share;
+            config.checkpoint = Some(common.out.clone());
             if let Some(lr) = lr {
                 config.learning_rate = lr;
             }
@@ -416,6 +447,7 @@ mod tests {
                     MriMethod::Tv,
                     MriMethod::Unet,
                     MriMethod::Rim,
+                    MriMethod::RimZf,
                 ] {
                     let what = format!("{method:?} at {side}², sampled {sampled}");
                     let action = reconstruct_action(dir.path(), method, true);

@@ -5,7 +5,7 @@ use burn::tensor::Device;
 use rustfft::num_complex::Complex64;
 
 use super::classical::{TvSettings, gradient_ascent, tv_reconstruct, zero_filled};
-use super::model::MriModel;
+use super::model::{MriModel, MriModelConfig};
 use super::sim::{Fourier, Image, Mask};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -15,16 +15,21 @@ pub enum Method {
     Tv,
     UNet,
     Rim,
+    RimZf,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Method::ZeroFilled,
         Method::GradientAscent,
         Method::Tv,
         Method::UNet,
         Method::Rim,
+        Method::RimZf,
     ];
+
+    /// The methods that run a trained network.
+    pub const LEARNED: [Method; 3] = [Method::UNet, Method::Rim, Method::RimZf];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -32,7 +37,8 @@ impl Method {
             Method::GradientAscent => "gradient ascent",
             Method::Tv => "TV (MFISTA)",
             Method::UNet => "U-Net",
-            Method::Rim => "RIM",
+            Method::Rim => "RIM from TV",
+            Method::RimZf => "RIM from zero filling",
         }
     }
 
@@ -44,6 +50,7 @@ impl Method {
             Method::Tv => "tv",
             Method::UNet => "unet",
             Method::Rim => "rim",
+            Method::RimZf => "rim-zf",
         }
     }
 
@@ -52,6 +59,17 @@ impl Method {
         match self {
             Method::UNet => Some("unet"),
             Method::Rim => Some("rim"),
+            Method::RimZf => Some("rim-zf"),
+            _ => None,
+        }
+    }
+
+    /// The architecture `mri train` gives a learned method by default.
+    pub fn default_model(self) -> Option<MriModelConfig> {
+        match self {
+            Method::UNet => Some(MriModelConfig::unet()),
+            Method::Rim => Some(MriModelConfig::rim()),
+            Method::RimZf => Some(MriModelConfig::rim_zf()),
             _ => None,
         }
     }
@@ -91,7 +109,7 @@ pub fn reconstruct(
             &fourier,
             &TvSettings::tuned_for(mask.acceleration()),
         )),
-        Method::UNet | Method::Rim => {
+        Method::UNet | Method::Rim | Method::RimZf => {
             let model = model.ok_or_else(|| format!("{} needs a model", method.label()))?;
             model.reconstruct(kspace, mask, device)
         }

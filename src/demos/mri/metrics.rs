@@ -81,9 +81,24 @@ pub fn ssim(estimate: &Image, truth: &Image) -> f64 {
     total / count as f64
 }
 
+/// How many iterations (1-based) an iterative method's `trace` of scores takes to first reach
+/// `target` (higher is better); `None` if it never does.
+pub fn iterations_to_reach(trace: &[f64], target: f64) -> Option<usize> {
+    trace.iter().position(|&v| v >= target).map(|k| k + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iterations_to_reach_counts_from_one_and_says_never() {
+        let trace = [20.0, 24.0, 26.5, 26.4, 27.0];
+        assert_eq!(iterations_to_reach(&trace, 19.0), Some(1));
+        assert_eq!(iterations_to_reach(&trace, 26.5), Some(3));
+        assert_eq!(iterations_to_reach(&trace, 26.8), Some(5));
+        assert_eq!(iterations_to_reach(&trace, 30.0), None);
+    }
 
     fn constant(side: usize, v: f64) -> Image {
         Image {

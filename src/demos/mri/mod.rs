@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod classical;
 pub mod cli;
+pub mod images;
 pub mod io;
 pub mod methods;
 pub mod metrics;

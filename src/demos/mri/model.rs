@@ -28,7 +28,7 @@ use crate::channels_last::{avg_pool2, conv_transpose2, conv2d};
 /// What a model file records to rebuild the network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MriModelConfig {
-    /// "rim" or "unet".
+    /// "rim" (from TV), "rim-zf" (from zero filling) or "unet".
     pub kind: String,
     /// Feature channels (the U-Net doubles them at each level).
     pub channels: usize,
@@ -60,6 +60,16 @@ impl MriModelConfig {
         }
     }
 
+    /// Putzky & Welling's RIM proper: 8 learned steps from the zero-filled image, driven by
+    /// the data term's gradient alone (no TV anywhere): a learned optimizer.
+    pub fn rim_zf() -> Self {
+        Self {
+            kind: "rim-zf".into(),
+            start_from_tv: false,
+            ..Self::rim()
+        }
+    }
+
     pub fn unet() -> Self {
         Self {
             kind: "unet".into(),
@@ -71,12 +81,15 @@ impl MriModelConfig {
     }
 
     pub fn is_rim(&self) -> bool {
-        self.kind == "rim"
+        self.kind == "rim" || self.kind == "rim-zf"
     }
 
     pub fn check(&self) -> Result<(), String> {
-        if !["rim", "unet"].contains(&self.kind.as_str()) {
+        if !["rim", "rim-zf", "unet"].contains(&self.kind.as_str()) {
             return Err(format!("unknown MRI model kind `{}`", self.kind));
+        }
+        if self.kind == "rim-zf" && self.start_from_tv {
+            return Err("a rim-zf model starts from zero filling, not from TV".into());
         }
         if !(1..=128).contains(&self.channels)
             || !(1..=64).contains(&self.steps)

@@ -49,20 +49,37 @@ fn rebuild(
     Ok(MriModel { net, config })
 }
 
-/// Loads a `kind` ("rim" or "unet") model, refusing any other file.
+/// Loads a `kind` ("rim", "rim-zf" or "unet") model, refusing any other file.
 pub fn load(path: &Path, kind: &str, device: &Device) -> anyhow::Result<MriModel> {
     let (header, record) = model_file::read(path, "mri", kind)?;
     rebuild(&header, record, &path.display().to_string(), device)
 }
 
+/// Loads an MRI model of whichever kind the file holds.
+pub fn load_any(path: &Path, device: &Device) -> anyhow::Result<MriModel> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("{origin}: cannot read"))?;
+    let (header, record) = model_file::decode(&bytes, &origin)?;
+    if header.demo != "mri" {
+        bail!(
+            "{origin}: this is a {} {} model, not an MRI one",
+            header.demo,
+            header.kind
+        );
+    }
+    rebuild(&header, record, &origin, device)
+}
+
 /// The models shipped inside the binary, made by `mri train` (commands in README.md).
 const SHIPPED_RIM: &[u8] = include_bytes!("../../../assets/mri-rim.mpk");
+const SHIPPED_RIM_ZF: &[u8] = include_bytes!("../../../assets/mri-rim-zf.mpk");
 const SHIPPED_UNET: &[u8] = include_bytes!("../../../assets/mri-unet.mpk");
 
-/// A shipped model of `kind` ("rim" or "unet").
+/// A shipped model of `kind` ("rim", "rim-zf" or "unet").
 pub fn shipped(kind: &str, device: &Device) -> anyhow::Result<MriModel> {
     let bytes = match kind {
         "rim" => SHIPPED_RIM,
+        "rim-zf" => SHIPPED_RIM_ZF,
         "unet" => SHIPPED_UNET,
         other => anyhow::bail!("no shipped MRI model of kind `{other}`"),
     };
@@ -108,9 +125,9 @@ mod tests {
         )
         .expect("simulate");
         let zf = psnr(&zero_filled(&m.kspace, &m.mask, &fourier), &truth);
-        // The RIM starts from TV: far above zero filling. The U-Net starts from zero filling
-        // and must not fall below it.
-        for (kind, margin) in [("rim", 2.0), ("unet", 0.0)] {
+        // The RIM starts from TV: far above zero filling. The U-Net and the zero-filled RIM
+        // start from zero filling and must not fall below it.
+        for (kind, margin) in [("rim", 2.0), ("rim-zf", 0.0), ("unet", 0.0)] {
             let model = shipped(kind, &device).expect("shipped model");
             let trace = model.reconstruct(&m.kspace, &m.mask, &device).expect("run");
             let got = psnr(&trace.last().expect("steps").clamped(), &truth);

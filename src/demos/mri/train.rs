@@ -1,7 +1,9 @@
-//! Training the MRI models (RIM or U-Net), run by a job from the panel and by `mri train`
-//! alike. Every batch is fresh: random phantoms measured through random masks (Cartesian 4× or
+//! Training the MRI models (the RIMs or the U-Net), run by a job from the panel and by
+//! `mri train` alike. Every batch is fresh: random phantoms, or with `images` random crops of a
+//! folder's pictures (a share still phantoms), measured through random masks (Cartesian 4× or
 //! 8× 80% of the time, radial and uv 10% each) with noise; the model with the best validation
-//! PSNR (fixed phantoms, never the test images) is kept.
+//! PSNR (fixed phantoms, or the folder's held-out tenth; never the test images) is kept, and
+//! saved at once to `checkpoint` when one is given.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, ModuleOptimizer};
@@ -12,6 +14,7 @@ use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use super::classical::tv_estimate;
+use super::images::{ImageFolder, load_folder};
 use super::metrics::psnr;
 use super::model::{
     DftMatrices, MeasurementBatch, MriModel, MriModelConfig, images_tensor, step_loss,
@@ -40,6 +43,16 @@ pub struct TrainConfig {
     /// must then be that file's config.
     #[serde(default)]
     pub init: Option<std::path::PathBuf>,
+    /// Train (and validate) on this folder's grayscale PNGs instead of phantoms alone.
+    #[serde(default)]
+    pub images: Option<std::path::PathBuf>,
+    /// With `images`: the share of each batch that is still phantoms.
+    #[serde(default)]
+    pub phantom_share: f64,
+    /// Where the best model so far is saved at each improvement (atomically), so that a run
+    /// stopped early loses nothing.
+    #[serde(skip)]
+    pub checkpoint: Option<std::path::PathBuf>,
 }
 
 impl TrainConfig {
@@ -56,6 +69,9 @@ impl TrainConfig {
             noise_std: 0.01,
             seed: 0,
             init: None,
+            images: None,
+            phantom_share: 0.25,
+            checkpoint: None,
         }
     }
 
@@ -69,6 +85,12 @@ impl TrainConfig {
         }
         if !(1..=64).contains(&self.batch) || self.val_images == 0 || self.validate_every == 0 {
             return Err("batch in 1..=64, at least one validation image and step".into());
+        }
+        if !(0.0..=1.0).contains(&self.phantom_share) {
+            return Err(format!(
+                "the phantoms' share must be in [0, 1], not {}",
+                self.phantom_share
+            ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
         {
@@ -104,13 +126,23 @@ const VALIDATION_SEED: u64 = 1 << 62;
 
 /// Fixed validation measurements: phantoms at 4× and 8× Cartesian, alternating.
 pub fn validation_set(side: usize, count: usize, noise_std: f64) -> Result<Vec<Example>, String> {
-    let fourier = Fourier::new(side);
-    (0..count as u64)
-        .map(|i| {
+    let truths: Vec<Image> = (0..count as u64)
+        .map(|i| phantom(side, VALIDATION_SEED + i))
+        .collect();
+    measure_validation(truths, noise_std)
+}
+
+/// Measures validation truths at 4× and 8× Cartesian, alternating, each with its own seed.
+fn measure_validation(truths: Vec<Image>, noise_std: f64) -> Result<Vec<Example>, String> {
+    let fourier = truths.first().map(|t| Fourier::new(t.side));
+    truths
+        .into_iter()
+        .zip(0u64..)
+        .map(|(truth, i)| {
             let accel = if i % 2 == 0 { 4.0 } else { 8.0 };
             example(
-                phantom(side, VALIDATION_SEED + i),
-                &fourier,
+                truth,
+                fourier.as_ref().expect("a truth"),
                 &MeasureConfig {
                     noise_std,
                     seed: VALIDATION_SEED + i,
@@ -119,6 +151,21 @@ pub fn validation_set(side: usize, count: usize, noise_std: f64) -> Result<Vec<E
             )
         })
         .collect()
+}
+
+/// Validation measurements of a folder's held-out pictures (their centres; twice the phantoms'
+/// count at most, each at one acceleration).
+fn folder_validation_set(
+    folder: &ImageFolder,
+    config: &TrainConfig,
+) -> Result<Vec<Example>, String> {
+    let truths: Vec<Image> = folder
+        .validation
+        .iter()
+        .take(2 * config.val_images)
+        .map(|g| g.centre(config.side))
+        .collect();
+    measure_validation(truths, config.noise_std)
 }
 
 /// One training batch as plain data, made off the training loop (the TV starts cost more CPU
@@ -130,13 +177,17 @@ struct PreparedBatch {
 
 fn prepare_batch(
     config: &TrainConfig,
+    folder: Option<&ImageFolder>,
     fourier: &Fourier,
     rng: &mut StdRng,
 ) -> Result<PreparedBatch, String> {
     // Drawn in order from the one generator (repeatable), then built in parallel.
-    let specs: Vec<(u64, MaskKind, f64)> = (0..config.batch)
+    let specs: Vec<(u64, Option<usize>, MaskKind, f64)> = (0..config.batch)
         .map(|_| {
             let seed = rng.random::<u64>() % VALIDATION_SEED;
+            let picture = folder
+                .filter(|f| !f.train.is_empty() && rng.random::<f64>() >= config.phantom_share)
+                .map(|f| rng.random_range(0..f.train.len()));
             let roll = rng.random::<f64>();
             let mask = if roll < 0.8 {
                 MaskKind::Cartesian
@@ -146,14 +197,18 @@ fn prepare_batch(
                 MaskKind::Uv
             };
             let accel = if rng.random::<bool>() { 4.0 } else { 8.0 };
-            (seed, mask, accel)
+            (seed, picture, mask, accel)
         })
         .collect();
     let examples = specs
         .par_iter()
-        .map(|&(seed, mask, accel)| {
+        .map(|&(seed, picture, mask, accel)| {
+            let truth = match (picture, folder) {
+                (Some(i), Some(f)) => f.train[i].augmented(config.side, seed),
+                _ => phantom(config.side, seed),
+            };
             example(
-                phantom(config.side, seed),
+                truth,
                 fourier,
                 &MeasureConfig {
                     noise_std: config.noise_std,
@@ -269,7 +324,7 @@ pub fn bench_step(
     device.seed(config.seed);
     let fourier = Fourier::new(config.side);
     let mut rng = StdRng::seed_from_u64(config.seed);
-    let prepared = prepare_batch(config, &fourier, &mut rng)?;
+    let prepared = prepare_batch(config, None, &fourier, &mut rng)?;
     let dft = DftMatrices::new(config.side, &device);
     let model = MriModel::new(config.model.clone(), &device);
     let rate = config.learning_rate;
@@ -298,8 +353,17 @@ pub fn train(
     config.validate().map_err(JobError::Failed)?;
     let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
     let fourier = Fourier::new(config.side);
-    let examples = validation_set(config.side, config.val_images, config.noise_std)
-        .map_err(JobError::Failed)?;
+    let folder = match &config.images {
+        Some(dir) => Some(std::sync::Arc::new(
+            load_folder(dir).map_err(|e| JobError::Failed(format!("{e:#}")))?,
+        )),
+        None => None,
+    };
+    let examples = match &folder {
+        Some(folder) => folder_validation_set(folder, config),
+        None => validation_set(config.side, config.val_images, config.noise_std),
+    }
+    .map_err(JobError::Failed)?;
     let validation = PreparedBatch::new(examples, &config.model, &fourier);
     let compiles = crate::backend::compiles_kernels(device);
     let ad_device = device.clone().autodiff();
@@ -331,18 +395,24 @@ pub fn train(
     ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
     log::info!("validation PSNR {best_psnr:.2} dB before training");
     if let Some(starts) = &validation.starts {
-        // The bar a RIM must clear: its own start, TV, on the same phantoms.
+        // The bar a RIM must clear: its own start, TV, on the same images.
         let tv = mean_psnr_of(starts.iter().map(Some), &validation.examples);
-        log::info!("TV on the validation phantoms: {tv:.2} dB");
+        log::info!("TV on the validation set: {tv:.2} dB");
     }
     // Batches are made on another thread while the device trains; the maker stops at its
     // next send once this function returns and drops the receiver.
     let (sender, batches) = std::sync::mpsc::sync_channel(2);
     let maker_config = config.clone();
+    let maker_folder = folder.clone();
     std::thread::spawn(move || {
         let fourier = Fourier::new(maker_config.side);
         while sender
-            .send(prepare_batch(&maker_config, &fourier, &mut rng))
+            .send(prepare_batch(
+                &maker_config,
+                maker_folder.as_deref(),
+                &fourier,
+                &mut rng,
+            ))
             .is_ok()
         {}
     });
@@ -370,6 +440,17 @@ pub fn train(
             if score > best_psnr {
                 best = candidate;
                 best_psnr = score;
+                if let Some(path) = &config.checkpoint {
+                    let so_far = TrainedMri {
+                        model: best.clone(),
+                        val_psnr: best_psnr,
+                        steps: step,
+                        seconds: bounds.seconds(),
+                    };
+                    super::model_io::save(path, &so_far, config).map_err(|e| {
+                        JobError::Failed(format!("saving the checkpoint {}: {e:#}", path.display()))
+                    })?;
+                }
             }
             ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
             let mean_loss = loss_since_validation.iter().sum::<f64>()
@@ -448,7 +529,7 @@ mod tests {
         let fourier = Fourier::new(16);
         let draw = |seed| {
             let mut rng = StdRng::seed_from_u64(seed);
-            prepare_batch(&config, &fourier, &mut rng).expect("batch")
+            prepare_batch(&config, None, &fourier, &mut rng).expect("batch")
         };
         let (a, b, c) = (draw(1), draw(1), draw(2));
         assert_eq!(a.examples.len(), 3);
@@ -464,7 +545,7 @@ mod tests {
         };
         let mut rng = StdRng::seed_from_u64(1);
         assert!(
-            prepare_batch(&unet, &fourier, &mut rng)
+            prepare_batch(&unet, None, &fourier, &mut rng)
                 .expect("batch")
                 .starts
                 .is_none()

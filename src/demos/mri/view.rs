@@ -8,8 +8,8 @@ use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::io::{read_image, read_kspace, read_mask};
 use super::methods::{Method, reconstruct};
-use super::metrics::{Quality, quality};
-use super::model::{MriModel, MriModelConfig};
+use super::metrics::{Quality, iterations_to_reach, quality};
+use super::model::MriModel;
 use super::model_io;
 use super::sim::{
     Fourier, Image, Mask, MaskKind, MeasureConfig, default_center_fraction, phantom, simulate,
@@ -78,6 +78,10 @@ fn method_hint(method: Method) -> &'static str {
             "x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
              term's gradient, 8 steps from the TV estimate (augmented)"
         }
+        Method::RimZf => {
+            "the same recurrent update, 8 steps from the zero-filled image with no TV anywhere: \
+             a learned optimizer in place of TV's iterations (augmented)"
+        }
     }
 }
 
@@ -95,7 +99,7 @@ const MIN_PLOT_WIDTH: f32 = 360.0;
 fn method_kind(method: Method) -> MethodKind {
     match method {
         Method::UNet => MethodKind::Amortized,
-        Method::Rim => MethodKind::Augmented,
+        Method::Rim | Method::RimZf => MethodKind::Augmented,
         _ => MethodKind::Classical,
     }
 }
@@ -140,7 +144,10 @@ pub struct MriDemo {
     exporter: FigureExporter,
     figure_rect: egui::Rect,
     models: Vec<(MriModel, Option<(TrainConfig, TrainedMri)>)>,
-    train_rim: bool,
+    train_method: Method,
+    /// Train on this folder's PNGs instead of phantoms alone.
+    training_images: Option<std::path::PathBuf>,
+    images_field: PathField,
     budget_secs: f64,
     training: JobSlot<TrainedMri, TrainConfig>,
     loss_history: Vec<[f64; 2]>,
@@ -185,7 +192,9 @@ impl Default for MriDemo {
             exporter: FigureExporter::new("mri"),
             figure_rect: egui::Rect::NOTHING,
             models: Vec::new(),
-            train_rim: true,
+            train_method: Method::Rim,
+            training_images: None,
+            images_field: PathField::new(DialogKind::Folder, "folder of PNGs", &[], ""),
             budget_secs: 300.0,
             training: JobSlot::new(false),
             loss_history: Vec::new(),
@@ -232,7 +241,7 @@ impl MriDemo {
 
     fn load_shipped(&mut self, device: &burn::tensor::Device) {
         self.loaded_shipped = true;
-        for kind in ["rim", "unet"] {
+        for kind in Method::LEARNED.iter().filter_map(|m| m.model_kind()) {
             match model_io::shipped(kind, device) {
                 Ok(model) => self.add_model(model, None),
                 Err(e) => self.status = Some(Err(format!("{e:#}"))),
@@ -531,10 +540,10 @@ impl MriDemo {
     fn training_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.horizontal_wrapped(|ui| {
             ui.label("model");
-            ui.selectable_value(&mut self.train_rim, true, "RIM")
-                .on_hover_text("x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)), a convolutional GRU, 8 steps");
-            ui.selectable_value(&mut self.train_rim, false, "U-Net")
-                .on_hover_text("x = x_zf + UNet(x_zf): from the zero-filled image alone");
+            for method in Method::LEARNED {
+                ui.selectable_value(&mut self.train_method, method, method.cli_name())
+                    .on_hover_text(method_hint(method));
+            }
             ui.label("budget");
             ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"))
                 .on_hover_text("Training stops after this many seconds; the model with the best validation PSNR is kept");
@@ -543,6 +552,25 @@ impl MriDemo {
                 self.start_training(ui, ctx);
             }
         });
+        ui.horizontal_wrapped(|ui| {
+            let on = match &self.training_images {
+                Some(dir) => format!("on {} (a quarter phantoms)", dir.display()),
+                None => "on random phantoms".to_owned(),
+            };
+            ui.label(on).on_hover_text(
+                "A folder of grayscale PNGs (your slices, or photographs): random crops, flips, \
+                 rotations and intensity scaling; every tenth file is held out for validation",
+            );
+            if self.training_images.is_some() && ui.button("phantoms only").clicked() {
+                self.training_images = None;
+            }
+        });
+        if let Some(dir) = self.images_field.ui(ui, "Train on this folder") {
+            self.training_images = Some(dir);
+        }
+        if let Some(note) = &self.images_field.note {
+            ui.label(note);
+        }
         crate::ui::outcome_ui(ui, self.status.as_ref());
         if !self.loss_history.is_empty() {
             loss_plot_ui(
@@ -551,18 +579,13 @@ impl MriDemo {
                 &[LossSeries {
                     name: "loss (ln MSE summed over steps)",
                     points: &self.loss_history,
-                    color: method_kind(if self.train_rim {
-                        Method::Rim
-                    } else {
-                        Method::UNet
-                    })
-                    .color(),
+                    color: method_kind(self.train_method).color(),
                 }],
                 &mut self.log_loss,
                 120.0,
             );
         }
-        let kind = if self.train_rim { "rim" } else { "unet" };
+        let kind = self.train_method.model_kind().unwrap_or("rim");
         let can_save = self
             .models
             .iter()
@@ -591,12 +614,11 @@ impl MriDemo {
     }
 
     fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        let model = if self.train_rim {
-            MriModelConfig::rim()
-        } else {
-            MriModelConfig::unet()
+        let Some(model) = self.train_method.default_model() else {
+            return;
         };
         let mut config = TrainConfig::new(model);
+        config.images = self.training_images.clone();
         config.max_steps = u64::MAX;
         config.budget_secs = Some(self.budget_secs);
         config.seed = self.phantom_seed;
@@ -696,6 +718,37 @@ impl MriDemo {
         .rect
     }
 
+    /// What the zero-filled RIM's steps are worth in TV iterations, with both wall times.
+    fn learned_steps_worth(&self) -> Option<String> {
+        let run = |m: Method| {
+            self.runs
+                .iter()
+                .find(|r| r.method == m && !r.scores.is_empty())
+        };
+        let (rim, tv) = (run(Method::RimZf)?, run(Method::Tv)?);
+        let reached = rim.scores.last()?.psnr;
+        let tv_psnr: Vec<f64> = tv.scores.iter().map(|q| q.psnr).collect();
+        let steps = rim.scores.len();
+        Some(match iterations_to_reach(&tv_psnr, reached) {
+            Some(k) => format!(
+                "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, where TV needs {k}                  iterations ({:.3} s of its {:.3} s)",
+                Method::RimZf.cli_name(),
+                rim.seconds,
+                tv.seconds * k as f64 / tv_psnr.len() as f64,
+                tv.seconds
+            ),
+            None => format!(
+                "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, beyond TV's {:.2} dB after \
+                 all its {} iterations ({:.3} s)",
+                Method::RimZf.cli_name(),
+                rim.seconds,
+                tv_psnr.last().copied().unwrap_or(f64::NAN),
+                tv_psnr.len(),
+                tv.seconds
+            ),
+        })
+    }
+
     /// Every method's score after each step, with its legend above (never over the curves).
     fn metric_plot_ui(&mut self, ui: &mut Ui) {
         ui.horizontal_wrapped(|ui| {
@@ -713,7 +766,7 @@ impl MriDemo {
             for run in &self.runs {
                 let mark = match run.method {
                     Method::ZeroFilled => "·····",
-                    Method::GradientAscent => "- - -",
+                    Method::GradientAscent | Method::RimZf => "- - -",
                     _ => "——",
                 };
                 ui.label(
@@ -723,6 +776,9 @@ impl MriDemo {
             }
             ui.label(RichText::new("| current step").color(CURRENT_STEP_COLOR));
         });
+        if let Some(worth) = self.learned_steps_worth() {
+            ui.label(worth);
+        }
         let metric = self.plot_metric;
         let value = move |q: &Quality| match metric {
             PlotMetric::Psnr => q.psnr,
@@ -756,7 +812,7 @@ impl MriDemo {
                     // Classical methods share their family's color; the line style tells them apart.
                     let style = match run.method {
                         Method::ZeroFilled => LineStyle::dotted_dense(),
-                        Method::GradientAscent => LineStyle::dashed_dense(),
+                        Method::GradientAscent | Method::RimZf => LineStyle::dashed_dense(),
                         _ => LineStyle::Solid,
                     };
                     plot.line(
