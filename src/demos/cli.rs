@@ -111,4 +111,7 @@ pub struct BenchArgs {
     /// mri: held-out grayscale PNG images to measure (default: generated test phantoms).
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
+    /// mri: a model file measured in place of the shipped one of its kind.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
 }

@@ -1,6 +1,6 @@
 //! The MRI comparison: every method on the same measurements, scored against the truth.
 //! - `mri eval`: generated held-out phantoms (seeds no training or validation run uses);
-//! - `bench --demo mri [--images DIR]`: the TV weight tuned on validation phantoms (printed),
+//! - `bench --demo mri [--images DIR] [--model F]`: the TV weight tuned on validation phantoms (printed),
 //!   then every method on held-out images (yours, from DIR, resized to 64² and 128²; or
 //!   generated phantoms) at 4× and 8× Cartesian sampling.
 
@@ -252,6 +252,7 @@ pub fn bench_cli(
     quick: bool,
     out: Option<&Path>,
     images: Option<&Path>,
+    model: Option<&Path>,
     backend: BackendRequest,
 ) -> anyhow::Result<()> {
     let compute = crate::backend::compute_for(backend);
@@ -280,7 +281,10 @@ pub fn bench_cli(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let models = LearnedModels::load(None, &device)?;
+    let models = LearnedModels::load(model, &device)?;
+    if let Some(path) = model {
+        println!("model: {} in place of the shipped one", path.display());
+    }
     let sizes: &[usize] = if quick { &[64] } else { &[64, 128] };
     let mut all = Vec::new();
     for &side in sizes {
@@ -298,6 +302,7 @@ pub fn bench_cli(
                 "tv_tuning": tuning,
                 "test_images": truths.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
                 "device": compute.label,
+                "model": model.map(|p| p.display().to_string()),
                 "rows": all,
             }))?
             .as_bytes(),

@@ -38,6 +38,7 @@ impl DemoCli for MriCli {
             args.quick,
             args.out.as_deref(),
             args.images.as_deref(),
+            args.model.as_deref(),
             globals.backend,
         )
     }

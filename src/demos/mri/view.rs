@@ -731,7 +731,8 @@ impl MriDemo {
         let steps = rim.scores.len();
         Some(match iterations_to_reach(&tv_psnr, reached) {
             Some(k) => format!(
-                "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, where TV needs {k}                  iterations ({:.3} s of its {:.3} s)",
+                "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, where TV needs {k} \
+                 iterations ({:.3} s of its {:.3} s)",
                 Method::RimZf.cli_name(),
                 rim.seconds,
                 tv.seconds * k as f64 / tv_psnr.len() as f64,
