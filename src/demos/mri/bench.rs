@@ -14,7 +14,7 @@ use super::classical::{TvSettings, tv_reconstruct};
 use super::images::{png_paths, resized};
 use super::io::decode_image;
 use super::methods::{Method, reconstruct};
-use super::metrics::{psnr, quality};
+use super::metrics::{iterations_to_reach, psnr, quality};
 use super::model::MriModel;
 use super::model_io::model_for;
 use super::sim::{Fourier, Image, MaskKind, MeasureConfig, phantom};
@@ -40,6 +40,9 @@ pub struct Scores {
     pub seconds: f64,
     /// Each image's PSNR, in input order.
     pub per_image_psnr: Vec<f64>,
+    /// Each image's PSNR after every step of its trace (to count what a step is worth).
+    #[serde(skip)]
+    pub per_image_steps_psnr: Vec<Vec<f64>>,
 }
 
 /// Mean scores of `method` over `examples`.
@@ -56,6 +59,9 @@ pub fn score_method(
         total.seconds += started.elapsed().as_secs_f64();
         let estimate = trace.last().ok_or("no estimate")?.clamped();
         let q = quality(&estimate, &e.truth);
+        total
+            .per_image_steps_psnr
+            .push(trace.iter().map(|x| psnr(&x.clamped(), &e.truth)).collect());
         total.per_image_psnr.push(q.psnr);
         total.psnr += q.psnr;
         total.ssim += q.ssim;
@@ -68,6 +74,7 @@ pub fn score_method(
         nmse: total.nmse / n,
         seconds: total.seconds / n,
         per_image_psnr: total.per_image_psnr,
+        per_image_steps_psnr: total.per_image_steps_psnr,
     })
 }
 
@@ -162,6 +169,76 @@ pub fn table(rows: &[MethodScore]) -> String {
             r.metrics.ssim,
             r.metrics.nmse,
             r.metrics.seconds
+        ));
+    }
+    out
+}
+
+/// What rim-zf's learned steps are worth in TV iterations, at one size and acceleration.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StepsWorth {
+    pub side: usize,
+    pub accel: f64,
+    pub rim_zf_steps: usize,
+    pub rim_zf_seconds: f64,
+    /// Per image: the TV iterations that first reach rim-zf's final PSNR (`None`: never).
+    pub tv_iterations: Vec<Option<usize>>,
+    pub tv_iterations_run: Vec<usize>,
+    pub tv_seconds: f64,
+}
+
+/// For every size and acceleration in `rows`, how many TV iterations reach what rim-zf's
+/// steps reach on each image.
+pub fn steps_worth(rows: &[MethodScore]) -> Vec<StepsWorth> {
+    let find = |name: &str, side: usize, accel: f64| {
+        rows.iter()
+            .find(|r| r.method == name && r.side == side && r.accel == accel)
+    };
+    rows.iter()
+        .filter(|r| r.method == Method::RimZf.cli_name())
+        .filter_map(|zf| {
+            let tv = find(Method::Tv.cli_name(), zf.side, zf.accel)?;
+            let tv_traces = &tv.metrics.per_image_steps_psnr;
+            Some(StepsWorth {
+                side: zf.side,
+                accel: zf.accel,
+                rim_zf_steps: zf.metrics.per_image_steps_psnr.first().map_or(0, Vec::len),
+                rim_zf_seconds: zf.metrics.seconds,
+                tv_iterations: tv_traces
+                    .iter()
+                    .zip(&zf.metrics.per_image_psnr)
+                    .map(|(trace, &reached)| iterations_to_reach(trace, reached))
+                    .collect(),
+                tv_iterations_run: tv_traces.iter().map(Vec::len).collect(),
+                tv_seconds: tv.metrics.seconds,
+            })
+        })
+        .collect()
+}
+
+/// One line per size and acceleration: rim-zf's steps against TV's iterations, with times.
+pub fn steps_worth_table(worth: &[StepsWorth]) -> String {
+    let mut out = String::from(
+        "rim-zf's steps in TV iterations (per image: iterations TV needs to reach rim-zf's PSNR)\n",
+    );
+    for w in worth {
+        let mut reached: Vec<usize> = w.tv_iterations.iter().flatten().copied().collect();
+        reached.sort_unstable();
+        let median = reached.get(reached.len() / 2).copied();
+        let mut run = w.tv_iterations_run.clone();
+        run.sort_unstable();
+        out.push_str(&format!(
+            "{:>4}  {:>2.0}×  {} steps ({:.3} s/image) = TV's {} (median; {} of {} images reached; \
+             TV runs {} iterations, median, {:.3} s/image)\n",
+            w.side,
+            w.accel,
+            w.rim_zf_steps,
+            w.rim_zf_seconds,
+            median.map_or("—".to_owned(), |k| k.to_string()),
+            reached.len(),
+            w.tv_iterations.len(),
+            run.get(run.len() / 2).copied().unwrap_or(0),
+            w.tv_seconds,
         ));
     }
     out
@@ -295,6 +372,8 @@ pub fn bench_cli(
     }
     let names: Vec<&str> = truths.iter().map(|(n, _)| n.as_str()).collect();
     print!("{}", per_image_table(&all, &names));
+    let worth = steps_worth(&all);
+    print!("{}", steps_worth_table(&worth));
     if let Some(path) = out {
         crate::files::write_atomic(
             path,
@@ -303,10 +382,61 @@ pub fn bench_cli(
                 "test_images": truths.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
                 "device": compute.label,
                 "model": model.map(|p| p.display().to_string()),
+                "rim_zf_steps_worth": worth,
                 "rows": all,
             }))?
             .as_bytes(),
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(method: Method, steps_psnr: Vec<Vec<f64>>, seconds: f64) -> MethodScore {
+        MethodScore {
+            method: method.cli_name().to_owned(),
+            accel: 4.0,
+            side: 64,
+            metrics: Scores {
+                per_image_psnr: steps_psnr.iter().map(|t| t[t.len() - 1]).collect(),
+                per_image_steps_psnr: steps_psnr,
+                seconds,
+                ..Scores::default()
+            },
+        }
+    }
+
+    #[test]
+    fn steps_worth_counts_tv_iterations_per_image() {
+        let rows = vec![
+            row(
+                Method::Tv,
+                vec![vec![20.0, 25.0, 27.0, 28.0], vec![18.0, 19.0, 20.0]],
+                0.2,
+            ),
+            row(
+                Method::RimZf,
+                vec![vec![22.0, 26.0], vec![19.0, 21.0]],
+                0.05,
+            ),
+        ];
+        let worth = steps_worth(&rows);
+        assert_eq!(worth.len(), 1);
+        let w = &worth[0];
+        // Image 1: TV first reaches 26 dB at its 3rd iteration; image 2 never reaches 21 dB.
+        assert_eq!(w.tv_iterations, vec![Some(3), None]);
+        assert_eq!(w.tv_iterations_run, vec![4, 3]);
+        assert_eq!(
+            (w.rim_zf_steps, w.rim_zf_seconds, w.tv_seconds),
+            (2, 0.05, 0.2)
+        );
+        let line = steps_worth_table(&worth);
+        assert!(
+            line.contains("2 steps (0.050 s/image) = TV's 3 (median; 1 of 2"),
+            "{line}"
+        );
+    }
 }

@@ -4,9 +4,10 @@
 //! - **RIM** (augmented), after Putzky & Welling (2017): `x_{t+1} = x_t + g_θ(∇_t, x_t, s_t)`
 //!   with a convolutional GRU state `s_t`, where `∇_t = Aᴴ(A x_t − y)` is the data term's
 //!   gradient computed inside the graph by the centred orthonormal DFT as matrix products
-//!   (so the forward model is differentiable and checked at every step). It starts from the
+//!   (so the forward model is differentiable and checked at every step). `rim` starts from the
 //!   TV estimate (`start_from_tv`): the learned steps correct the classical inverse, and with
-//!   the last layer zero-initialised an untrained RIM is exactly TV.
+//!   the last layer zero-initialised an untrained RIM is exactly TV. `rim-zf` is the same net
+//!   started from the zero-filled image, as in the paper: a learned optimizer with no TV in it.
 //!
 //! Tensors are `[batch, 1, side, side]`; k-space is held as real and imaginary parts.
 
