@@ -895,8 +895,9 @@ impl Demo for MriDemo {
         "Forward model: an image is measured through a subsampled, centred, orthonormal Fourier \
          transform with noise, y = M F x + n. Inverses: zero filling, gradient ascent on \
          log p(y|x) and TV-regularized reconstruction (classical), a U-Net from the zero-filled \
-         image (amortized), and a recurrent inference machine that refines the image with the \
-         data-term gradient at every step (augmented)."
+         image (amortized), and two recurrent inference machines driven by the data-term \
+         gradient at every step (augmented): one refines TV's estimate, the other starts from \
+         zero filling with no TV inside, a learned optimizer."
     }
 
     fn figure_rect(&self) -> egui::Rect {
