@@ -1,7 +1,9 @@
 //! Trains the hybrid and the GNN-only Lorenz models for a time budget and scores them on a test
 //! trajectory beside the tuned EKS. Not yet the paper's sweep: a first measurement.
 //! `cargo run --release --example lorenz_learned -- [train_samples] [budget_secs]`
-use inference_lab::demos::lorenz::infer::{ClassicalMethod, ClassicalSettings, mse, run_classical};
+use inference_lab::demos::lorenz::methods::{
+    ClassicalMethod, ClassicalSettings, mse, run_classical,
+};
 use inference_lab::demos::lorenz::model::ChainModelConfig;
 use inference_lab::demos::lorenz::sim::{SimConfig, simulate};
 use inference_lab::demos::lorenz::train::{TrainConfig, evaluate, train};
@@ -29,20 +31,19 @@ fn main() -> anyhow::Result<()> {
         mse(&eks, &test.states)
     );
     for model in [ChainModelConfig::hybrid(), ChainModelConfig::gnn_only()] {
-        let kind = model.kind();
+        let kind = model.kind().name();
         let mut config = TrainConfig::new(model, train_samples);
-        config.max_steps = u64::MAX;
-        config.budget_secs = Some(budget);
+        config.schedule.for_panel(budget);
         let handle = spawn(
             kind,
             || {},
-            move |ctx| train(ctx, &config, &burn::tensor::Device::flex()),
+            move |ctx| train(ctx, &config, &burn::tensor::Device::flex(), None),
         )?;
         let trained = handle.wait().map_err(anyhow::Error::msg)?;
         let test_mse = evaluate(&trained.model, &test, &burn::tensor::Device::flex());
         println!(
             "{kind:<8} {} steps in {:.0} s   val MSE {:.5}   test MSE {test_mse:.5}",
-            trained.steps, trained.seconds, trained.val_mse
+            trained.steps, trained.seconds, trained.score
         );
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! The top-level command line (design.md's contract): the global options, and a subcommand per
+//! The top-level command line (docs/cli.md): the global options, and a subcommand per
 //! registered demo, built from the registry and routed to the demo by name. Each demo owns its
 //! actions in `src/demos/NAME/cli.rs`; no subcommand opens the window. Errors go to stderr with a
 //! non-zero exit code and name the file, line and field.
@@ -17,7 +17,7 @@ use crate::demos::cli::{BenchArgs, Globals};
     about = "Classical, amortized and hybrid inference, side by side"
 )]
 pub struct Cli {
-    /// Open the window on one panel: lorenz, mri, ldpc, tsp, causal.
+    // Its help, "Open the window on one panel: NAMES.", is written by `command` from the registry.
     #[arg(long, value_name = "NAME")]
     pub demo: Option<String>,
     /// Where burn computes: wgpu on a hardware GPU (auto), wgpu even on a software adapter (gpu), or the CPU.
@@ -60,11 +60,14 @@ enum SharedCommand {
 /// The whole command line: the global options, every registered demo's subcommand (in registry
 /// order), then `bench`.
 pub fn command() -> clap::Command {
-    let with_demos = crate::demos::registry()
-        .iter()
-        .fold(Cli::command(), |cmd, entry| {
-            cmd.subcommand(entry.cli.command(entry.name))
-        });
+    let panels = format!(
+        "Open the window on one panel: {}.",
+        crate::demos::names().join(", ")
+    );
+    let with_demos = crate::demos::registry().iter().fold(
+        Cli::command().mut_arg("demo", |arg| arg.help(panels)),
+        |cmd, entry| cmd.subcommand(entry.cli.command(entry.name)),
+    );
     SharedCommand::augment_subcommands(with_demos)
 }
 

@@ -13,5 +13,7 @@ pub mod files;
 pub mod jobs;
 pub mod model_file;
 pub mod render;
+pub mod stored_model;
 pub mod terminal;
+pub mod training;
 pub mod ui;

@@ -1,26 +1,98 @@
-//! The layout ARCHITECTURE.md promises, checked on the source tree: training and inference run
-//! headless (no demo file but its panel imports the UI), and a demo's command line does not
-//! import the top-level one (no cycle between `src/cli.rs` and a demo).
+//! The layout ARCHITECTURE.md promises, checked on the source tree: every demo has the same
+//! file set; training and inference run headless (no demo file but its panel imports the UI);
+//! a demo's command line does not import the top-level one, and no demo imports `bench` (the
+//! benchmarks call into the demos and `training`, never the reverse).
 
 use std::path::{Path, PathBuf};
 
-fn demo_files() -> Vec<PathBuf> {
+fn demo_dirs() -> Vec<PathBuf> {
     let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/demos");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&demos)
+        .expect("src/demos")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Every `.rs` file below `dir`.
+fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, files);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+fn demo_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(&demos).expect("src/demos") {
-        let dir = entry.expect("entry").path();
-        if !dir.is_dir() {
-            continue;
-        }
-        for file in std::fs::read_dir(&dir).expect("demo folder") {
-            let path = file.expect("file").path();
-            if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
+    for dir in demo_dirs() {
+        rust_files(&dir, &mut files);
     }
     files.sort();
     files
+}
+
+/// What every demo writes: the forward model, the classical inverse, the networks, every method
+/// behind one call, the training it hands the shared runner, the comparison table, the command
+/// line, the panel and the registration.
+const DEMO_FILES: [&str; 9] = [
+    "mod.rs",
+    "sim.rs",
+    "classical.rs",
+    "model.rs",
+    "methods.rs",
+    "train.rs",
+    "bench.rs",
+    "cli.rs",
+    "view",
+];
+
+/// What a demo may add, where it has one: its file formats, metrics of its own, the structure
+/// its forward model runs on (ldpc's code), a reader of training images (mri).
+const OPTIONAL_DEMO_FILES: [&str; 4] = ["io.rs", "metrics.rs", "code.rs", "images.rs"];
+
+#[test]
+fn every_demo_has_the_same_file_set() {
+    let dirs = demo_dirs();
+    assert!(dirs.len() >= 5, "{} demo folders", dirs.len());
+    for dir in dirs {
+        for name in DEMO_FILES {
+            let present = if name == "view" {
+                dir.join("view.rs").is_file() || dir.join("view").is_dir()
+            } else {
+                dir.join(name).is_file()
+            };
+            assert!(present, "{} has no {name}", dir.display());
+        }
+        for entry in std::fs::read_dir(&dir).expect("demo folder") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            assert!(
+                DEMO_FILES.contains(&name)
+                    || name == "view.rs"
+                    || OPTIONAL_DEMO_FILES.contains(&name),
+                "{}: not a file of the demo contract (ARCHITECTURE.md)",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_demo_imports_the_benchmarks() {
+    for path in demo_files() {
+        let source = read(&path);
+        assert!(
+            !source.contains("crate::bench") && !source.contains("inference_lab::bench"),
+            "{} imports crate::bench: the benchmarks call into the demos, never the reverse",
+            path.display()
+        );
+    }
 }
 
 fn read(path: &Path) -> String {
@@ -36,8 +108,9 @@ fn only_a_demos_panel_and_registration_touch_the_ui() {
     );
     for path in files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        // view.rs is the panel; mod.rs registers it.
-        if name == "view.rs" || name == "mod.rs" {
+        // view.rs (or view/) is the panel; a demo's mod.rs registers it.
+        let in_view = path.components().any(|c| c.as_os_str() == "view");
+        if name == "view.rs" || name == "mod.rs" || in_view {
             continue;
         }
         let source = read(&path);

@@ -14,11 +14,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
-use inference_lab::demos::lorenz::infer::{ClassicalMethod, ClassicalSettings, read_series};
+use inference_lab::demos::lorenz::methods::{ClassicalMethod, ClassicalSettings, read_series};
+use inference_lab::demos::lorenz::model::{ChainKind, ChainModel};
 use inference_lab::demos::mri::io::{
     read_image, read_kspace, read_mask, write_image, write_kspace, write_mask,
 };
+use inference_lab::demos::mri::model::{MriKind, MriModel};
 use inference_lab::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+use inference_lab::stored_model::{load, shipped};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
@@ -171,7 +174,7 @@ fn write_to_bytes(write: impl FnOnce(&Path)) -> Vec<u8> {
 #[test]
 fn fuzz_series_csv() {
     let device = Device::flex();
-    let hybrid = inference_lab::demos::lorenz::model_io::shipped("hybrid", &device).expect("model");
+    let hybrid: ChainModel = shipped(ChainKind::Hybrid.name(), &device).expect("model");
     let seeds = vec![
         b"t,y1,y2,y3\n0,1.5,-2,20\n0.05,1.7,-1.2,19.5\n0.1,2.1,-0.5,19\n".to_vec(),
         b"t,y1,y2,y3\r\n0,1,2,3\r\n".to_vec(),
@@ -183,7 +186,7 @@ fn fuzz_series_csv() {
             && observations.len() <= 64
         {
             let settings = ClassicalSettings::default();
-            let _ = inference_lab::demos::lorenz::infer::run_classical(
+            let _ = inference_lab::demos::lorenz::methods::run_classical(
                 ClassicalMethod::Eks,
                 &t,
                 &observations,
@@ -240,10 +243,11 @@ fn fuzz_model_files() {
         include_bytes!("../assets/ldpc-nebp.mpk").to_vec(),
     ];
     fuzz("model", seeds, |path| {
+        use inference_lab::demos::ldpc::methods::LearnedDecoder;
         use inference_lab::demos::ldpc::model::NetKind;
-        let _ = inference_lab::demos::lorenz::model_io::load(path, "gnn", &device);
-        let _ = inference_lab::demos::mri::model_io::load(path, "unet", &device);
-        let _ = inference_lab::demos::ldpc::model_io::load(path, NetKind::Nebp, &device);
+        let _ = load::<ChainModel>(path, ChainKind::Gnn.name(), &device);
+        let _ = load::<MriModel>(path, MriKind::Unet.name(), &device);
+        let _ = load::<LearnedDecoder>(path, NetKind::Nebp.name(), &device);
     });
 }
 
@@ -260,7 +264,7 @@ fn fuzz_model_weights_behind_a_valid_checksum() {
         let record = std::fs::read(path).expect("input");
         let bytes = inference_lab::model_file::encode_record(&header, &record).expect("encode");
         std::fs::write(&sealed, bytes).expect("write");
-        if let Ok(model) = inference_lab::demos::mri::model_io::load(&sealed, "rim", &device) {
+        if let Ok(model) = load::<MriModel>(&sealed, MriKind::Rim.name(), &device) {
             let m = simulate(
                 &phantom(8, 5),
                 &Fourier::new(8),
@@ -349,13 +353,14 @@ fn fuzz_tsplib_instances_and_tours() {
 
 #[test]
 fn fuzz_particle_series_csv() {
+    use inference_lab::demos::causal::methods::LearnedModel;
     use inference_lab::demos::causal::methods::{Adaptation, Method, infer};
-    use inference_lab::demos::causal::model_io::shipped;
+    use inference_lab::demos::causal::model::KIND;
     use inference_lab::demos::causal::sim::{
         SpringsConfig, load_series, series_csv, simulate_many,
     };
     let device = Device::flex();
-    let model = shipped(&device).expect("model");
+    let model: LearnedModel = shipped(KIND, &device).expect("model");
     let samples = simulate_many(&SpringsConfig::default(), 2, 3);
     let seeds = vec![
         series_csv(&samples).into_bytes(),

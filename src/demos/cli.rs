@@ -8,7 +8,14 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 
 use crate::backend::BackendRequest;
-use crate::bench::train_speed::TrainingStep;
+use crate::jobs::{JobContext, JobError};
+use crate::stored_model::StoredModel;
+use crate::training::{Curves, Schedule, Trained, TrainingStep};
+
+/// A demo's training function: the job, the config, the device and the curves to fill (the
+/// panel's; none on the terminal).
+pub type TrainFn<M, C> =
+    fn(&JobContext, &C, &Device, Option<&std::sync::Mutex<Curves>>) -> Result<Trained<M>, JobError>;
 
 /// The global options a demo's actions read.
 #[derive(Clone, Copy, Debug)]
@@ -81,6 +88,101 @@ pub struct TrainArgs {
     /// Stop training after this many seconds.
     #[arg(long, value_name = "S")]
     pub budget_s: Option<f64>,
+}
+
+impl TrainArgs {
+    /// The schedule of a `DEMO train` run: the common options, the action's own `steps`,
+    /// `lr` (when given) and `init`, the global seed, and a checkpoint at `--out`.
+    pub fn schedule(
+        &self,
+        mut schedule: Schedule,
+        steps: u64,
+        lr: Option<f64>,
+        init: Option<PathBuf>,
+        seed: u64,
+    ) -> Schedule {
+        schedule.max_steps = steps;
+        schedule.budget_secs = self.budget_s;
+        schedule.learning_rate = lr.unwrap_or(schedule.learning_rate);
+        schedule.init = init;
+        schedule.seed = seed;
+        schedule.checkpoint = Some(self.out.clone());
+        schedule
+    }
+
+    /// Runs `train` on `config` as a job followed on the terminal, saves the best model at
+    /// `--out` and says so on stderr.
+    pub fn run<M, C>(
+        &self,
+        job_name: String,
+        config: C,
+        backend: BackendRequest,
+        train: TrainFn<M, C>,
+    ) -> anyhow::Result<()>
+    where
+        M: StoredModel + Send + 'static,
+        C: serde::Serialize + Clone + Send + 'static,
+    {
+        let compute = crate::backend::compute_for(backend);
+        let device = compute.device.clone();
+        let job_config = config.clone();
+        let handle = crate::jobs::spawn(
+            job_name,
+            || {},
+            move |ctx| train(ctx, &job_config, &device, None),
+        )?;
+        let trained = crate::terminal::wait_with_progress(handle)?;
+        trained.save(&self.out, &config)?;
+        eprintln!(
+            "saved {} ({} on {})",
+            self.out.display(),
+            trained.summary(),
+            compute.label
+        );
+        Ok(())
+    }
+}
+
+/// `DEMO eval`'s output: the report as one JSON object on stdout with `--json`, else its table.
+pub fn print_report(
+    report: &impl serde::Serialize,
+    table: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        print!("{table}");
+    }
+    Ok(())
+}
+
+/// `bench --demo NAME`'s output: the table, and the report as JSON at `--out` when given.
+pub fn print_bench(
+    report: &impl serde::Serialize,
+    table: String,
+    args: &BenchArgs,
+) -> anyhow::Result<()> {
+    print!("{table}");
+    if let Some(path) = &args.out {
+        crate::files::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Runs `inference-lab --backend cpu NAME ARGS…` (ARGS without `NAME`) through `cli`, as the
+/// command line would: the demos' command-line tests call this.
+#[cfg(test)]
+pub fn run_args(cli: &impl DemoCommand, name: &'static str, args: &[&str]) -> anyhow::Result<()> {
+    let matches = cli
+        .command(name)
+        .try_get_matches_from(std::iter::once(name).chain(args.iter().copied()))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let globals = Globals {
+        backend: BackendRequest::Cpu,
+        seed: 0,
+    };
+    cli.run_matches(&matches, globals)
 }
 
 /// Options every `DEMO eval` takes.

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod model_io;
 pub mod panel_layout;
 pub mod timeline;
+pub mod training_section;
 
 /// The outcome of the last save, load or export: a plain line, or an error in the error color.
 pub fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
@@ -90,4 +91,31 @@ pub fn legend_ui<'a>(
             ui.label(egui::RichText::new(label).color(color));
         }
     });
+}
+
+/// "show" and a button per method, in its kind's color, with its tooltip: the row above a
+/// panel's figure that picks whose steps the timeline plays. Returns the method clicked.
+pub fn method_buttons_ui<M: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    what_is_shown: &str,
+    methods: &[M],
+    shown: M,
+    text: impl Fn(M) -> (&'static str, crate::demos::MethodKind),
+    tooltip: impl Fn(M) -> String,
+) -> Option<M> {
+    use metrics::KindColor;
+    ui.label("show").on_hover_text(what_is_shown);
+    let mut clicked = None;
+    for &method in methods {
+        let (name, kind) = text(method);
+        let button = egui::RichText::new(name).color(kind.color());
+        if ui
+            .selectable_label(shown == method, button)
+            .on_hover_text(tooltip(method))
+            .clicked()
+        {
+            clicked = Some(method);
+        }
+    }
+    clicked
 }

@@ -1,5 +1,5 @@
 //! `inference-lab causal ...`: simulate, infer, train, eval, and `bench --demo causal`, as
-//! design.md's contract says.
+//! docs/cli.md's contract says.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,14 +8,13 @@ use burn::tensor::Device;
 use clap::Subcommand;
 
 use super::bench::{EvalSettings, evaluate, run_acceptance};
-use super::methods::{Adaptation, Method, infer};
-use super::model::AcdConfig;
-use super::model_io;
+use super::methods::{Adaptation, LearnedModel, Method, infer};
+use super::model::KIND;
 use super::sim::{self, Series, SpringsConfig};
 use super::train::{TrainConfig, bench_step, train};
-use crate::bench::train_speed::{TrainingStep, boxed};
-use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs};
-use crate::terminal::wait_with_progress;
+use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs, print_bench, print_report};
+use crate::stored_model::{load, load_or_shipped, shipped};
+use crate::training::step::{TrainingStep, boxed};
 
 pub struct CausalCli;
 
@@ -32,7 +31,7 @@ impl DemoCli for CausalCli {
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
         let compute = crate::backend::compute_for(globals.backend);
-        let model = model_io::shipped(&compute.device)?;
+        let model = shipped::<LearnedModel>(KIND, &compute.device)?;
         let report = run_acceptance(
             &model,
             args.quick,
@@ -40,11 +39,7 @@ impl DemoCli for CausalCli {
             &compute.device,
             &compute.label,
         )?;
-        print!("{}", report.table());
-        if let Some(path) = &args.out {
-            crate::files::write_atomic(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-        }
-        Ok(())
+        print_bench(&report, report.table(), args)
     }
 
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
@@ -189,7 +184,11 @@ fn run_action(action: CausalAction, Globals { backend, seed }: Globals) -> anyho
                 Device::flex()
             };
             let learned = if method.is_learned() {
-                Some(model_io::load_or_shipped(model.as_deref(), &device)?)
+                Some(load_or_shipped::<LearnedModel>(
+                    model.as_deref(),
+                    KIND,
+                    &device,
+                )?)
             } else {
                 None
             };
@@ -256,41 +255,14 @@ fn run_action(action: CausalAction, Globals { backend, seed }: Globals) -> anyho
                 config.model.decoder_hidden = h;
             }
             if let Some(path) = &init {
-                config.model = AcdConfig {
-                    ..model_io::load(path, &Device::flex())?.config
-                };
+                config.model = load::<LearnedModel>(path, KIND, &Device::flex())?.config;
             }
             config.springs.noise = noise;
-            config.init = init;
-            config.checkpoint = Some(common.out.clone());
             config.batch = batch;
-            config.max_steps = steps;
-            config.budget_secs = common.budget_s;
             config.val_samples = val;
-            config.seed = seed;
-            if let Some(lr) = lr {
-                config.learning_rate = lr;
-            }
+            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
             config.validate().map_err(anyhow::Error::msg)?;
-            let compute = crate::backend::compute_for(backend);
-            let device = compute.device.clone();
-            let job_config = config.clone();
-            let handle = crate::jobs::spawn(
-                "causal acd",
-                || {},
-                move |ctx| train(ctx, &job_config, &device, None),
-            )?;
-            let trained = wait_with_progress(handle)?;
-            model_io::save(&common.out, &trained, &config)?;
-            eprintln!(
-                "saved {} ({} steps in {:.0} s on {}, validation AUROC {:.4})",
-                common.out.display(),
-                trained.steps,
-                trained.seconds,
-                compute.label,
-                trained.val_auroc
-            );
-            Ok(())
+            common.run("causal acd".into(), config, backend, train)
         }
         CausalAction::Eval {
             model,
@@ -304,7 +276,7 @@ fn run_action(action: CausalAction, Globals { backend, seed }: Globals) -> anyho
                 anyhow::bail!("--samples {samples}: must be in 2..=100000");
             }
             let compute = crate::backend::compute_for(backend);
-            let learned = model_io::load_or_shipped(model.as_deref(), &compute.device)?;
+            let learned = load_or_shipped::<LearnedModel>(model.as_deref(), KIND, &compute.device)?;
             let settings = EvalSettings {
                 samples,
                 noise,
@@ -313,12 +285,7 @@ fn run_action(action: CausalAction, Globals { backend, seed }: Globals) -> anyho
                 adaptation: Adaptation::default(),
             };
             let report = evaluate(&learned, &settings, &compute.device)?;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(())
+            print_report(&report, report.table(), json)
         }
     }
 }
@@ -326,22 +293,9 @@ fn run_action(action: CausalAction, Globals { backend, seed }: Globals) -> anyho
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::BackendRequest;
-    use crate::demos::cli::DemoCommand;
 
-    /// `inference-lab --backend cpu causal ARGS…` (ARGS without the leading `causal`).
     fn run_args(args: &[&str]) -> anyhow::Result<()> {
-        let matches = CausalCli
-            .command("causal")
-            .try_get_matches_from(std::iter::once("causal").chain(args.iter().copied()))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        CausalCli.run_matches(
-            &matches,
-            Globals {
-                backend: BackendRequest::Cpu,
-                seed: 0,
-            },
-        )
+        crate::demos::cli::run_args(&CausalCli, "causal", args)
     }
 
     #[test]

@@ -28,6 +28,26 @@ pub enum Method {
 }
 
 impl Method {
+    /// What the method does, in a sentence: its tooltip in the panel.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Method::Granger => {
+                "Pairwise Granger causality, lag 1: does the source's past improve an OLS prediction of \
+                 the target's next frame beyond the target's own past? F-test, Bonferroni over the four \
+                 series, score s/(1+s) with s = −log10 p (classical)"
+            }
+            Method::Acd => {
+                "The ACD encoder: message passing over the fully connected graph reads the whole \
+                 trajectory and gives every pair's edge probability at once (amortized)"
+            }
+            Method::AcdTta => {
+                "The encoder's answer, then Adam steps on each sample's edge logits so that the trained \
+                 decoder predicts this sample's own frames better (augmented: the forward model checks \
+                 the amortized answer)"
+            }
+        }
+    }
+
     pub const ALL: [Method; 3] = [Method::Granger, Method::Acd, Method::AcdTta];
 
     pub fn name(self) -> &'static str {

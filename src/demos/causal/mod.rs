@@ -9,7 +9,6 @@ pub mod cli;
 pub mod methods;
 pub mod metrics;
 pub mod model;
-pub mod model_io;
 pub mod sim;
 pub mod train;
 pub mod view;

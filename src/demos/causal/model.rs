@@ -24,7 +24,9 @@ use burn::tensor::activation::{elu, log_softmax, relu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::RngExt;
 
+use super::methods::LearnedModel;
 use super::sim::{FEATURES, Series};
+use crate::stored_model::{Shipped, StoredModel};
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -382,6 +384,36 @@ pub fn series_tensor(series: &[&Series], config: &AcdConfig, device: &Device) ->
         device,
     )
 }
+
+/// The model file of an ACD model (its kind: `acd`).
+impl StoredModel for LearnedModel {
+    const DEMO: &'static str = super::NAME;
+    const SHIPPED: &'static [Shipped] = &[(KIND, include_bytes!("../../../assets/causal-acd.mpk"))];
+    type Net = AcdModel;
+    type Stored = AcdConfig;
+
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+    fn net(&self) -> &AcdModel {
+        &self.net
+    }
+    fn stored(&self) -> AcdConfig {
+        self.config.clone()
+    }
+    fn validate(stored: &AcdConfig) -> Result<(), String> {
+        stored.validate()
+    }
+    fn build(stored: &AcdConfig, device: &Device) -> AcdModel {
+        AcdModel::new(stored, device)
+    }
+    fn assemble(net: AcdModel, config: AcdConfig) -> Self {
+        Self { net, config }
+    }
+}
+
+/// The one kind of model this demo trains.
+pub const KIND: &str = "acd";
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,14 @@ use super::methods::{LearnedModel, acd_probabilities};
 use super::metrics::pooled_auroc;
 use super::model::{AcdConfig, AcdModel, series_tensor};
 use super::sim::{FEATURES, Series, SpringsConfig, simulate_many};
-use crate::bench::train_speed::{LoopStep, descend};
-use crate::jobs::{JobContext, JobError, TrainingBounds};
+use crate::jobs::{JobContext, JobError};
+use crate::training::{
+    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Trained, Trainee, descend, runner,
+};
+
+/// A finished run.
+pub type TrainedModel = Trained<LearnedModel>;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -25,16 +31,8 @@ pub struct TrainConfig {
     /// Samples per step.
     pub batch: usize,
     pub val_samples: usize,
-    pub max_steps: u64,
-    pub budget_secs: Option<f64>,
-    pub learning_rate: f64,
-    pub validate_every: u64,
-    pub seed: u64,
-    /// Start from this model file (same config) instead of from scratch.
-    pub init: Option<std::path::PathBuf>,
-    /// Save the best model here (atomically) whenever validation improves.
-    #[serde(skip)]
-    pub checkpoint: Option<std::path::PathBuf>,
+    #[serde(flatten)]
+    pub schedule: Schedule,
 }
 
 impl Default for TrainConfig {
@@ -48,14 +46,23 @@ impl Default for TrainConfig {
             springs: SpringsConfig::default(),
             batch: 32,
             val_samples: 200,
-            max_steps: 100_000,
-            budget_secs: None,
-            learning_rate: 5e-4,
-            validate_every: 250,
-            seed: 0,
-            init: None,
-            checkpoint: None,
+            schedule: Schedule::new(100_000, 5e-4, 250),
         }
+    }
+}
+
+impl TrainSettings for TrainConfig {
+    /// The score a run keeps its best model by.
+    const METRIC: Metric = Metric {
+        key: "val_auroc",
+        label: "validation AUROC",
+        better: Better::Higher,
+        decimals: 4,
+        unit: "",
+    };
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
     }
 }
 
@@ -75,33 +82,8 @@ impl TrainConfig {
                 self.batch, self.val_samples
             ));
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
-        {
-            return Err(format!(
-                "learning rate must be in (0, 1), not {}",
-                self.learning_rate
-            ));
-        }
-        Ok(())
+        self.schedule.validate()
     }
-}
-
-/// A finished run: the best model and how it got there.
-#[derive(Clone, Debug)]
-pub struct TrainedModel {
-    pub model: LearnedModel,
-    pub val_auroc: f64,
-    pub steps: u64,
-    pub seconds: f64,
-}
-
-/// The live curves of a run, for the panel: per step the ELBO's two terms, per validation the
-/// encoder's AUROC.
-#[derive(Clone, Debug, Default)]
-pub struct Curves {
-    pub nll: Vec<[f64; 2]>,
-    pub kl: Vec<[f64; 2]>,
-    pub val_auroc: Vec<[f64; 2]>,
 }
 
 /// The standard deviation of x, y, vx, vy over simulated samples: the model's input scale.
@@ -123,9 +105,6 @@ pub fn feature_scale(samples: &[Series]) -> [f32; FEATURES] {
         ((squares[f] / count.max(1.0) - mean * mean).max(1e-12)).sqrt() as f32
     })
 }
-
-/// How often a run may fall back to its best model after a non-finite step.
-const MAX_RESTARTS: usize = 5;
 
 fn optimizer() -> ModuleOptimizer {
     AdamConfig::new().init()
@@ -153,10 +132,7 @@ fn training_batch(config: &TrainConfig, step: u64) -> Vec<Series> {
     simulate_many(
         &config.springs,
         config.batch,
-        config
-            .seed
-            .wrapping_mul(7_919)
-            .wrapping_add(step.wrapping_mul(104_729) + 11),
+        Stream::Train.seed(config.schedule.seed, step),
     )
 }
 
@@ -165,142 +141,116 @@ pub fn validation_set(config: &TrainConfig) -> Vec<Series> {
     simulate_many(
         &config.springs,
         config.val_samples,
-        config.seed.wrapping_add(0x05ee_d7a1),
+        Stream::Validation.seed(config.schedule.seed, 0),
     )
 }
 
-/// Trains on `device` (made autodiff here), from `config.init` when given; reports progress
-/// (the curve is the NLL) and honours cancel.
+/// The ELBO on fresh springs samples, scored by the encoder's AUROC on fixed ones.
+struct AcdTrainee<'a> {
+    config: &'a TrainConfig,
+    /// The model's config: the asked one with the input scale measured, or the `--init` file's.
+    model_config: AcdConfig,
+    val: Vec<Series>,
+    labels: Vec<Vec<bool>>,
+    device: Device,
+    autodiff: Device,
+    rng: StdRng,
+    step: u64,
+}
+
+impl Trainee for AcdTrainee<'_> {
+    type Net = AcdModel;
+    type Model = LearnedModel;
+    type Config = TrainConfig;
+
+    fn config(&self) -> &TrainConfig {
+        self.config
+    }
+
+    fn fresh(&mut self, device: &Device) -> AcdModel {
+        self.model_config.scale = feature_scale(&simulate_many(
+            &self.config.springs,
+            500,
+            Stream::Train.seed(self.config.schedule.seed, u64::MAX),
+        ));
+        AcdModel::new(&self.model_config, device)
+    }
+
+    fn adopt(&mut self, loaded: LearnedModel) -> Result<AcdModel, String> {
+        let same_shape = AcdConfig {
+            scale: loaded.config.scale,
+            ..self.config.model.clone()
+        };
+        if loaded.config != same_shape {
+            return Err(format!(
+                "the starting model is a {:?}, not the {:?} asked for",
+                loaded.config, self.config.model
+            ));
+        }
+        self.model_config = loaded.config;
+        Ok(loaded.net)
+    }
+
+    fn step(
+        &mut self,
+        net: AcdModel,
+        optimizer: &mut ModuleOptimizer,
+        learning_rate: f64,
+    ) -> Result<(AcdModel, StepReport), JobError> {
+        self.step += 1;
+        let batch = training_batch(self.config, self.step);
+        let (net, nll, kl) = optimization_step(
+            net,
+            optimizer,
+            &self.model_config,
+            &batch,
+            learning_rate,
+            &mut self.rng,
+            &self.autodiff,
+        );
+        Ok((
+            net,
+            StepReport {
+                terms: vec![("nll", nll), ("kl", kl)],
+            },
+        ))
+    }
+
+    fn validate(&self, net: &AcdModel) -> Scored<LearnedModel> {
+        let model = LearnedModel {
+            net: net.valid(),
+            config: self.model_config.clone(),
+        };
+        let refs: Vec<&Series> = self.val.iter().collect();
+        let probabilities = acd_probabilities(&model, &refs, &self.device);
+        let auroc = pooled_auroc(&probabilities, &self.labels).unwrap_or(0.5);
+        Scored::new(model, auroc)
+    }
+}
+
+/// Trains on `device` (made autodiff here), from `init` when given; reports progress (the
+/// curves are the ELBO's NLL and KL) and honours cancel.
 pub fn train(
     ctx: &JobContext,
     config: &TrainConfig,
     device: &Device,
     curves: Option<&std::sync::Mutex<Curves>>,
 ) -> Result<TrainedModel, JobError> {
-    let record = |f: &dyn Fn(&mut Curves)| {
-        if let Some(curves) = curves
-            && let Ok(mut c) = curves.lock()
-        {
-            f(&mut c);
-        }
-    };
     config.validate().map_err(JobError::Failed)?;
-    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
-    let compiles = crate::backend::compiles_kernels(device);
-    let ad_device = device.clone().autodiff();
-    ad_device.seed(config.seed);
+    let devices = Devices::new(device, config.schedule.seed);
     let val = validation_set(config);
-    let labels: Vec<Vec<bool>> = val.iter().filter_map(Series::edge_labels).collect();
-    let (mut model_config, mut net) = match &config.init {
-        Some(path) => {
-            let loaded = super::model_io::load(path, &ad_device)
-                .map_err(|e| JobError::Failed(format!("{e:#}")))?;
-            let same_shape = AcdConfig {
-                scale: loaded.config.scale,
-                ..config.model.clone()
-            };
-            if loaded.config != same_shape {
-                return Err(JobError::Failed(format!(
-                    "the starting model is a {:?}, not the {:?} asked for",
-                    loaded.config, config.model
-                )));
-            }
-            (loaded.config, loaded.net)
-        }
-        None => (
-            config.model.clone(),
-            AcdModel::new(&config.model, &ad_device),
-        ),
+    let labels = val.iter().filter_map(Series::edge_labels).collect();
+    let mut trainee = AcdTrainee {
+        config,
+        model_config: config.model.clone(),
+        val,
+        labels,
+        device: device.clone(),
+        autodiff: devices.autodiff.clone(),
+        rng: StdRng::seed_from_u64(config.schedule.seed),
+        step: 0,
     };
-    if config.init.is_none() {
-        model_config.scale =
-            feature_scale(&simulate_many(&config.springs, 500, config.seed ^ 0x5ca1e));
-    }
-    let val_auroc = |net: &AcdModel| {
-        let model = LearnedModel {
-            net: net.valid(),
-            config: model_config.clone(),
-        };
-        let refs: Vec<&Series> = val.iter().collect();
-        let probabilities = acd_probabilities(&model, &refs, device);
-        let auroc = pooled_auroc(&probabilities, &labels).unwrap_or(0.5);
-        (model, auroc)
-    };
-    let (mut best, mut best_auroc) = val_auroc(&net);
-    ctx.set_message(format!("validation AUROC {best_auroc:.3} at the start"));
-    let mut optimizer = optimizer();
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut step = 0;
-    let mut restarts = 0;
-    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
-        let batch = training_batch(config, step);
-        let (nll, kl);
-        (net, nll, kl) = optimization_step(
-            net,
-            &mut optimizer,
-            &model_config,
-            &batch,
-            config.learning_rate,
-            &mut rng,
-            &ad_device,
-        );
-        if !(nll.is_finite() && kl.is_finite()) {
-            // A rare rollout overflows; go back to the best model with fresh Adam moments
-            // rather than lose the run, and stop only if it keeps happening.
-            restarts += 1;
-            if restarts > MAX_RESTARTS {
-                return Err(JobError::Failed(format!(
-                    "the ELBO stopped being finite at step {step} for the {restarts}th time; \
-                     this run stops (the best model so far, validation AUROC {best_auroc:.3}, \
-                     is kept in its checkpoint)"
-                )));
-            }
-            net = best.net.clone().to_device(&ad_device).train();
-            optimizer = self::optimizer();
-            ctx.set_message(format!(
-                "the ELBO was not finite at step {step}: restarted from the best model \
-                 (validation AUROC {best_auroc:.4})"
-            ));
-            continue;
-        }
-        ctx.report_training_step(step, &bounds, nll);
-        record(&|c| {
-            c.nll.push([step as f64, nll]);
-            c.kl.push([step as f64, kl]);
-        });
-        if bounds.validation_due(step, config.validate_every) {
-            let (candidate, auroc) = val_auroc(&net);
-            record(&|c| c.val_auroc.push([step as f64, auroc]));
-            if auroc > best_auroc {
-                (best, best_auroc) = (candidate, auroc);
-                if let Some(path) = &config.checkpoint {
-                    let so_far = TrainedModel {
-                        model: best.clone(),
-                        val_auroc: best_auroc,
-                        steps: step,
-                        seconds: bounds.seconds(),
-                    };
-                    super::model_io::save(path, &so_far, config).map_err(|e| {
-                        JobError::Failed(format!("saving the checkpoint {}: {e:#}", path.display()))
-                    })?;
-                }
-            }
-            ctx.set_message(format!(
-                "NLL {nll:.1}, KL {kl:.2}; validation AUROC {auroc:.4} (best {best_auroc:.4})"
-            ));
-        }
-    }
-    let (candidate, auroc) = val_auroc(&net);
-    record(&|c| c.val_auroc.push([step as f64, auroc]));
-    if auroc > best_auroc {
-        (best, best_auroc) = (candidate, auroc);
-    }
-    Ok(TrainedModel {
-        model: best,
-        val_auroc: best_auroc,
-        steps: step,
-        seconds: bounds.seconds(),
-    })
+    runner::run(ctx, &mut trainee, &devices, curves)
 }
 
 /// The training step of `config` for `bench --train`: one batch, simulated once.
@@ -311,13 +261,13 @@ pub fn bench_step(
 ) -> Result<LoopStep<AcdModel>, String> {
     config.validate()?;
     let device = device.clone().autodiff();
-    device.seed(config.seed);
+    device.seed(config.schedule.seed);
     let batch = training_batch(config, 0);
     let mut model_config = config.model.clone();
     model_config.scale = feature_scale(&batch);
     let net = AcdModel::new(&model_config, &device);
-    let rate = config.learning_rate;
-    let mut rng = StdRng::seed_from_u64(config.seed);
+    let rate = config.schedule.learning_rate;
+    let mut rng = StdRng::seed_from_u64(config.schedule.seed);
     Ok(LoopStep::new(
         network,
         format!(
@@ -362,9 +312,7 @@ mod tests {
             springs,
             batch: 8,
             val_samples: 8,
-            max_steps: 4,
-            validate_every: 2,
-            learning_rate: 1e-3,
+            schedule: Schedule::new(4, 1e-3, 2),
             ..TrainConfig::default()
         }
     }
@@ -413,15 +361,13 @@ mod tests {
         let trained = handle.wait().expect("training");
         assert_eq!(trained.steps, 4);
         let curves = curves.lock().expect("curves").clone();
-        assert_eq!(curves.nll.len(), 4);
-        assert!(curves.kl.iter().all(|k| k[1].is_finite()));
-        assert!(curves.val_auroc.len() >= 3, "{:?}", curves.val_auroc);
-        assert!((0.0..=1.0).contains(&trained.val_auroc));
+        assert_eq!(curves.term("nll").len(), 4);
+        assert!(curves.term("kl").iter().all(|k| k[1].is_finite()));
+        assert!(curves.validation.len() >= 3, "{:?}", curves.validation);
+        assert!((0.0..=1.0).contains(&trained.score));
         assert!(trained.model.config.scale.iter().all(|s| *s > 0.0));
-        let endless = TrainConfig {
-            max_steps: u64::MAX,
-            ..tiny()
-        };
+        let mut endless = tiny();
+        endless.schedule.max_steps = u64::MAX;
         let handle = crate::jobs::spawn(
             "c",
             || {},
@@ -437,9 +383,9 @@ mod tests {
     fn absurd_configs_are_refused() {
         let mut c = TrainConfig::default();
         assert!(c.validate().is_ok());
-        c.learning_rate = f64::NAN;
+        c.schedule.learning_rate = f64::NAN;
         assert!(c.validate().is_err());
-        c.learning_rate = 5e-4;
+        c.schedule.learning_rate = 5e-4;
         c.springs.particles = 6;
         assert!(c.validate().is_err());
         c.springs.particles = 5;

@@ -12,18 +12,18 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use super::methods::{Adaptation, LearnedModel, Method, acd_probabilities, adapt};
 use super::metrics::{pooled_auroc, roc_curve};
-use super::model_io;
+use super::model::KIND;
 use super::sim::{self, Series, SpringsConfig};
-use super::train::{Curves, TrainConfig, TrainedModel, train};
+use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
+use crate::stored_model::shipped;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
-use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
-use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
+use crate::ui::training_section::TrainingSection;
 
 const TRUE_POSITIVE: Color32 = Color32::from_rgb(40, 190, 80);
 const FALSE_POSITIVE: Color32 = Color32::from_rgb(230, 60, 50);
@@ -83,13 +83,9 @@ pub struct CausalDemo {
     frame: Timeline,
     table: MetricsTable,
     inferring: JobSlot<Inference>,
-    learned: Option<(LearnedModel, Option<(TrainConfig, TrainedModel)>)>,
+    learned: Option<LearnedModel>,
     loaded_shipped: bool,
-    budget_secs: f64,
-    training: JobSlot<TrainedModel, TrainConfig>,
-    curves: std::sync::Arc<std::sync::Mutex<Curves>>,
-    log_loss: bool,
-    files: ModelFilesUi,
+    training: TrainingSection<LearnedModel, TrainConfig>,
     status: Option<Result<String, String>>,
     series_field: PathField,
     edges_field: PathField,
@@ -125,11 +121,7 @@ impl Default for CausalDemo {
             inferring: JobSlot::new(true),
             learned: None,
             loaded_shipped: false,
-            budget_secs: 300.0,
-            training: JobSlot::new(false),
-            curves: Default::default(),
-            log_loss: true,
-            files: ModelFilesUi::new("causal-acd.mpk"),
+            training: TrainingSection::new(300.0, 10.0..=7200.0, "causal-acd.mpk"),
             status: None,
             series_field: PathField::new(DialogKind::Open, "series CSV", &["csv"], ""),
             edges_field: PathField::new(DialogKind::Save, "edges CSV", &["csv"], "edges.csv"),
@@ -140,25 +132,6 @@ impl Default for CausalDemo {
         };
         demo.simulate();
         demo
-    }
-}
-
-fn method_hint(method: Method) -> &'static str {
-    match method {
-        Method::Granger => {
-            "Pairwise Granger causality, lag 1: does the source's past improve an OLS prediction of \
-             the target's next frame beyond the target's own past? F-test, Bonferroni over the four \
-             series, score s/(1+s) with s = −log10 p (classical)"
-        }
-        Method::Acd => {
-            "The ACD encoder: message passing over the fully connected graph reads the whole \
-             trajectory and gives every pair's edge probability at once (amortized)"
-        }
-        Method::AcdTta => {
-            "The encoder's answer, then Adam steps on each sample's edge logits so that the trained \
-             decoder predicts this sample's own frames better (augmented: the forward model checks \
-             the amortized answer)"
-        }
     }
 }
 
@@ -188,8 +161,8 @@ impl CausalDemo {
         self.inferring.mark_stale();
     }
 
-    fn set_model(&mut self, model: LearnedModel, trained: Option<(TrainConfig, TrainedModel)>) {
-        self.learned = Some((model, trained));
+    fn set_model(&mut self, model: LearnedModel) {
+        self.learned = Some(model);
         self.inference = Inference::default();
         self.inferring.mark_stale();
     }
@@ -201,7 +174,7 @@ impl CausalDemo {
             steps: self.adaptation.steps.min(MAX_TTA_STEPS),
             ..self.adaptation
         };
-        let learned = self.learned.as_ref().map(|(m, _)| LearnedModel {
+        let learned = self.learned.as_ref().map(|m| LearnedModel {
             net: m.net.clone().to_device(&device),
             config: m.config.clone(),
         });
@@ -267,40 +240,19 @@ impl CausalDemo {
 
     fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
         let mut config = TrainConfig {
-            max_steps: u64::MAX,
-            budget_secs: Some(self.budget_secs),
-            seed: self.seed,
             val_samples: 100,
             ..TrainConfig::default()
         };
+        config.schedule.for_panel(self.training.budget_secs);
+        config.schedule.seed = self.seed;
         config.springs.noise = self.noise;
-        let device = ctx.compute.device.clone();
-        let job_config = config.clone();
-        self.curves = Default::default();
-        let curves = self.curves.clone();
-        self.status =
-            match self
-                .training
-                .start("train acd", config, ui.ctx(), ctx.jobs, move |job| {
-                    train(job, &job_config, &device, Some(&curves))
-                }) {
-                Ok(()) => None,
-                Err(e) => Some(Err(format!("cannot start training: {e}"))),
-            };
+        self.training
+            .start("train acd".to_owned(), config, ui.ctx(), ctx, train);
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        match self.training.poll() {
-            Some((config, JobOutcome::Finished(trained))) => {
-                self.status = Some(Ok(format!(
-                    "trained for {} steps in {:.0} s; validation AUROC {:.3}",
-                    trained.steps, trained.seconds, trained.val_auroc
-                )));
-                let model = trained.model.clone();
-                self.set_model(model, Some((config, trained)));
-            }
-            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
-            None => {}
+        if let Some(model) = self.training.poll() {
+            self.set_model(model);
         }
         match self.inferring.poll() {
             Some(((), JobOutcome::Finished(inference))) => {
@@ -461,73 +413,25 @@ impl CausalDemo {
                     },
                 );
             }
+            crate::ui::outcome_ui(ui, self.status.as_ref());
         });
     }
 
     fn training_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.horizontal_wrapped(|ui| {
-            slider_label(ui, "budget");
-            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=7200.0).logarithmic(true).suffix(" s"))
-                .on_hover_text("Training stops after this many seconds; the model with the best validation AUROC is kept");
-            let job = self.training.shared().cloned();
-            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
+            if self.training.buttons_ui(ui) {
                 self.start_training(ui, ctx);
             }
         });
         ui.label("Trains on fresh simulated samples at the noise set above.");
-        crate::ui::outcome_ui(ui, self.status.as_ref());
-        let shared = self.curves.clone();
-        if let Ok(curves) = shared.lock()
-            && !curves.nll.is_empty()
-        {
-            loss_plot_ui(
-                ui,
-                "causal-elbo",
-                &[
-                    LossSeries {
-                        name: "decoder NLL",
-                        points: &curves.nll,
-                        color: Method::Acd.kind().color(),
-                    },
-                    LossSeries {
-                        name: "KL to the prior",
-                        points: &curves.kl,
-                        color: Method::Granger.kind().color(),
-                    },
-                ],
-                &mut self.log_loss,
-                120.0,
-            );
-            let mut linear = false;
-            loss_plot_ui(
-                ui,
-                "causal-val",
-                &[LossSeries {
-                    name: "validation AUROC (encoder)",
-                    points: &curves.val_auroc,
-                    color: Method::AcdTta.kind().color(),
-                }],
-                &mut linear,
-                100.0,
-            );
-        }
-        let can_save = self.learned.as_ref().is_some_and(|(_, t)| t.is_some());
-        if let Some(action) = self.files.ui(ui, can_save) {
-            self.files.status = Some(match action {
-                ModelAction::Save(path) => match &self.learned {
-                    Some((_, Some((config, trained)))) => model_io::save(&path, trained, config)
-                        .map(|()| format!("saved the model to {}", path.display()))
-                        .map_err(|e| format!("{e:#}")),
-                    _ => Err("no model trained in this session to save".to_owned()),
-                },
-                ModelAction::Load(path) => match model_io::load(&path, &ctx.compute.device) {
-                    Ok(model) => {
-                        self.set_model(model, None);
-                        Ok(format!("loaded {}", path.display()))
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                },
-            });
+        let terms = [
+            ("nll", "decoder NLL", Method::Acd.kind().color()),
+            ("kl", "KL to the prior", Method::Granger.kind().color()),
+        ];
+        let validation = Method::AcdTta.kind().color();
+        self.training.curves_ui(ui, "causal", &terms, validation);
+        if let Some(model) = self.training.files_ui(ui, KIND, &ctx.compute.device) {
+            self.set_model(model);
         }
     }
 
@@ -867,9 +771,9 @@ impl Demo for CausalDemo {
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         if !self.loaded_shipped {
             self.loaded_shipped = true;
-            match model_io::shipped(&ctx.compute.device) {
-                Ok(model) => self.set_model(model, None),
-                Err(e) => self.status = Some(Err(format!("{e:#}"))),
+            match shipped(KIND, &ctx.compute.device) {
+                Ok(model) => self.set_model(model),
+                Err(e) => self.training.status = Some(Err(format!("{e:#}"))),
             }
         }
         self.poll(ui, ctx);
@@ -877,20 +781,19 @@ impl Demo for CausalDemo {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("show")
-                .on_hover_text("Whose graph is drawn on the particles");
             let methods: Vec<Method> = self.inference.runs.iter().map(|r| r.method).collect();
-            for method in methods {
-                if ui
-                    .selectable_label(
-                        self.shown == method,
-                        RichText::new(method.name()).color(method.kind().color()),
-                    )
-                    .on_hover_text(format!("{}: {}", method.label(), method_hint(method)))
-                    .clicked()
-                {
-                    self.shown = method;
-                }
+            let text = |m: Method| (m.name(), m.kind());
+            let tooltip = |m: Method| format!("{}: {}", m.label(), m.hint());
+            let shown = self.shown;
+            if let Some(method) = crate::ui::method_buttons_ui(
+                ui,
+                "Whose graph is drawn on the particles",
+                &methods,
+                shown,
+                text,
+                tooltip,
+            ) {
+                self.shown = method;
             }
             // One row with the methods: on a projector every row above the figure costs it.
             ui.separator();

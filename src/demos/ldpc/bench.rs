@@ -12,9 +12,9 @@ use super::code::{self, Code};
 use super::methods::{
     ErrorCounts, LearnedDecoder, Method, ber_interval, decode_frames, errors_per_frame,
 };
-use super::model_io;
 use super::sim::{Channel, send_frames};
 use crate::jobs::JobContext;
+use crate::stored_model;
 
 /// One point of an error-rate curve.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -135,19 +135,16 @@ pub fn learned_decoders(
     device: &Device,
 ) -> anyhow::Result<Vec<(Method, Option<LearnedDecoder>)>> {
     let from_file = model
-        .map(|path| -> anyhow::Result<LearnedDecoder> {
-            let kind = model_io::kind_of(path)?;
-            model_io::load(path, kind, device)
-        })
+        .map(|path| super::model::load_any(path, device))
         .transpose()?;
     Method::ALL
         .iter()
         .map(|&method| {
-            let learned = match method.net_kind() {
+            let learned = match method.model_kind() {
                 None => None,
                 Some(kind) => match &from_file {
                     Some(decoder) if decoder.config.kind == kind => Some(decoder.clone()),
-                    _ => Some(model_io::shipped(kind, device)?),
+                    _ => Some(stored_model::shipped(kind.name(), device)?),
                 },
             };
             Ok((method, learned))

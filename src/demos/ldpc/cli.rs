@@ -1,4 +1,4 @@
-//! `inference-lab ldpc ...`: decode, ber, train, eval, and `bench --demo ldpc`, as design.md's
+//! `inference-lab ldpc ...`: decode, ber, train, eval, and `bench --demo ldpc`, as docs/cli.md's
 //! contract says. `--code` takes an alist path or a shipped code's name (`96.3.963`,
 //! `ccsds-128-64`, `wimax-576-288`).
 
@@ -11,13 +11,14 @@ use clap::Subcommand;
 use super::bench::{BerPoint, Sweep, ber_curve, evaluate_all, run_acceptance};
 use super::code::{self, Code};
 use super::methods::{LearnedDecoder, Method, decode_frames};
-use super::model::{NetConfig, NetKind};
-use super::model_io;
+use super::model::{NetConfig, NetKind, load_or_shipped};
 use super::sim::{Channel, bits_csv, read_llr_csv};
 use super::train::{TrainConfig, bench_step, train};
-use crate::bench::train_speed::{TrainingStep, boxed};
-use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
-use crate::terminal::wait_with_progress;
+use crate::demos::cli::{
+    BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_bench, print_report,
+};
+use crate::stored_model::load;
+use crate::training::step::{TrainingStep, boxed};
 
 pub struct LdpcCli;
 
@@ -34,11 +35,7 @@ impl DemoCli for LdpcCli {
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
         let report = run_acceptance(args.quick, globals.seed)?;
-        print!("{}", report.table());
-        if let Some(path) = &args.out {
-            crate::files::write_atomic(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-        }
-        Ok(())
+        print_bench(&report, report.table(), args)
     }
 
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
@@ -143,8 +140,8 @@ pub fn learned_for(
     device: &Device,
 ) -> anyhow::Result<Option<LearnedDecoder>> {
     method
-        .net_kind()
-        .map(|kind| model_io::load_or_shipped(model, kind, device))
+        .model_kind()
+        .map(|kind| load_or_shipped(model, kind, device))
         .transpose()
 }
 
@@ -268,50 +265,21 @@ fn run_action(action: LdpcAction, Globals { backend, seed }: Globals) -> anyhow:
                 model.hidden = h;
             }
             if let Some(path) = &init {
-                model = model_io::load(path, kind, &Device::flex())?.config;
+                model = load::<LearnedDecoder>(path, kind.name(), &Device::flex())?.config;
             }
             let mut config = TrainConfig::new(model);
-            config.init = init;
             config.code = code;
             config.batch_frames = batch;
-            config.max_steps = steps;
-            config.budget_secs = common.budget_s;
-            config.seed = seed;
-            if let Some(lr) = lr {
-                config.learning_rate = lr;
-            }
+            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
             config.validate().map_err(anyhow::Error::msg)?;
             super::train::config_code(&config).map_err(anyhow::Error::msg)?;
-            let compute = crate::backend::compute_for(backend);
-            let device = compute.device.clone();
-            let job_config = config.clone();
-            let handle = crate::jobs::spawn(
-                format!("ldpc {}", config.model.kind.name()),
-                || {},
-                move |ctx| train(ctx, &job_config, &device),
-            )?;
-            let trained = wait_with_progress(handle)?;
-            model_io::save(&common.out, &trained, &config)?;
-            eprintln!(
-                "saved {} ({} steps in {:.0} s on {}, validation BER {:.5}, plain BP {:.5})",
-                common.out.display(),
-                trained.steps,
-                trained.seconds,
-                compute.label,
-                trained.val_ber,
-                trained.bp_val_ber
-            );
-            Ok(())
+            let name = format!("ldpc {}", config.model.kind.name());
+            common.run(name, config, backend, train)
         }
         LdpcAction::Eval(EvalArgs { model, json }) => {
             let compute = crate::backend::compute_for(backend);
             let report = evaluate_all(model.as_deref(), seed, &compute.device)?;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(())
+            print_report(&report, report.table(), json)
         }
     }
 }
@@ -345,21 +313,9 @@ pub fn ber_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::BackendRequest;
-    use crate::demos::cli::DemoCommand;
 
     fn run(args: &[&str]) -> anyhow::Result<()> {
-        let matches = LdpcCli
-            .command("ldpc")
-            .try_get_matches_from(std::iter::once("ldpc").chain(args.iter().copied()))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        LdpcCli.run_matches(
-            &matches,
-            Globals {
-                backend: BackendRequest::Cpu,
-                seed: 0,
-            },
-        )
+        crate::demos::cli::run_args(&LdpcCli, "ldpc", args)
     }
 
     #[test]

@@ -27,6 +27,28 @@ pub enum Method {
 }
 
 impl Method {
+    /// What the method does, in a sentence: its tooltip in the panel.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Method::Bp => {
+                "Sum-product BP, flooding: m_cv = 2 atanh Π tanh(m_v'c / 2) over the check's other bits v', every check then every \
+                 variable, until every check holds (classical)"
+            }
+            Method::Minsum => {
+                "Min-sum: m_cv = Π sign(m_v'c) · min |m_v'c| over the other bits v', no scaling or offset (classical)"
+            }
+            Method::Nbp => {
+                "Weighted BP: learned weights per iteration on the messages and the channel, shared by \
+                 all edges so it runs on any code (amortized)"
+            }
+            Method::Nebp => {
+                "Neural-enhanced BP: a graph network beside BP adds a correction to every check message \
+                 at every iteration; it sees only the LLRs. Its last step is a syndrome guard: where plain \
+                 BP's decision leaves fewer parity checks unsatisfied, BP's is output (augmented)"
+            }
+        }
+    }
+
     pub const ALL: [Method; 4] = [Method::Bp, Method::Minsum, Method::Nbp, Method::Nebp];
 
     pub fn name(self) -> &'static str {
@@ -47,7 +69,15 @@ impl Method {
         }
     }
 
-    pub fn net_kind(self) -> Option<NetKind> {
+    /// The method a learned model serves.
+    pub fn learned(kind: NetKind) -> Self {
+        match kind {
+            NetKind::Nbp => Method::Nbp,
+            NetKind::Nebp => Method::Nebp,
+        }
+    }
+
+    pub fn model_kind(self) -> Option<NetKind> {
         match self {
             Method::Nbp => Some(NetKind::Nbp),
             Method::Nebp => Some(NetKind::Nebp),
@@ -56,7 +86,7 @@ impl Method {
     }
 
     pub fn is_learned(self) -> bool {
-        self.net_kind().is_some()
+        self.model_kind().is_some()
     }
 
     pub fn kind(self) -> MethodKind {

@@ -20,7 +20,9 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::code::Code;
+use super::methods::LearnedDecoder;
 use crate::activation::{sigmoid, tanh};
+use crate::stored_model::{self, Shipped, StoredModel};
 
 /// The largest |tanh(m/2)| a check passes on: messages stay within ±2 atanh(1 − 1e-6) ≈ ±14.5
 /// in f32.
@@ -37,7 +39,7 @@ pub enum NetKind {
 }
 
 impl NetKind {
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Nbp => "nbp",
             Self::Nebp => "nebp",
@@ -464,6 +466,56 @@ pub fn unrolled_loss(outputs: &[StepOutput], bits: Tensor<2>) -> Tensor<1> {
     Tensor::cat(terms, 0).sum()
 }
 
+/// The model file of an NBP or NEBP decoder (its kind: `nbp` or `nebp`).
+impl StoredModel for LearnedDecoder {
+    const DEMO: &'static str = super::NAME;
+    const SHIPPED: &'static [Shipped] = &[
+        (
+            NetKind::Nbp.name(),
+            include_bytes!("../../../assets/ldpc-nbp.mpk"),
+        ),
+        (
+            NetKind::Nebp.name(),
+            include_bytes!("../../../assets/ldpc-nebp.mpk"),
+        ),
+    ];
+    type Net = DecoderNet;
+    type Stored = NetConfig;
+
+    fn kind(&self) -> &'static str {
+        self.config.kind.name()
+    }
+    fn net(&self) -> &DecoderNet {
+        &self.net
+    }
+    fn stored(&self) -> NetConfig {
+        self.config.clone()
+    }
+    fn validate(stored: &NetConfig) -> Result<(), String> {
+        stored.validate()
+    }
+    fn build(stored: &NetConfig, device: &Device) -> DecoderNet {
+        DecoderNet::new(stored, device)
+    }
+    fn assemble(net: DecoderNet, config: NetConfig) -> Self {
+        Self { net, config }
+    }
+}
+
+/// `--model F` when given, else the shipped model of `kind`.
+pub fn load_or_shipped(
+    path: Option<&std::path::Path>,
+    kind: NetKind,
+    device: &Device,
+) -> anyhow::Result<LearnedDecoder> {
+    stored_model::load_or_shipped(path, kind.name(), device)
+}
+
+/// A model file of either kind.
+pub fn load_any(path: &std::path::Path, device: &Device) -> anyhow::Result<LearnedDecoder> {
+    stored_model::load_any(path, device)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,6 +523,7 @@ mod tests {
         BpRule, Workspace, initialize, update_checks, update_variables,
     };
     use crate::demos::ldpc::code::shipped;
+    use crate::demos::ldpc::methods::{ErrorCounts, Method, decode_frames};
     use crate::demos::ldpc::sim::{Channel, send_frames};
 
     fn tensor(values: &[f32], b: usize, n: usize, device: &Device) -> Tensor<2> {
@@ -520,7 +573,7 @@ mod tests {
 
     #[test]
     fn nebp_loss_falls_on_a_tiny_problem() {
-        use crate::bench::train_speed::descend;
+        use crate::training::descend;
         use burn::optim::AdamConfig;
         let device = Device::flex().autodiff();
         device.seed(1);
@@ -559,5 +612,36 @@ mod tests {
         }
         assert!(losses.iter().all(|l| l.is_finite()));
         assert!(losses[29] < 0.9 * losses[0], "{losses:?}");
+    }
+
+    #[test]
+    fn shipped_models_load_and_nebp_beats_bp_under_bursts_on_another_code() {
+        let device = Device::flex();
+        let code = shipped("ccsds-128-64").expect("code");
+        let frames = send_frames(
+            &code,
+            &Channel {
+                eb_n0_db: 4.0,
+                burst_sigma: 3.0,
+            },
+            400,
+            77,
+        );
+        let errors = |method: Method| {
+            let learned = method
+                .model_kind()
+                .map(|k| stored_model::shipped(k.name(), &device).expect("shipped model"));
+            let (bits, _) =
+                decode_frames(method, &code, &frames.llr, 20, learned.as_ref(), &device)
+                    .expect("decode");
+            ErrorCounts::count(&bits, &frames.bits, code.n).bit_errors
+        };
+        let (bp, nbp, nebp) = (
+            errors(Method::Bp),
+            errors(Method::Nbp),
+            errors(Method::Nebp),
+        );
+        assert!(nbp <= bp + bp / 10, "nbp {nbp} vs bp {bp}");
+        assert!(nebp < bp, "nebp {nebp} vs bp {bp}");
     }
 }

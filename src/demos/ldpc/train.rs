@@ -16,8 +16,14 @@ use super::code::{self, Code};
 use super::methods::{ErrorCounts, LearnedDecoder, decode_learned};
 use super::model::{DecoderNet, GraphIndex, NetConfig, unrolled_loss};
 use super::sim::{Channel, Frames, send_frame};
-use crate::bench::train_speed::{LoopStep, descend};
-use crate::jobs::{JobContext, JobError, TrainingBounds};
+use crate::jobs::{JobContext, JobError};
+use crate::training::{
+    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Trained, Trainee, descend, runner, same_shape,
+};
+
+/// A finished run (beside its score: `bp_val_ber`, plain BP's on the same frames).
+pub type TrainedDecoder = Trained<LearnedDecoder>;
 
 /// The code the shipped models were trained on (the paper's).
 pub const TRAIN_CODE: &str = "96.3.963";
@@ -35,13 +41,24 @@ pub struct TrainConfig {
     /// Share of plain AWGN frames in the mixture.
     pub awgn_share: f64,
     pub val_frames: usize,
-    pub max_steps: u64,
-    pub budget_secs: Option<f64>,
-    pub learning_rate: f64,
-    pub validate_every: u64,
-    pub seed: u64,
-    /// Start from this model file (same kind and config) instead of from plain BP.
-    pub init: Option<std::path::PathBuf>,
+    /// Its `init` starts from a model file (same kind and config) instead of from plain BP.
+    #[serde(flatten)]
+    pub schedule: Schedule,
+}
+
+impl TrainSettings for TrainConfig {
+    /// The score a run keeps its best model by.
+    const METRIC: Metric = Metric {
+        key: "val_ber",
+        label: "validation BER",
+        better: Better::Lower,
+        decimals: 5,
+        unit: "",
+    };
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
 }
 
 impl TrainConfig {
@@ -54,12 +71,7 @@ impl TrainConfig {
             burst_sigma: (0.0, 5.0),
             awgn_share: 1.0 / 3.0,
             val_frames: 3000,
-            max_steps: 3000,
-            budget_secs: None,
-            learning_rate: 1e-3,
-            validate_every: 100,
-            seed: 0,
-            init: None,
+            schedule: Schedule::new(3000, 1e-3, 100),
         }
     }
 
@@ -97,14 +109,7 @@ impl TrainConfig {
                 self.awgn_share
             ));
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
-        {
-            return Err(format!(
-                "learning rate must be in (0, 1), not {}",
-                self.learning_rate
-            ));
-        }
-        Ok(())
+        self.schedule.validate()
     }
 
     /// The channel of one training frame.
@@ -151,17 +156,6 @@ impl TrainConfig {
     }
 }
 
-/// What a finished run hands back.
-#[derive(Debug, Clone)]
-pub struct TrainedDecoder {
-    pub decoder: LearnedDecoder,
-    pub val_ber: f64,
-    /// Plain BP's validation BER on the same frames (the untrained model's).
-    pub bp_val_ber: f64,
-    pub steps: u64,
-    pub seconds: f64,
-}
-
 /// A training batch on the device: LLRs and bits `[B, n]`.
 struct Batch {
     llr: Tensor<2>,
@@ -203,97 +197,131 @@ pub fn config_code(config: &TrainConfig) -> Result<Code, String> {
     code::load(std::path::Path::new(&config.code)).map_err(|e| format!("{e:#}"))
 }
 
-/// Trains on `device` (made autodiff here), from `config.init` when given; reports progress
-/// and honours cancel.
+/// The unrolled decoder on fresh frames of the mixture, scored by its BER on fixed ones.
+struct DecoderTrainee<'a> {
+    config: &'a TrainConfig,
+    code: Code,
+    graph: GraphIndex,
+    val: Frames,
+    /// Plain BP's validation BER: the bar a trained model must clear.
+    bp_ber: f64,
+    device: Device,
+    autodiff: Device,
+    rng: StdRng,
+}
+
+impl DecoderTrainee<'_> {
+    fn scored(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
+        let decoder = LearnedDecoder {
+            net: net.valid(),
+            config: self.config.model.clone(),
+        };
+        let iterations = self.config.model.iterations;
+        let (bits, _) = decode_learned(
+            &decoder,
+            &self.code,
+            &self.val.llr,
+            iterations,
+            &self.device,
+        );
+        let ber = ErrorCounts::count(&bits, &self.val.bits, self.code.n).ber();
+        Scored::new(decoder, ber)
+    }
+}
+
+impl Trainee for DecoderTrainee<'_> {
+    type Net = DecoderNet;
+    type Model = LearnedDecoder;
+    type Config = TrainConfig;
+
+    fn config(&self) -> &TrainConfig {
+        self.config
+    }
+
+    fn optimizer(&self) -> ModuleOptimizer {
+        optimizer()
+    }
+
+    fn fresh(&mut self, device: &Device) -> DecoderNet {
+        DecoderNet::new(&self.config.model, device)
+    }
+
+    fn adopt(&mut self, loaded: LearnedDecoder) -> Result<DecoderNet, String> {
+        same_shape(&loaded.config, &self.config.model)?;
+        Ok(loaded.net)
+    }
+
+    fn step(
+        &mut self,
+        net: DecoderNet,
+        optimizer: &mut ModuleOptimizer,
+        learning_rate: f64,
+    ) -> Result<(DecoderNet, StepReport), JobError> {
+        let seed = Stream::Train.seed(self.config.schedule.seed, self.rng.random());
+        let frames = self
+            .config
+            .mixture(&self.code, self.config.batch_frames, seed);
+        let batch = to_batch(&frames, &self.autodiff);
+        let iterations = self.config.model.iterations;
+        let (net, loss) = optimization_step(
+            net,
+            optimizer,
+            &batch,
+            &self.graph,
+            iterations,
+            learning_rate,
+        );
+        Ok((net, StepReport::loss(loss)))
+    }
+
+    fn validate(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
+        self.scored(net)
+    }
+
+    /// Plain BP (the untrained model) or the starting model, whichever validates better.
+    fn start(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
+        let start = self.scored(net);
+        let bp = self.scored(&DecoderNet::new(&self.config.model, &self.autodiff));
+        if start.score <= bp.score { start } else { bp }
+    }
+
+    fn beside(&self) -> Vec<(&'static str, f64)> {
+        vec![("bp_val_ber", self.bp_ber)]
+    }
+}
+
+/// Trains on `device` (made autodiff here), from `init` when given; reports progress and
+/// honours cancel.
 pub fn train(
     ctx: &JobContext,
     config: &TrainConfig,
     device: &Device,
+    curves: Option<&std::sync::Mutex<Curves>>,
 ) -> Result<TrainedDecoder, JobError> {
     config.validate().map_err(JobError::Failed)?;
     let code = config_code(config).map_err(JobError::Failed)?;
-    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
-    let compiles = crate::backend::compiles_kernels(device);
-    let ad_device = device.clone().autodiff();
-    ad_device.seed(config.seed);
-    let graph = GraphIndex::new(&code, &ad_device);
+    let devices = Devices::new(device, config.schedule.seed);
+    let graph = GraphIndex::new(&code, &devices.autodiff);
     let val = config.mixture(
         &code,
         config.val_frames,
-        config.seed.wrapping_add(1_000_003),
+        Stream::Validation.seed(config.schedule.seed, 0),
     );
-    let iterations = config.model.iterations;
-    let val_ber = |net: &DecoderNet| {
-        let decoder = LearnedDecoder {
-            net: net.valid(),
-            config: config.model.clone(),
-        };
-        let (bits, _) = decode_learned(&decoder, &code, &val.llr, iterations, device);
-        (decoder, ErrorCounts::count(&bits, &val.bits, code.n).ber())
+    let mut trainee = DecoderTrainee {
+        config,
+        code,
+        graph,
+        val,
+        bp_ber: f64::NAN,
+        device: device.clone(),
+        autodiff: devices.autodiff.clone(),
+        rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    let mut net = match &config.init {
-        Some(path) => {
-            let loaded = super::model_io::load(path, config.model.kind, &ad_device)
-                .map_err(|e| JobError::Failed(format!("{e:#}")))?;
-            if loaded.config != config.model {
-                return Err(JobError::Failed(format!(
-                    "the starting model is a {:?}, not the {:?} asked for",
-                    loaded.config, config.model
-                )));
-            }
-            loaded.net
-        }
-        None => DecoderNet::new(&config.model, &ad_device),
-    };
-    let (bp_decoder, bp_ber) = val_ber(&DecoderNet::new(&config.model, &ad_device));
-    let (start_decoder, start_ber) = val_ber(&net);
-    let (mut best, mut best_ber) = if start_ber <= bp_ber {
-        (start_decoder, start_ber)
-    } else {
-        (bp_decoder, bp_ber)
-    };
-    ctx.set_message(format!("validation BER: BP {bp_ber:.5}"));
-    let mut optimizer = optimizer();
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut step = 0;
-    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
-        let frames = config.mixture(&code, config.batch_frames, rng.random());
-        let batch = to_batch(&frames, &ad_device);
-        let loss;
-        (net, loss) = optimization_step(
-            net,
-            &mut optimizer,
-            &batch,
-            &graph,
-            iterations,
-            config.learning_rate,
-        );
-        if !loss.is_finite() {
-            return Err(JobError::Failed(format!(
-                "the training loss became {loss} at step {step}; this run stops (the best model \
-                 so far, validation BER {best_ber:.5}, was not saved)"
-            )));
-        }
-        ctx.report_training_step(step, &bounds, loss);
-        if bounds.validation_due(step, config.validate_every) {
-            let (candidate, ber) = val_ber(&net);
-            if ber < best_ber {
-                (best, best_ber) = (candidate, ber);
-            }
-            ctx.set_message(format!("validation BER {best_ber:.5} (BP {bp_ber:.5})"));
-        }
-    }
-    let (candidate, ber) = val_ber(&net);
-    if ber < best_ber {
-        (best, best_ber) = (candidate, ber);
-    }
-    Ok(TrainedDecoder {
-        decoder: best,
-        val_ber: best_ber,
-        bp_val_ber: bp_ber,
-        steps: step,
-        seconds: bounds.seconds(),
-    })
+    trainee.bp_ber = trainee
+        .scored(&DecoderNet::new(&config.model, &devices.autodiff))
+        .score;
+    ctx.set_message(format!("validation BER: BP {:.5}", trainee.bp_ber));
+    runner::run(ctx, &mut trainee, &devices, curves)
 }
 
 /// The training step of `config`'s model for `bench --train`: one batch, drawn once, and the
@@ -306,12 +334,16 @@ pub fn bench_step(
     config.validate()?;
     let code = config_code(config)?;
     let device = device.clone().autodiff();
-    device.seed(config.seed);
+    device.seed(config.schedule.seed);
     let graph = GraphIndex::new(&code, &device);
-    let frames = config.mixture(&code, config.batch_frames, config.seed);
+    let frames = config.mixture(
+        &code,
+        config.batch_frames,
+        Stream::Train.seed(config.schedule.seed, 0),
+    );
     let batch = to_batch(&frames, &device);
     let net = DecoderNet::new(&config.model, &device);
-    let (rate, iterations) = (config.learning_rate, config.model.iterations);
+    let (rate, iterations) = (config.schedule.learning_rate, config.model.iterations);
     Ok(LoopStep::new(
         network,
         format!(
@@ -333,8 +365,7 @@ mod tests {
         TrainConfig {
             batch_frames: 8,
             val_frames: 50,
-            max_steps: 6,
-            validate_every: 3,
+            schedule: Schedule::new(6, 1e-3, 3),
             ..TrainConfig::new(NetConfig {
                 iterations: 3,
                 hidden: 8,
@@ -347,20 +378,24 @@ mod tests {
     fn a_short_run_trains_validates_and_can_be_cancelled() {
         for kind in [NetConfig::nbp(), NetConfig::nebp()] {
             let config = tiny(kind);
-            let handle =
-                crate::jobs::spawn("t", || {}, move |ctx| train(ctx, &config, &Device::flex()))
-                    .expect("spawn");
+            let handle = crate::jobs::spawn(
+                "t",
+                || {},
+                move |ctx| train(ctx, &config, &Device::flex(), None),
+            )
+            .expect("spawn");
             let trained = handle.wait().expect("training");
             assert_eq!(trained.steps, 6);
-            assert!(trained.val_ber <= trained.bp_val_ber);
+            assert!(trained.score <= trained.beside[0].1);
         }
-        let endless = TrainConfig {
-            max_steps: u64::MAX,
-            ..tiny(NetConfig::nebp())
-        };
-        let handle =
-            crate::jobs::spawn("c", || {}, move |ctx| train(ctx, &endless, &Device::flex()))
-                .expect("spawn");
+        let mut endless = tiny(NetConfig::nebp());
+        endless.schedule.max_steps = u64::MAX;
+        let handle = crate::jobs::spawn(
+            "c",
+            || {},
+            move |ctx| train(ctx, &endless, &Device::flex(), None),
+        )
+        .expect("spawn");
         std::thread::sleep(std::time::Duration::from_millis(300));
         handle.cancel();
         assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
@@ -368,7 +403,7 @@ mod tests {
 
     #[test]
     fn the_benchmarked_step_learns_its_batch() {
-        use crate::bench::train_speed::TrainingStep;
+        use crate::training::TrainingStep;
         let mut step =
             bench_step("ldpc nebp", &tiny(NetConfig::nebp()), &Device::flex()).expect("step");
         assert_eq!(step.samples(), 8);
@@ -386,9 +421,9 @@ mod tests {
         c.snr_db = (5.0, 1.0);
         assert!(c.validate().is_err());
         c.snr_db = (0.0, 4.0);
-        c.learning_rate = f64::NAN;
+        c.schedule.learning_rate = f64::NAN;
         assert!(c.validate().is_err());
-        c.learning_rate = 1e-3;
+        c.schedule.learning_rate = 1e-3;
         c.model.iterations = 0;
         assert!(c.validate().is_err());
     }

@@ -13,19 +13,18 @@ use super::classical::{IterationState, Outcome, Trace};
 use super::code::{self, Code};
 use super::methods::{LearnedDecoder, Method, trace_frame};
 use super::model::{NetConfig, NetKind};
-use super::model_io;
 use super::sim::{BURST_PROBABILITY, Channel, send_frame};
-use super::train::{TrainConfig, TrainedDecoder, train};
+use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
 use crate::jobs::JobError;
+use crate::stored_model::shipped;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
-use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
-use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
+use crate::ui::training_section::TrainingSection;
 
 /// Sign colours of messages and beliefs: bit 0 (positive LLR) and bit 1.
 const ZERO_COLOR: Color32 = Color32::from_rgb(60, 120, 230);
@@ -86,27 +85,6 @@ struct Frame {
     burst: Vec<bool>,
 }
 
-fn method_hint(method: Method) -> &'static str {
-    match method {
-        Method::Bp => {
-            "Sum-product BP, flooding: m_cv = 2 atanh Π tanh(m_v'c / 2) over the check's other bits v', every check then every \
-             variable, until every check holds (classical)"
-        }
-        Method::Minsum => {
-            "Min-sum: m_cv = Π sign(m_v'c) · min |m_v'c| over the other bits v', no scaling or offset (classical)"
-        }
-        Method::Nbp => {
-            "Weighted BP: learned weights per iteration on the messages and the channel, shared by \
-             all edges so it runs on any code (amortized)"
-        }
-        Method::Nebp => {
-            "Neural-enhanced BP: a graph network beside BP adds a correction to every check message \
-             at every iteration; it sees only the LLRs. Its last step is a syndrome guard: where plain \
-             BP's decision leaves fewer parity checks unsatisfied, BP's is output (augmented)"
-        }
-    }
-}
-
 type Curves = Vec<(Method, Vec<BerPoint>)>;
 
 pub struct LdpcDemo {
@@ -125,15 +103,10 @@ pub struct LdpcDemo {
     curve_sigma: f64,
     curve_frames: usize,
     curve_job: JobSlot<Curves, f64>,
-    learned: Vec<(LearnedDecoder, Option<(TrainConfig, TrainedDecoder)>)>,
+    learned: Vec<LearnedDecoder>,
     loaded_shipped: bool,
     train_kind: NetKind,
-    budget_secs: f64,
-    training: JobSlot<TrainedDecoder, TrainConfig>,
-    loss_history: Vec<[f64; 2]>,
-    log_loss: bool,
-    files: ModelFilesUi,
-    status: Option<Result<String, String>>,
+    training: TrainingSection<LearnedDecoder, TrainConfig>,
     code_field: PathField,
     exporter: FigureExporter,
     figure_rect: Rect,
@@ -183,12 +156,7 @@ impl Default for LdpcDemo {
             learned: Vec::new(),
             loaded_shipped: false,
             train_kind: NetKind::Nebp,
-            budget_secs: 300.0,
-            training: JobSlot::new(false),
-            loss_history: Vec::new(),
-            log_loss: true,
-            files: ModelFilesUi::new("ldpc-nebp.mpk"),
-            status: None,
+            training: TrainingSection::new(300.0, 10.0..=3600.0, "ldpc-nebp.mpk"),
             code_field: PathField::new(
                 DialogKind::Open,
                 "alist code",
@@ -235,21 +203,17 @@ impl LdpcDemo {
     fn load_shipped(&mut self, device: &burn::tensor::Device) {
         self.loaded_shipped = true;
         for kind in [NetKind::Nbp, NetKind::Nebp] {
-            match model_io::shipped(kind, device) {
-                Ok(decoder) => self.add_model(decoder, None),
-                Err(e) => self.status = Some(Err(format!("{e:#}"))),
+            match shipped(kind.name(), device) {
+                Ok(decoder) => self.add_model(decoder),
+                Err(e) => self.training.status = Some(Err(format!("{e:#}"))),
             }
         }
     }
 
-    fn add_model(
-        &mut self,
-        decoder: LearnedDecoder,
-        trained: Option<(TrainConfig, TrainedDecoder)>,
-    ) {
+    fn add_model(&mut self, decoder: LearnedDecoder) {
         let kind = decoder.config.kind;
-        self.learned.retain(|(d, _)| d.config.kind != kind);
-        self.learned.push((decoder, trained));
+        self.learned.retain(|d| d.config.kind != kind);
+        self.learned.push(decoder);
         self.mark_stale();
         self.curves.clear();
         self.curve_job.mark_stale();
@@ -258,13 +222,13 @@ impl LdpcDemo {
     fn decoders(&self, device: &burn::tensor::Device) -> Vec<(Method, Option<LearnedDecoder>)> {
         Method::ALL
             .into_iter()
-            .filter_map(|method| match method.net_kind() {
+            .filter_map(|method| match method.model_kind() {
                 None => Some((method, None)),
                 Some(kind) => self
                     .learned
                     .iter()
-                    .find(|(d, _)| d.config.kind == kind)
-                    .map(|(d, _)| {
+                    .find(|d| d.config.kind == kind)
+                    .map(|d| {
                         let moved = LearnedDecoder {
                             net: d.net.clone().to_device(device),
                             config: d.config.clone(),
@@ -333,39 +297,15 @@ impl LdpcDemo {
 
     fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
         let mut config = TrainConfig::new(NetConfig::of(self.train_kind));
-        config.max_steps = u64::MAX;
-        config.budget_secs = Some(self.budget_secs);
-        config.seed = self.frame_seed;
-        let device = ctx.compute.device.clone();
-        let job_config = config.clone();
+        config.schedule.for_panel(self.training.budget_secs);
+        config.schedule.seed = self.frame_seed;
         let name = format!("train {}", config.model.kind.name());
-        self.status = match self
-            .training
-            .start(name, config, ui.ctx(), ctx.jobs, move |job| {
-                train(job, &job_config, &device)
-            }) {
-            Ok(()) => None,
-            Err(e) => Some(Err(format!("cannot start training: {e}"))),
-        };
+        self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        self.training.copy_loss_history(&mut self.loss_history);
-        match self.training.poll() {
-            Some((config, JobOutcome::Finished(trained))) => {
-                self.status = Some(Ok(format!(
-                    "trained {} for {} steps in {:.0} s; validation BER {:.5} (plain BP {:.5})",
-                    trained.decoder.config.kind.name(),
-                    trained.steps,
-                    trained.seconds,
-                    trained.val_ber,
-                    trained.bp_val_ber
-                )));
-                let decoder = trained.decoder.clone();
-                self.add_model(decoder, Some((config, trained)));
-            }
-            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
-            None => {}
+        if let Some(decoder) = self.training.poll() {
+            self.add_model(decoder);
         }
         match self.inference.poll() {
             Some(((), JobOutcome::Finished(runs))) => {
@@ -532,63 +472,25 @@ impl LdpcDemo {
     fn training_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.horizontal_wrapped(|ui| {
             ui.label("model");
-            ui.selectable_value(&mut self.train_kind, NetKind::Nebp, "NEBP").on_hover_text(method_hint(Method::Nebp));
-            ui.selectable_value(&mut self.train_kind, NetKind::Nbp, "NBP").on_hover_text(method_hint(Method::Nbp));
-            ui.label("budget");
-            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"))
-                .on_hover_text("Training stops after this many seconds; the model with the best validation BER is kept");
-            let job = self.training.shared().cloned();
-            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
+            ui.selectable_value(&mut self.train_kind, NetKind::Nebp, "NEBP")
+                .on_hover_text(Method::Nebp.hint());
+            ui.selectable_value(&mut self.train_kind, NetKind::Nbp, "NBP")
+                .on_hover_text(Method::Nbp.hint());
+            if self.training.buttons_ui(ui) {
                 self.start_training(ui, ctx);
             }
         });
-        crate::ui::outcome_ui(ui, self.status.as_ref());
-        if !self.loss_history.is_empty() {
-            let kind = if self.train_kind == NetKind::Nebp {
-                Method::Nebp
-            } else {
-                Method::Nbp
-            };
-            loss_plot_ui(
-                ui,
-                "ldpc-loss",
-                &[LossSeries {
-                    name: "loss (cross-entropy summed over iterations)",
-                    points: &self.loss_history,
-                    color: kind.kind().color(),
-                }],
-                &mut self.log_loss,
-                120.0,
-            );
-        }
-        let kind = self.train_kind;
-        let can_save = self
-            .learned
-            .iter()
-            .any(|(d, t)| d.config.kind == kind && t.is_some());
-        if let Some(action) = self.files.ui(ui, can_save) {
-            self.files.status = Some(match action {
-                ModelAction::Save(path) => match self
-                    .learned
-                    .iter()
-                    .find(|(d, _)| d.config.kind == kind)
-                {
-                    Some((_, Some((config, trained)))) => model_io::save(&path, trained, config)
-                        .map(|()| format!("saved the {} model to {}", kind.name(), path.display()))
-                        .map_err(|e| format!("{e:#}")),
-                    _ => Err(format!(
-                        "no {} model trained in this session to save",
-                        kind.name()
-                    )),
-                },
-                ModelAction::Load(path) => match model_io::load(&path, kind, &ctx.compute.device) {
-                    Ok(decoder) => {
-                        self.add_model(decoder, None);
-                        Ok(format!("loaded {}", path.display()))
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                },
-            });
+        let method = Method::learned(self.train_kind);
+        let terms = [(
+            "loss",
+            "loss (cross-entropy summed over iterations)",
+            method.kind().color(),
+        )];
+        self.training
+            .curves_ui(ui, "ldpc", &terms, Method::Bp.kind().color());
+        let kind = self.train_kind.name();
+        if let Some(decoder) = self.training.files_ui(ui, kind, &ctx.compute.device) {
+            self.add_model(decoder);
         }
     }
 
@@ -929,20 +831,19 @@ impl Demo for LdpcDemo {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("show")
-                .on_hover_text("Which decoder's iterations the graph and the strip show");
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
-            for method in methods {
-                if ui
-                    .selectable_label(
-                        self.shown == method,
-                        RichText::new(method.label()).color(method.kind().color()),
-                    )
-                    .on_hover_text(method_hint(method))
-                    .clicked()
-                {
-                    self.select(method);
-                }
+            let text = |m: Method| (m.label(), m.kind());
+            let tooltip = |m: Method| m.hint().to_owned();
+            let shown = self.shown;
+            if let Some(method) = crate::ui::method_buttons_ui(
+                ui,
+                "Which decoder's iterations the graph and the strip show",
+                &methods,
+                shown,
+                text,
+                tooltip,
+            ) {
+                self.select(method);
             }
             ui.separator();
             // One compact selector, so that the row fits a projector's width.

@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 
-use super::infer::{ClassicalMethod, ClassicalSettings, mse, run_classical};
-use super::model::ChainModelConfig;
+use super::methods::{ClassicalMethod, ClassicalSettings, Method, mse, run_classical};
+use super::model::{ChainModel, ChainModelConfig};
 use super::sim::{SimConfig, Trajectory, simulate};
 use super::train::{TrainConfig, datasets, evaluate, train};
 use crate::jobs::{JobContext, JobError};
+use crate::stored_model;
 
 /// One row of the sweep.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -94,7 +95,7 @@ pub fn run_sweep(
                 substeps: 10,
             },
             &super::classical::NoiseModel {
-                process_std: super::infer::ORACLE_PROCESS_STD,
+                process_std: super::methods::ORACLE_PROCESS_STD,
                 obs_std: 0.5,
                 dt: 0.05,
             },
@@ -127,10 +128,10 @@ pub fn run_sweep(
         for model in [ChainModelConfig::gnn_only(), ChainModelConfig::hybrid()] {
             let mut config = TrainConfig::new(model, size);
             config.window = config.window.min(size);
-            config.max_steps = point.train_steps;
-            config.validate_every = 50;
+            config.schedule.max_steps = point.train_steps;
+            config.schedule.validate_every = 50;
             let started = Instant::now();
-            let trained = train(ctx, &config, device)?;
+            let trained = train(ctx, &config, device, None)?;
             let test_mse = evaluate(&trained.model, &test, device);
             let secs = started.elapsed().as_secs_f64();
             if config.model.use_prior {
@@ -218,6 +219,21 @@ pub struct EvalReport {
     pub methods: Vec<EvalMethod>,
 }
 
+impl EvalReport {
+    /// A line per method.
+    pub fn table(&self) -> String {
+        self.methods
+            .iter()
+            .map(|m| {
+                format!(
+                    "{:<8} MSE {:.4}   {:.3} s\n",
+                    m.method, m.metrics.mse, m.metrics.seconds
+                )
+            })
+            .collect()
+    }
+}
+
 /// Scores EKF, EKS, UKS (Taylor J=3, q=3) and the GNN and hybrid (shipped, or the model file
 /// given, which replaces the shipped model of its kind).
 pub fn evaluate_all(model: Option<&std::path::Path>) -> anyhow::Result<EvalReport> {
@@ -233,38 +249,24 @@ pub fn evaluate_all(model: Option<&std::path::Path>) -> anyhow::Result<EvalRepor
             },
         });
     };
-    for (name, method) in [
-        ("ekf", ClassicalMethod::Ekf),
-        ("eks", ClassicalMethod::Eks),
-        ("uks", ClassicalMethod::Uks),
-    ] {
-        let started = Instant::now();
-        let estimates = run_classical(method, &test.t, &test.observations, &settings)?;
-        push(name, started, &estimates);
-    }
     let device = Device::flex();
-    let loaded = match model {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-            let (header, _) = crate::model_file::decode(&bytes, &path.display().to_string())?;
-            let kind = header.kind;
-            let chain = super::model_io::load(path, &kind, &device)?;
-            Some((kind, chain))
-        }
-        None => None,
-    };
-    for kind in ["gnn", "hybrid"] {
-        let chain = match &loaded {
-            Some((k, m)) if k == kind => m.clone(),
-            _ => super::model_io::shipped(kind, &device)?,
+    let loaded: Option<ChainModel> = model
+        .map(|path| stored_model::load_any(path, &device))
+        .transpose()?;
+    for method in Method::ALL {
+        let chain = match (method.model_kind(), &loaded) {
+            (Some(kind), Some(m)) if m.config.kind() == kind => Some(m.clone()),
+            _ => method.model(None, &device)?,
         };
         let started = Instant::now();
-        let estimate = chain
-            .infer(&test.observations, &device)
-            .pop()
-            .unwrap_or_default();
-        push(kind, started, &estimate);
+        let estimates = method.estimate(
+            &test.t,
+            &test.observations,
+            &settings,
+            chain.as_ref(),
+            &device,
+        )?;
+        push(method.name(), started, &estimates);
     }
     Ok(EvalReport {
         demo: "lorenz",

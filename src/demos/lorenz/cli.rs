@@ -1,22 +1,23 @@
 //! `inference-lab lorenz ...`: simulate, infer, train, eval, and `bench --demo lorenz` (the
-//! training-set sweep), as design.md's contract says.
+//! training-set sweep), as docs/cli.md's contract says.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
 use burn::tensor::Device;
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 
 use super::bench::{evaluate_all, run_sweep, sweep_sizes, table};
-use super::infer::{ClassicalMethod, ClassicalSettings, mse, read_series, run_classical};
-use super::model::ChainModelConfig;
-use super::model_io;
+use super::methods::{ClassicalSettings, Method, mse, read_series};
+use super::model::{ChainKind, ChainModelConfig};
 use super::sim::{SimConfig, simulate};
 use super::train::{DEFAULT_TRAIN_SAMPLES, TrainConfig, bench_step, train};
-use crate::bench::train_speed::{TrainingStep, boxed};
-use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
+use crate::demos::cli::{
+    BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_bench, print_report,
+};
 use crate::terminal::wait_with_progress;
+use crate::training::step::{TrainingStep, boxed};
 
 /// The Lorenz demo's command line.
 pub struct LorenzCli;
@@ -42,11 +43,7 @@ impl DemoCli for LorenzCli {
             move |ctx| run_sweep(ctx, &sweep_sizes(quick), quick, &device, &label),
         )?;
         let sweep = wait_with_progress(handle)?;
-        print!("{}", table(&sweep));
-        if let Some(path) = &args.out {
-            crate::files::write_atomic(path, serde_json::to_string_pretty(&sweep)?.as_bytes())?;
-        }
-        Ok(())
+        print_bench(&sweep, table(&sweep), args)
     }
 
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
@@ -64,22 +61,6 @@ impl DemoCli for LorenzCli {
             ))?,
         ])
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LorenzModelKind {
-    Gnn,
-    Hybrid,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LorenzMethod {
-    Ekf,
-    Eks,
-    /// Unscented RTS smoother (an addition to design.md's list).
-    Uks,
-    Gnn,
-    Hybrid,
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,7 +85,7 @@ pub enum LorenzAction {
         #[arg(long)]
         input: PathBuf,
         #[arg(long, value_enum)]
-        method: LorenzMethod,
+        method: Method,
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long)]
@@ -129,8 +110,8 @@ pub enum LorenzAction {
     Train {
         #[command(flatten)]
         common: TrainArgs,
-        #[arg(long, value_enum, default_value_t = LorenzModelKind::Hybrid)]
-        kind: LorenzModelKind,
+        #[arg(long, value_enum, default_value_t = ChainKind::Hybrid)]
+        kind: ChainKind,
         /// Time steps of simulated training data.
         #[arg(long, default_value_t = DEFAULT_TRAIN_SAMPLES)]
         train_samples: usize,
@@ -195,33 +176,10 @@ fn run_action(action: LorenzAction, Globals { backend, seed }: Globals) -> anyho
                 process_std,
                 obs_std,
             };
-            let estimates = match method {
-                LorenzMethod::Ekf => {
-                    run_classical(ClassicalMethod::Ekf, &t, &observations, &settings)?
-                }
-                LorenzMethod::Eks => {
-                    run_classical(ClassicalMethod::Eks, &t, &observations, &settings)?
-                }
-                LorenzMethod::Uks => {
-                    run_classical(ClassicalMethod::Uks, &t, &observations, &settings)?
-                }
-                LorenzMethod::Gnn | LorenzMethod::Hybrid => {
-                    let kind = if method == LorenzMethod::Gnn {
-                        "gnn"
-                    } else {
-                        "hybrid"
-                    };
-                    let device = burn::tensor::Device::flex();
-                    let chain = match model {
-                        Some(path) => model_io::load(&path, kind, &device)?,
-                        None => model_io::shipped(kind, &device)?,
-                    };
-                    chain
-                        .infer(&observations, &device)
-                        .pop()
-                        .unwrap_or_default()
-                }
-            };
+            let device = burn::tensor::Device::flex();
+            let chain = method.model(model.as_deref(), &device)?;
+            let estimates =
+                method.estimate(&t, &observations, &settings, chain.as_ref(), &device)?;
             let seconds = started.elapsed().as_secs_f64();
             let rows: Vec<Vec<f64>> = t
                 .iter()
@@ -246,7 +204,7 @@ fn run_action(action: LorenzAction, Globals { backend, seed }: Globals) -> anyho
                 }
                 println!(
                     "{}",
-                    serde_json::json!({ "demo": "lorenz", "method": format!("{method:?}").to_lowercase(), "metrics": metrics })
+                    serde_json::json!({ "demo": "lorenz", "method": method.name(), "metrics": metrics })
                 );
             }
             Ok(())
@@ -257,48 +215,15 @@ fn run_action(action: LorenzAction, Globals { backend, seed }: Globals) -> anyho
             train_samples,
             steps,
         } => {
-            let model = match kind {
-                LorenzModelKind::Gnn => ChainModelConfig::gnn_only(),
-                LorenzModelKind::Hybrid => ChainModelConfig::hybrid(),
-            };
-            let mut config = TrainConfig::new(model, train_samples);
-            config.max_steps = steps;
-            config.budget_secs = common.budget_s;
-            config.seed = seed;
+            let mut config = TrainConfig::new(kind.config(), train_samples);
+            config.schedule = common.schedule(config.schedule, steps, None, None, seed);
             config.validate().map_err(anyhow::Error::msg)?;
-            let compute = crate::backend::compute_for(backend);
-            let device = compute.device.clone();
-            let job_config = config.clone();
-            let handle = crate::jobs::spawn(
-                format!("lorenz {}", config.model.kind()),
-                || {},
-                move |ctx| train(ctx, &job_config, &device),
-            )?;
-            let trained = wait_with_progress(handle)?;
-            model_io::save(&common.out, &trained, &config)?;
-            eprintln!(
-                "saved {} ({} steps in {:.0} s on {}, validation MSE {:.4})",
-                common.out.display(),
-                trained.steps,
-                trained.seconds,
-                compute.label,
-                trained.val_mse
-            );
-            Ok(())
+            let name = format!("lorenz {}", kind.name());
+            common.run(name, config, backend, train)
         }
         LorenzAction::Eval(EvalArgs { model, json }) => {
             let report = evaluate_all(model.as_deref())?;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                for m in &report.methods {
-                    println!(
-                        "{:<8} MSE {:.4}   {:.3} s",
-                        m.method, m.metrics.mse, m.metrics.seconds
-                    );
-                }
-            }
-            Ok(())
+            print_report(&report, report.table(), json)
         }
     }
 }

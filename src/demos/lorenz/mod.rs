@@ -5,9 +5,8 @@
 pub mod bench;
 pub mod classical;
 pub mod cli;
-pub mod infer;
+pub mod methods;
 pub mod model;
-pub mod model_io;
 pub mod sim;
 pub mod train;
 mod view;

@@ -19,6 +19,7 @@ use nalgebra::{Matrix3, Vector3};
 use super::classical::{Dynamics, NoiseModel, TaylorDynamics};
 use super::sim::State;
 use crate::activation::tanh;
+use crate::stored_model::{self, Shipped, StoredModel};
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -37,7 +38,46 @@ pub struct ChainModelConfig {
     pub dt: f64,
 }
 
+/// The two chain models: the graph network alone, or the hybrid with the smoother's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChainKind {
+    Gnn,
+    Hybrid,
+}
+
+impl ChainKind {
+    pub const ALL: [ChainKind; 2] = [ChainKind::Gnn, ChainKind::Hybrid];
+
+    /// The name on the command line and in model files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Gnn => "gnn",
+            Self::Hybrid => "hybrid",
+        }
+    }
+
+    /// The default config of this kind.
+    pub fn config(self) -> ChainModelConfig {
+        match self {
+            Self::Gnn => ChainModelConfig::gnn_only(),
+            Self::Hybrid => ChainModelConfig::hybrid(),
+        }
+    }
+}
+
 impl ChainModelConfig {
+    /// Refuses a config no chain model can be built from.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [self.gamma, self.process_std, self.obs_std, self.dt];
+        if self.hidden == 0
+            || self.iterations == 0
+            || positive.iter().any(|v| !(v.is_finite() && *v > 0.0))
+        {
+            return Err(format!("not a valid chain model: {self:?}"));
+        }
+        Ok(())
+    }
+
     pub fn hybrid() -> Self {
         Self {
             use_prior: true,
@@ -58,8 +98,12 @@ impl ChainModelConfig {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
-        if self.use_prior { "hybrid" } else { "gnn" }
+    pub fn kind(&self) -> ChainKind {
+        if self.use_prior {
+            ChainKind::Hybrid
+        } else {
+            ChainKind::Gnn
+        }
     }
 
     fn noise(&self) -> NoiseModel {
@@ -357,6 +401,51 @@ pub fn unrolled_loss(outputs: &[Tensor<2>], truth: &[State], device: &Device) ->
         .unwrap_or_else(|| Tensor::zeros([1], device))
 }
 
+/// The model file of a chain model (its kind: `gnn` or `hybrid`).
+impl StoredModel for ChainModel {
+    const DEMO: &'static str = super::NAME;
+    const SHIPPED: &'static [Shipped] = &[
+        (
+            ChainKind::Gnn.name(),
+            include_bytes!("../../../assets/lorenz-gnn.mpk"),
+        ),
+        (
+            ChainKind::Hybrid.name(),
+            include_bytes!("../../../assets/lorenz-hybrid.mpk"),
+        ),
+    ];
+    type Net = ChainGnn;
+    type Stored = ChainModelConfig;
+
+    fn kind(&self) -> &'static str {
+        self.config.kind().name()
+    }
+    fn net(&self) -> &ChainGnn {
+        &self.net
+    }
+    fn stored(&self) -> ChainModelConfig {
+        self.config.clone()
+    }
+    fn validate(stored: &ChainModelConfig) -> Result<(), String> {
+        stored.validate()
+    }
+    fn build(stored: &ChainModelConfig, device: &Device) -> ChainGnn {
+        ChainGnn::new(stored, device)
+    }
+    fn assemble(net: ChainGnn, config: ChainModelConfig) -> Self {
+        Self { net, config }
+    }
+}
+
+/// `--model F` when given, else the shipped model of `kind`.
+pub fn load_or_shipped(
+    path: Option<&std::path::Path>,
+    kind: ChainKind,
+    device: &Device,
+) -> anyhow::Result<ChainModel> {
+    stored_model::load_or_shipped(path, kind.name(), device)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,5 +553,21 @@ mod tests {
         let first = losses[..5].iter().sum::<f64>() / 5.0;
         let last = losses[losses.len() - 5..].iter().sum::<f64>() / 5.0;
         assert!(last < 0.7 * first, "mean loss went from {first} to {last}");
+    }
+
+    #[test]
+    fn shipped_models_load_and_beat_the_observations() {
+        let device = Device::flex();
+        let tr = super::super::bench::test_trajectory(300).expect("simulate");
+        for kind in ChainKind::ALL {
+            let model: ChainModel = stored_model::shipped(kind.name(), &device).expect("shipped");
+            let estimate = model
+                .infer(&tr.observations, &device)
+                .pop()
+                .expect("iterations");
+            let raw = super::super::methods::mse(&tr.observations, &tr.states);
+            let got = super::super::methods::mse(&estimate, &tr.states);
+            assert!(got < 0.5 * raw, "{kind:?}: MSE {got} vs observations {raw}");
+        }
     }
 }

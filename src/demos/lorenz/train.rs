@@ -8,11 +8,17 @@ use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::infer::mse;
-use super::model::{ChainModel, ChainModelConfig, unrolled_loss};
+use super::methods::mse;
+use super::model::{ChainGnn, ChainModel, ChainModelConfig, unrolled_loss};
 use super::sim::{SimConfig, State, Trajectory, simulate};
-use crate::bench::train_speed::{LoopStep, descend};
-use crate::jobs::{JobContext, JobError, TrainingBounds};
+use crate::jobs::{JobContext, JobError};
+use crate::training::{
+    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Trained, Trainee, descend, runner, same_shape,
+};
+
+/// What a finished run hands back.
+pub type TrainedChain = Trained<ChainModel>;
 
 /// Time steps of training data `lorenz train` simulates unless told otherwise.
 pub const DEFAULT_TRAIN_SAMPLES: usize = 2000;
@@ -31,13 +37,23 @@ pub struct TrainConfig {
     pub window: usize,
     /// Chains per batch.
     pub batch_windows: usize,
-    pub max_steps: u64,
-    /// Stop after this many seconds (the best model so far is kept).
-    pub budget_secs: Option<f64>,
-    pub learning_rate: f64,
-    /// Validate every this many steps.
-    pub validate_every: u64,
-    pub seed: u64,
+    #[serde(flatten)]
+    pub schedule: Schedule,
+}
+
+impl TrainSettings for TrainConfig {
+    /// The score a run keeps its best model by.
+    const METRIC: Metric = Metric {
+        key: "val_mse",
+        label: "validation MSE",
+        better: Better::Lower,
+        decimals: 4,
+        unit: "",
+    };
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
 }
 
 impl TrainConfig {
@@ -48,11 +64,7 @@ impl TrainConfig {
             val_samples: 2000,
             window: 100,
             batch_windows: 4,
-            max_steps: 2000,
-            budget_secs: None,
-            learning_rate: 3e-3,
-            validate_every: 50,
-            seed: 0,
+            schedule: Schedule::new(2000, 3e-3, 50),
         }
     }
 
@@ -66,14 +78,7 @@ impl TrainConfig {
         if self.window < 2 || self.batch_windows == 0 || self.model.iterations == 0 {
             return Err("window ≥ 2, batch ≥ 1 and iterations ≥ 1 are needed".to_owned());
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
-        {
-            return Err(format!(
-                "learning rate must be in (0, 1), not {}",
-                self.learning_rate
-            ));
-        }
-        Ok(())
+        self.schedule.validate()
     }
 }
 
@@ -91,22 +96,13 @@ pub fn datasets(config: &TrainConfig) -> Result<(Trajectory, Trajectory), String
     Ok((
         sim(
             config.train_samples,
-            config.seed.wrapping_mul(2).wrapping_add(1000),
+            Stream::Train.seed(config.schedule.seed, 0),
         )?,
         sim(
             config.val_samples,
-            config.seed.wrapping_mul(2).wrapping_add(1001),
+            Stream::Validation.seed(config.schedule.seed, 0),
         )?,
     ))
-}
-
-/// What a finished run hands back.
-#[derive(Debug, Clone)]
-pub struct TrainedChain {
-    pub model: ChainModel,
-    pub val_mse: f64,
-    pub steps: u64,
-    pub seconds: f64,
 }
 
 /// The final estimate's MSE of `model` on a trajectory.
@@ -137,81 +133,111 @@ fn evaluate_parts(
 /// Validation stretches a trained model must beat the untrained one on, each of them.
 const VALIDATION_PARTS: usize = 4;
 
+/// The unrolled chain model on windows of the training trajectory, scored by the MSE on the
+/// validation trajectory.
+struct ChainTrainee<'a> {
+    config: &'a TrainConfig,
+    train_set: Trajectory,
+    val_set: Trajectory,
+    window: usize,
+    device: Device,
+    autodiff: Device,
+    rng: StdRng,
+}
+
+impl Trainee for ChainTrainee<'_> {
+    type Net = ChainGnn;
+    type Model = ChainModel;
+    type Config = TrainConfig;
+
+    fn config(&self) -> &TrainConfig {
+        self.config
+    }
+
+    fn fresh(&mut self, device: &Device) -> ChainGnn {
+        ChainModel::new(self.config.model.clone(), device).net
+    }
+
+    fn adopt(&mut self, loaded: ChainModel) -> Result<ChainGnn, String> {
+        same_shape(&loaded.config, &self.config.model)?;
+        Ok(loaded.net)
+    }
+
+    fn step(
+        &mut self,
+        net: ChainGnn,
+        optimizer: &mut ModuleOptimizer,
+        learning_rate: f64,
+    ) -> Result<(ChainGnn, StepReport), JobError> {
+        let chains = batch(
+            &self.train_set,
+            self.window,
+            self.config.batch_windows,
+            &mut self.rng,
+        );
+        let model = ChainModel {
+            net,
+            config: self.config.model.clone(),
+        };
+        let (model, loss) =
+            optimization_step(model, optimizer, &chains, &self.autodiff, learning_rate);
+        Ok((model.net, StepReport::loss(loss)))
+    }
+
+    /// The mean MSE over [`VALIDATION_PARTS`] stretches, with each stretch's.
+    fn validate(&self, net: &ChainGnn) -> Scored<ChainModel> {
+        let model = ChainModel {
+            net: net.valid(),
+            config: self.config.model.clone(),
+        };
+        let parts = evaluate_parts(&model, &self.val_set, VALIDATION_PARTS, &self.device);
+        let score = parts.iter().sum::<f64>() / parts.len().max(1) as f64;
+        Scored {
+            model,
+            score,
+            parts,
+        }
+    }
+
+    /// A trained model replaces the untrained one (for the hybrid: the model's own MAP
+    /// smoother) only if it is clearly and consistently better: 1% lower validation MSE and
+    /// lower on every quarter of the validation trajectory. With 100 training samples a
+    /// validation gain that held on only part of it did not carry over to the test data.
+    fn replaces(
+        &self,
+        candidate: &Scored<ChainModel>,
+        best: &Scored<ChainModel>,
+        best_is_start: bool,
+    ) -> bool {
+        if !best_is_start {
+            return candidate.score < best.score;
+        }
+        candidate.score < best.score * (1.0 - UNTRAINED_MARGIN)
+            && candidate.parts.iter().zip(&best.parts).all(|(c, u)| c < u)
+    }
+}
+
 /// Trains on `device` (made autodiff here); reports progress and honours cancel.
 pub fn train(
     ctx: &JobContext,
     config: &TrainConfig,
     device: &Device,
+    curves: Option<&std::sync::Mutex<Curves>>,
 ) -> Result<TrainedChain, JobError> {
     config.validate().map_err(JobError::Failed)?;
-    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
     let (train_set, val_set) = datasets(config).map_err(JobError::Failed)?;
-    let compiles = crate::backend::compiles_kernels(device);
-    let ad_device = device.clone().autodiff();
-    // Seeds the initial weights too, so a run is repeatable from its config.
-    ad_device.seed(config.seed);
-    let mut model = ChainModel::new(config.model.clone(), &ad_device);
-    let mut optimizer = AdamConfig::new().init();
-    let mut rng = StdRng::seed_from_u64(config.seed);
+    let devices = Devices::new(device, config.schedule.seed);
     let window = config.window.min(train_set.t.len());
-    let valid = |model: &ChainModel| {
-        let inner = ChainModel {
-            net: model.net.valid(),
-            config: model.config.clone(),
-        };
-        let parts = evaluate_parts(&inner, &val_set, VALIDATION_PARTS, device);
-        let score = parts.iter().sum::<f64>() / parts.len().max(1) as f64;
-        (inner, score, parts)
+    let mut trainee = ChainTrainee {
+        config,
+        train_set,
+        val_set,
+        window,
+        device: device.clone(),
+        autodiff: devices.autodiff.clone(),
+        rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    let (mut best, untrained_mse, untrained_parts) = valid(&model);
-    // A trained model replaces the untrained one (for the hybrid: the model's own MAP
-    // smoother) only if it is clearly and consistently better: 1% lower validation MSE and
-    // lower on every quarter of the validation trajectory. With 100 training samples a
-    // validation gain that held on only part of it did not carry over to the test data.
-    let beats_untrained = |parts: &[f64], score: f64| {
-        score < untrained_mse * (1.0 - UNTRAINED_MARGIN)
-            && parts.iter().zip(&untrained_parts).all(|(p, u)| p < u)
-    };
-    let mut trained_kept = false;
-    let mut best_mse = untrained_mse;
-    let mut step = 0;
-    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
-        let chains = batch(&train_set, window, config.batch_windows, &mut rng);
-        let loss_value;
-        (model, loss_value) = optimization_step(
-            model,
-            &mut optimizer,
-            &chains,
-            &ad_device,
-            config.learning_rate,
-        );
-        if !loss_value.is_finite() {
-            return Err(JobError::Failed(format!(
-                "the training loss became {loss_value} at step {step}; the best model so far \
-                 (validation MSE {best_mse:.4}) is not lost but this run stops"
-            )));
-        }
-        ctx.report_training_step(step, &bounds, loss_value);
-        if bounds.validation_due(step, config.validate_every) {
-            let (candidate, score, parts) = valid(&model);
-            if (trained_kept && score < best_mse)
-                || (!trained_kept && beats_untrained(&parts, score))
-            {
-                (best, best_mse, trained_kept) = (candidate, score, true);
-            }
-            ctx.set_message(format!("best validation MSE {best_mse:.4}"));
-        }
-    }
-    let (candidate, score, parts) = valid(&model);
-    if (trained_kept && score < best_mse) || (!trained_kept && beats_untrained(&parts, score)) {
-        (best, best_mse) = (candidate, score);
-    }
-    Ok(TrainedChain {
-        model: best,
-        val_mse: best_mse,
-        steps: step,
-        seconds: bounds.seconds(),
-    })
+    runner::run(ctx, &mut trainee, &devices, curves)
 }
 
 /// A training batch: chains laid end to end.
@@ -253,12 +279,12 @@ pub fn bench_step(
     config.validate()?;
     let (train_set, _) = datasets(config)?;
     let device = device.clone().autodiff();
-    device.seed(config.seed);
+    device.seed(config.schedule.seed);
     let window = config.window.min(train_set.t.len());
-    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut rng = StdRng::seed_from_u64(config.schedule.seed);
     let chains = batch(&train_set, window, config.batch_windows, &mut rng);
     let model = ChainModel::new(config.model.clone(), &device);
-    let rate = config.learning_rate;
+    let rate = config.schedule.learning_rate;
     Ok(LoopStep::new(
         network,
         format!("{} chains of {window} steps", config.batch_windows),
@@ -308,33 +334,31 @@ mod tests {
         );
         config.val_samples = 100;
         config.window = 50;
-        config.max_steps = 20;
-        config.validate_every = 10;
+        config.schedule.max_steps = 20;
+        config.schedule.validate_every = 10;
         let handle = crate::jobs::spawn(
             "train test",
             || {},
-            move |ctx| train(ctx, &config, &Device::flex()),
+            move |ctx| train(ctx, &config, &Device::flex(), None),
         )
         .expect("spawn");
         let trained = handle.wait().expect("training");
         assert_eq!(trained.steps, 20);
-        assert!(trained.val_mse.is_finite());
+        assert!(trained.score.is_finite());
 
-        let endless = TrainConfig {
-            max_steps: u64::MAX,
-            ..TrainConfig::new(
-                ChainModelConfig {
-                    iterations: 2,
-                    hidden: 8,
-                    ..ChainModelConfig::gnn_only()
-                },
-                200,
-            )
-        };
+        let mut endless = TrainConfig::new(
+            ChainModelConfig {
+                iterations: 2,
+                hidden: 8,
+                ..ChainModelConfig::gnn_only()
+            },
+            200,
+        );
+        endless.schedule.max_steps = u64::MAX;
         let handle = crate::jobs::spawn(
             "cancel test",
             || {},
-            move |ctx| train(ctx, &endless, &Device::flex()),
+            move |ctx| train(ctx, &endless, &Device::flex(), None),
         )
         .expect("spawn");
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -344,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_benchmarked_step_is_the_loops_step_and_learns_its_batch() {
-        use crate::bench::train_speed::TrainingStep;
+        use crate::training::TrainingStep;
         let mut config = TrainConfig::new(
             ChainModelConfig {
                 iterations: 2,
@@ -371,7 +395,7 @@ mod tests {
         let mut c = TrainConfig::new(ChainModelConfig::hybrid(), 1);
         assert!(c.validate().is_err());
         c.train_samples = 1000;
-        c.learning_rate = f64::NAN;
+        c.schedule.learning_rate = f64::NAN;
         assert!(c.validate().is_err());
     }
 }

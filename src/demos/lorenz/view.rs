@@ -3,20 +3,21 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 
-use super::infer::{ClassicalSettings, MethodResult, compare_classical, mse};
-use super::model::{ChainModel, ChainModelConfig};
+use super::methods::Method;
+use super::methods::{ClassicalSettings, MethodResult, compare_classical, mse};
+use super::model::{ChainKind, ChainModel, ChainModelConfig};
 use super::sim::{SimConfig, State, Trajectory, simulate};
-use super::train::{TrainConfig, TrainedChain, train};
+use super::train::{TrainConfig, train};
 use crate::demos::MethodKind;
 use crate::demos::{Demo, DemoCtx};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
+use crate::stored_model::shipped;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
-use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
-use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
+use crate::ui::training_section::TrainingSection;
 use burn::module::Module;
 
 // Mid gray reads on both the dark and the light theme.
@@ -47,7 +48,7 @@ pub struct LorenzDemo {
 /// One learned model's inference on the current trajectory: the estimate after every iteration.
 #[derive(Clone, Debug)]
 struct LearnedRun {
-    kind: &'static str,
+    kind: ChainKind,
     iterations: Vec<Vec<State>>,
     mse_per_iteration: Vec<f64>,
     seconds: f64,
@@ -59,18 +60,13 @@ struct Learned {
     train_samples: usize,
     /// Unrolled inference iterations of the model to train.
     iterations: usize,
-    budget_secs: f64,
-    training: JobSlot<TrainedChain, TrainConfig>,
+    training: TrainingSection<ChainModel, TrainConfig>,
     /// Every model's run on the trajectory; stale once the trajectory or the models change.
     inference: JobSlot<Vec<LearnedRun>>,
-    /// The latest model of each kind, with the config it was trained with (if trained here).
-    models: Vec<(ChainModel, Option<TrainConfig>, Option<TrainedChain>)>,
+    /// The latest model of each kind.
+    models: Vec<ChainModel>,
     runs: Vec<LearnedRun>,
     iteration: Timeline,
-    loss_history: Vec<[f64; 2]>,
-    log_loss: bool,
-    files: ModelFilesUi,
-    status: Option<Result<String, String>>,
 }
 
 impl Default for Learned {
@@ -79,16 +75,11 @@ impl Default for Learned {
             hybrid: true,
             train_samples: 2000,
             iterations: ChainModelConfig::hybrid().iterations,
-            budget_secs: 120.0,
-            training: JobSlot::new(false),
+            training: TrainingSection::new(120.0, 10.0..=1800.0, "lorenz-hybrid.mpk"),
             inference: JobSlot::new(true),
             models: Vec::new(),
             runs: Vec::new(),
             iteration: Timeline::new(0),
-            loss_history: Vec::new(),
-            log_loss: true,
-            files: ModelFilesUi::new("lorenz-hybrid.mpk"),
-            status: None,
         }
     }
 }
@@ -115,10 +106,10 @@ impl Default for LorenzDemo {
             learned: Learned::default(),
         };
         // The shipped models run as soon as the panel opens.
-        for kind in ["gnn", "hybrid"] {
-            match super::model_io::shipped(kind, &burn::tensor::Device::flex()) {
-                Ok(model) => demo.learned.add_model(model, None, None),
-                Err(e) => demo.learned.status = Some(Err(format!("{e:#}"))),
+        for kind in ChainKind::ALL {
+            match shipped(kind.name(), &burn::tensor::Device::flex()) {
+                Ok(model) => demo.learned.add_model(model),
+                Err(e) => demo.learned.training.status = Some(Err(format!("{e:#}"))),
             }
         }
         demo.resimulate();
@@ -172,11 +163,11 @@ impl LorenzDemo {
             .rows
             .retain(|r| !matches!(r.kind, MethodKind::Amortized | MethodKind::Augmented));
         for run in &self.learned.runs {
-            let (name, kind) = if run.kind == "hybrid" {
-                ("Hybrid (EKS messages + GNN)", MethodKind::Augmented)
-            } else {
-                ("GNN only", MethodKind::Amortized)
+            let name = match run.kind {
+                ChainKind::Hybrid => "Hybrid (EKS messages + GNN)",
+                ChainKind::Gnn => "GNN only",
             };
+            let kind = Method::learned(run.kind).kind();
             self.table.rows.push(MethodRow {
                 method: name.to_owned(),
                 kind,
@@ -201,7 +192,7 @@ impl LorenzDemo {
         }
     }
 
-    fn learned_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
+    fn training_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         let learned = &mut self.learned;
         ui.horizontal_wrapped(|ui| {
             ui.label("learned model");
@@ -215,61 +206,17 @@ impl LorenzDemo {
             ui.label("iterations");
             ui.add(egui::Slider::new(&mut learned.iterations, 1..=100))
                 .on_hover_text("Unrolled inference iterations (the paper uses 100; 20 keeps CPU training to minutes)");
-            ui.label("budget");
-            ui.add(egui::Slider::new(&mut learned.budget_secs, 10.0..=1800.0).logarithmic(true).suffix(" s"))
-                .on_hover_text("Training stops after this many seconds; the model with the best validation MSE is kept");
-            let job = learned.training.shared().cloned();
-            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
+            if learned.training.buttons_ui(ui) {
                 let seed = self.config.seed;
                 learned.start_training(seed, ui.ctx(), ctx);
             }
         });
-        crate::ui::outcome_ui(ui, learned.status.as_ref());
-        if !learned.loss_history.is_empty() {
-            loss_plot_ui(
-                ui,
-                "lorenz-loss",
-                &[LossSeries {
-                    name: "unrolled MSE loss",
-                    points: &learned.loss_history,
-                    color: learned_color(learned.kind()),
-                }],
-                &mut learned.log_loss,
-                120.0,
-            );
-        }
-        if let Some(action) = learned.files.ui(ui, !learned.models.is_empty()) {
-            self.model_file_action(action, ctx);
-        }
-    }
-
-    fn model_file_action(&mut self, action: ModelAction, ctx: &mut DemoCtx<'_>) {
-        let learned = &mut self.learned;
-        let kind = learned.kind();
-        match action {
-            ModelAction::Save(path) => {
-                let entry = learned
-                    .models
-                    .iter()
-                    .find(|(m, _, _)| m.config.kind() == kind);
-                learned.files.status = Some(match entry {
-                    Some((_, Some(config), Some(trained))) => {
-                        super::model_io::save(&path, trained, config)
-                            .map(|()| format!("saved the {kind} model to {}", path.display()))
-                            .map_err(|e| format!("{e:#}"))
-                    }
-                    _ => Err(format!("no {kind} model trained in this session to save")),
-                });
-            }
-            ModelAction::Load(path) => {
-                match super::model_io::load(&path, kind, &ctx.compute.device) {
-                    Ok(model) => {
-                        learned.files.status = Some(Ok(format!("loaded {}", path.display())));
-                        learned.add_model(model, None, None);
-                    }
-                    Err(e) => learned.files.status = Some(Err(format!("{e:#}"))),
-                }
-            }
+        let terms = [("loss", "unrolled MSE loss", learned_color(learned.kind()))];
+        let validation = MethodKind::Classical.color();
+        learned.training.curves_ui(ui, "lorenz", &terms, validation);
+        let kind = learned.kind().name();
+        if let Some(model) = learned.training.files_ui(ui, kind, &ctx.compute.device) {
+            learned.add_model(model);
         }
     }
 
@@ -382,12 +329,8 @@ impl LorenzDemo {
     }
 }
 
-fn learned_color(kind: &str) -> Color32 {
-    if kind == "hybrid" {
-        MethodKind::Augmented.color()
-    } else {
-        MethodKind::Amortized.color()
-    }
+fn learned_color(kind: ChainKind) -> Color32 {
+    Method::learned(kind).kind().color()
 }
 
 impl Learned {
@@ -395,40 +338,29 @@ impl Learned {
     fn shown_run(&self) -> Option<&LearnedRun> {
         self.runs
             .iter()
-            .find(|r| r.kind == "hybrid")
+            .find(|r| r.kind == ChainKind::Hybrid)
             .or_else(|| self.runs.first())
     }
 
-    fn kind(&self) -> &'static str {
-        if self.hybrid { "hybrid" } else { "gnn" }
+    fn kind(&self) -> ChainKind {
+        if self.hybrid {
+            ChainKind::Hybrid
+        } else {
+            ChainKind::Gnn
+        }
     }
 
     fn start_training(&mut self, seed: u64, egui_ctx: &egui::Context, ctx: &mut DemoCtx<'_>) {
-        let model = if self.hybrid {
-            ChainModelConfig::hybrid()
-        } else {
-            ChainModelConfig::gnn_only()
-        };
         let model = ChainModelConfig {
             iterations: self.iterations,
-            ..model
+            ..self.kind().config()
         };
         let mut config = TrainConfig::new(model, self.train_samples);
         config.window = config.window.min(self.train_samples);
-        config.max_steps = u64::MAX;
-        config.budget_secs = Some(self.budget_secs);
-        config.seed = seed;
-        let device = ctx.compute.device.clone();
-        let job_config = config.clone();
-        let name = format!("train {}", config.model.kind());
-        self.status = match self
-            .training
-            .start(name, config, egui_ctx, ctx.jobs, move |job| {
-                train(job, &job_config, &device)
-            }) {
-            Ok(()) => None,
-            Err(e) => Some(Err(format!("cannot start training: {e}"))),
-        };
+        config.schedule.for_panel(self.training.budget_secs);
+        config.schedule.seed = seed;
+        let name = format!("train {}", config.model.kind().name());
+        self.training.start(name, config, egui_ctx, ctx, train);
     }
 
     /// Runs every model on the trajectory in a job (inference takes a noticeable moment).
@@ -446,7 +378,7 @@ impl Learned {
         let models: Vec<ChainModel> = self
             .models
             .iter()
-            .map(|(m, _, _)| ChainModel {
+            .map(|m| ChainModel {
                 net: m.net.clone().to_device(&device),
                 config: m.config.clone(),
             })
@@ -475,19 +407,14 @@ impl Learned {
                     Ok(runs)
                 });
         if let Err(e) = started {
-            self.status = Some(Err(format!("cannot start inference: {e}")));
+            self.training.status = Some(Err(format!("cannot start inference: {e}")));
         }
     }
 
-    fn add_model(
-        &mut self,
-        model: ChainModel,
-        config: Option<TrainConfig>,
-        trained: Option<TrainedChain>,
-    ) {
+    fn add_model(&mut self, model: ChainModel) {
         let kind = model.config.kind();
-        self.models.retain(|(m, _, _)| m.config.kind() != kind);
-        self.models.push((model, config, trained));
+        self.models.retain(|m| m.config.kind() != kind);
+        self.models.push(model);
         self.mark_stale();
     }
 
@@ -498,20 +425,8 @@ impl Learned {
 
     /// Collects finished jobs; returns whether fresh inference results arrived.
     fn poll(&mut self) -> bool {
-        self.training.copy_loss_history(&mut self.loss_history);
-        match self.training.poll() {
-            Some((config, JobOutcome::Finished(trained))) => {
-                self.status = Some(Ok(format!(
-                    "trained {} for {} steps in {:.0} s; validation MSE {:.4}",
-                    trained.model.config.kind(),
-                    trained.steps,
-                    trained.seconds,
-                    trained.val_mse
-                )));
-                self.add_model(trained.model.clone(), Some(config), Some(trained));
-            }
-            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
-            None => {}
+        if let Some(model) = self.training.poll() {
+            self.add_model(model);
         }
         match self.inference.poll() {
             Some(((), JobOutcome::Finished(runs))) => {
@@ -521,7 +436,7 @@ impl Learned {
                 self.runs = runs;
                 return true;
             }
-            Some(((), JobOutcome::Failed(msg))) => self.status = Some(Err(msg)),
+            Some(((), JobOutcome::Failed(msg))) => self.training.status = Some(Err(msg)),
             // Results for a trajectory or models since replaced are dropped.
             Some(((), JobOutcome::Cancelled | JobOutcome::Stale)) | None => {}
         }
@@ -649,7 +564,7 @@ fn coordinate_plots_ui(
     ui: &mut Ui,
     tr: &Trajectory,
     results: &[MethodResult],
-    learned: Option<(&str, &[State])>,
+    learned: Option<(ChainKind, &[State])>,
     k: usize,
     size: egui::Vec2,
 ) {
@@ -700,7 +615,7 @@ fn coordinate_plots_ui(
                     let points: Vec<[f64; 2]> =
                         tr.t.iter().zip(estimate).map(|(t, e)| [*t, e[i]]).collect();
                     plot.line(
-                        Line::new(kind, PlotPoints::from(points))
+                        Line::new(kind.name(), PlotPoints::from(points))
                             .color(learned_color(kind))
                             .width(1.2),
                     );
@@ -741,7 +656,7 @@ impl Demo for LorenzDemo {
         );
         self.simulation_controls_ui(ui);
         ui.collapsing("Learned inverses: train, save, load", |ui| {
-            self.learned_ui(ui, ctx)
+            self.training_ui(ui, ctx)
         });
         ui.collapsing("The paper's sweep: MSE vs training-set size", sweep_plot_ui);
         ui.collapsing("Export figure", |ui| {
@@ -762,7 +677,7 @@ impl Demo for LorenzDemo {
             self.rebuild_scene(false);
         }
         if let Some(run) = self.learned.shown_run() {
-            let label = format!("{} iteration", run.kind);
+            let label = format!("{} iteration", run.kind.name());
             let before = self.learned.iteration.position();
             ui.push_id("iterations", |ui| {
                 timeline_ui(ui, &mut self.learned.iteration, &label, false)

@@ -16,10 +16,10 @@ use super::io::decode_image;
 use super::methods::{Method, reconstruct};
 use super::metrics::{iterations_to_reach, psnr, quality};
 use super::model::MriModel;
-use super::model_io::model_for;
 use super::sim::{Fourier, Image, MaskKind, MeasureConfig, phantom};
 use super::train::{Example, example, validation_set};
 use crate::backend::BackendRequest;
+use crate::stored_model;
 
 /// Seeds of the held-out test phantoms (training draws below 2^62, validation from 2^62).
 const TEST_SEED: u64 = 3 << 62;
@@ -103,10 +103,10 @@ impl LearnedModels {
     pub fn load(model: Option<&Path>, device: &Device) -> anyhow::Result<Self> {
         let mut models = Method::LEARNED
             .iter()
-            .filter_map(|m| model_for(*m, None, device).transpose())
+            .filter_map(|m| m.model(None, device).transpose())
             .collect::<anyhow::Result<Vec<_>>>()?;
         if let Some(path) = model {
-            let given = super::model_io::load_any(path, device)?;
+            let given: MriModel = stored_model::load_any(path, device)?;
             models.retain(|m| m.config.kind != given.config.kind);
             models.push(given);
         }
@@ -130,7 +130,7 @@ pub fn compare(
         let examples = measure_all(truths, accel, TEST_SEED)?;
         for method in Method::ALL {
             rows.push(MethodScore {
-                method: method.cli_name().to_owned(),
+                method: method.name().to_owned(),
                 accel,
                 side: truths.first().map_or(0, |t| t.side),
                 metrics: score_method(method, &examples, models.get(method), device)?,
@@ -195,9 +195,9 @@ pub fn steps_worth(rows: &[MethodScore]) -> Vec<StepsWorth> {
             .find(|r| r.method == name && r.side == side && r.accel == accel)
     };
     rows.iter()
-        .filter(|r| r.method == Method::RimZf.cli_name())
+        .filter(|r| r.method == Method::RimZf.name())
         .filter_map(|zf| {
-            let tv = find(Method::Tv.cli_name(), zf.side, zf.accel)?;
+            let tv = find(Method::Tv.name(), zf.side, zf.accel)?;
             let tv_traces = &tv.metrics.per_image_steps_psnr;
             Some(StepsWorth {
                 side: zf.side,
@@ -282,7 +282,7 @@ pub const LAMBDA_GRID: [f64; 11] = [
 
 /// Mean validation PSNR of TV for each λ of the grid at `accel` (validation phantoms only).
 pub fn tune_tv(side: usize, accel: f64, images: usize) -> Result<Vec<(f64, f64)>, String> {
-    let validation: Vec<Example> = validation_set(side, 2 * images, 0.01)?
+    let validation: Vec<Example> = validation_set(side, 2 * images, 0.01, 0)?
         .into_iter()
         .filter(|e| (e.mask.acceleration() > 6.0) == (accel > 6.0))
         .collect();
@@ -397,7 +397,7 @@ mod tests {
 
     fn row(method: Method, steps_psnr: Vec<Vec<f64>>, seconds: f64) -> MethodScore {
         MethodScore {
-            method: method.cli_name().to_owned(),
+            method: method.name().to_owned(),
             accel: 4.0,
             side: 64,
             metrics: Scores {

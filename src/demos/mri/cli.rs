@@ -1,4 +1,4 @@
-//! `inference-lab mri ...`: simulate, reconstruct, train, eval (design.md's contract).
+//! `inference-lab mri ...`: simulate, reconstruct, train, eval (docs/cli.md's contract).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,14 +10,13 @@ use clap::{Subcommand, ValueEnum};
 use super::io::{read_image, read_kspace, read_mask, write_image, write_kspace, write_mask};
 use super::methods::{Method, reconstruct};
 use super::metrics::quality;
-use super::model::MriModelConfig;
-use super::model_io::{self, model_for};
+use super::model::{MriKind, MriModel, MriModelConfig};
 use super::sim::{Fourier, MaskKind, MeasureConfig, simulate};
 use super::train::{TrainConfig, bench_step, train};
 use crate::backend::BackendRequest;
-use crate::bench::train_speed::{TrainingStep, boxed};
 use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
-use crate::terminal::wait_with_progress;
+use crate::stored_model::load;
+use crate::training::step::{TrainingStep, boxed};
 
 /// The MRI demo's command line.
 pub struct MriCli;
@@ -72,15 +71,6 @@ pub enum MaskArg {
     Uv,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum MriMethod {
-    Zf,
-    Tv,
-    Unet,
-    Rim,
-    RimZf,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum MriAction {
     /// Measure an image: k-space (.npy) and mask (.png).
@@ -109,7 +99,7 @@ pub enum MriAction {
         #[arg(long)]
         accel: Option<u32>,
         #[arg(long, value_enum)]
-        method: MriMethod,
+        method: Method,
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long)]
@@ -124,8 +114,8 @@ pub enum MriAction {
     Train {
         #[command(flatten)]
         common: TrainArgs,
-        #[arg(long, value_enum, default_value_t = MriModelKind::Rim)]
-        kind: MriModelKind,
+        #[arg(long, value_enum, default_value_t = MriKind::Rim)]
+        kind: MriKind,
         /// Training steps (batches).
         #[arg(long, default_value_t = 1500)]
         steps: u64,
@@ -158,38 +148,11 @@ pub enum MriAction {
     Eval(EvalArgs),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum MriModelKind {
-    Rim,
-    RimZf,
-    Unet,
-}
-
-impl MriModelKind {
-    fn method(self) -> Method {
-        match self {
-            MriModelKind::Rim => Method::Rim,
-            MriModelKind::RimZf => Method::RimZf,
-            MriModelKind::Unet => Method::UNet,
-        }
-    }
-}
-
 fn mask_kind(kind: MaskArg) -> MaskKind {
     match kind {
         MaskArg::Cartesian => MaskKind::Cartesian,
         MaskArg::Radial => MaskKind::Radial,
         MaskArg::Uv => MaskKind::Uv,
-    }
-}
-
-fn method(m: MriMethod) -> Method {
-    match m {
-        MriMethod::Zf => Method::ZeroFilled,
-        MriMethod::Tv => Method::Tv,
-        MriMethod::Unet => Method::UNet,
-        MriMethod::Rim => Method::Rim,
-        MriMethod::RimZf => Method::RimZf,
     }
 }
 
@@ -245,7 +208,7 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
             out,
             json,
         } => {
-            let method = method(m);
+            let method = m;
             let (kspace, mask, truth) = match (kspace, mask, image, accel) {
                 (Some(k), Some(mk), None, None) => {
                     let (side, values) = read_kspace(&k)?;
@@ -293,7 +256,7 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
                 );
             }
             let (device, _) = compute_device(backend);
-            let model = model_for(method, model.as_deref(), &device)?;
+            let model = method.model(model.as_deref(), &device)?;
             let started = Instant::now();
             let trace = reconstruct(method, &kspace, &mask, model.as_ref(), &device)
                 .map_err(|e| anyhow::anyhow!("mri reconstruct: {e}"))?;
@@ -312,7 +275,7 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
                     "{}",
                     serde_json::json!({
                         "demo": "mri",
-                        "method": method.cli_name(),
+                        "method": method.name(),
                         "side": mask.side,
                         "acceleration": mask.acceleration(),
                         "metrics": metrics,
@@ -342,8 +305,7 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
             images,
             phantom_share,
         } => {
-            let mut model = kind
-                .method()
+            let mut model = Method::learned(kind)
                 .default_model()
                 .expect("a trainable kind has a model");
             if let Some(c) = channels {
@@ -353,39 +315,16 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
                 model.layers = l;
             }
             if let Some(path) = &init {
-                model = model_io::load(path, &model.kind, &Device::flex())?.config;
+                model = load::<MriModel>(path, kind.name(), &Device::flex())?.config;
             }
             let mut config = TrainConfig::new(model);
-            config.init = init;
             config.images = images;
             config.phantom_share = phantom_share;
-            config.checkpoint = Some(common.out.clone());
-            if let Some(lr) = lr {
-                config.learning_rate = lr;
-            }
-            config.max_steps = steps;
             config.side = side;
             config.batch = batch;
-            config.budget_secs = common.budget_s;
-            config.seed = seed;
+            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
             config.validate().map_err(anyhow::Error::msg)?;
-            let (device, label) = compute_device(backend);
-            let job_config = config.clone();
-            let handle = crate::jobs::spawn(
-                format!("mri {}", config.model.kind),
-                || {},
-                move |ctx| train(ctx, &job_config, &device),
-            )?;
-            let trained = wait_with_progress(handle)?;
-            model_io::save(&common.out, &trained, &config)?;
-            eprintln!(
-                "saved {} ({} steps in {:.0} s on {label}, validation PSNR {:.2} dB)",
-                common.out.display(),
-                trained.steps,
-                trained.seconds,
-                trained.val_psnr
-            );
-            Ok(())
+            common.run(format!("mri {}", kind.name()), config, backend, train)
         }
         MriAction::Eval(EvalArgs { model, json }) => {
             super::bench::eval_cli(model.as_deref(), json, backend)
@@ -409,7 +348,7 @@ mod tests {
         }
     }
 
-    fn reconstruct_action(dir: &std::path::Path, m: MriMethod, truth: bool) -> MriAction {
+    fn reconstruct_action(dir: &std::path::Path, m: Method, truth: bool) -> MriAction {
         MriAction::Reconstruct {
             kspace: Some(dir.join("y.npy")),
             mask: Some(dir.join("m.png")),
@@ -444,11 +383,11 @@ mod tests {
                 write_kspace(&dir.path().join("y.npy"), side, &kspace).expect("kspace");
                 write_mask(&dir.path().join("m.png"), &mask).expect("mask");
                 for method in [
-                    MriMethod::Zf,
-                    MriMethod::Tv,
-                    MriMethod::Unet,
-                    MriMethod::Rim,
-                    MriMethod::RimZf,
+                    Method::ZeroFilled,
+                    Method::Tv,
+                    Method::UNet,
+                    Method::Rim,
+                    Method::RimZf,
                 ] {
                     let what = format!("{method:?} at {side}², sampled {sampled}");
                     let action = reconstruct_action(dir.path(), method, true);
@@ -464,7 +403,7 @@ mod tests {
                             let e = format!("{e:#}");
                             assert!(
                                 (side < 8 && e.contains("outside 8..=1024"))
-                                    || (matches!(method, MriMethod::Unet)
+                                    || (matches!(method, Method::UNet)
                                         && side % 4 != 0
                                         && e.contains("multiple of 4")),
                                 "{what}: {e}"
@@ -484,7 +423,7 @@ mod tests {
         run(simulate_action(&gt, dir.path(), 4), BackendRequest::Cpu, 0).expect("simulate");
         let mask = read_mask(&dir.path().join("m.png")).expect("mask");
         assert!((mask.acceleration() - 4.0).abs() < 1.5);
-        for m in [MriMethod::Zf, MriMethod::Tv] {
+        for m in [Method::ZeroFilled, Method::Tv] {
             run(
                 reconstruct_action(dir.path(), m, true),
                 BackendRequest::Cpu,
@@ -500,7 +439,7 @@ mod tests {
             mask: None,
             image: Some(gt.clone()),
             accel: Some(8),
-            method: MriMethod::Zf,
+            method: Method::ZeroFilled,
             model: None,
             truth: None,
             out: dir.path().join("s.png"),
@@ -525,7 +464,7 @@ mod tests {
         // A mask of another size than the k-space.
         super::super::io::write_mask(&dir.path().join("m.png"), &Mask::full(16)).expect("mask");
         let err = run(
-            reconstruct_action(dir.path(), MriMethod::Tv, false),
+            reconstruct_action(dir.path(), Method::Tv, false),
             BackendRequest::Cpu,
             0,
         )
@@ -538,7 +477,7 @@ mod tests {
                 mask: None,
                 image: None,
                 accel: None,
-                method: MriMethod::Zf,
+                method: Method::ZeroFilled,
                 model: None,
                 truth: None,
                 out: dir.path().join("r.png"),

@@ -1,24 +1,61 @@
 //! Every MRI reconstruction method behind one call, returning its trace of iterates: the
 //! command line, the benchmark and the panel all run methods through here.
 
+use std::path::Path;
+
+use anyhow::bail;
 use burn::tensor::Device;
 use rustfft::num_complex::Complex64;
 
 use super::classical::{TvSettings, gradient_ascent, tv_reconstruct, zero_filled};
-use super::model::{MriModel, MriModelConfig};
+use super::model::{MriKind, MriModel, MriModelConfig};
 use super::sim::{Fourier, Image, Mask};
+use crate::demos::MethodKind;
+use crate::stored_model;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Every reconstruction method; `--method` takes all but gradient ascent (shown in the panel
+/// only), by the names of [`Method::name`].
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 pub enum Method {
+    #[value(name = "zf")]
     ZeroFilled,
+    #[value(skip)]
     GradientAscent,
     Tv,
+    #[value(name = "unet")]
     UNet,
     Rim,
     RimZf,
 }
 
 impl Method {
+    /// What the method does, in a sentence: its tooltip in the panel.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Method::ZeroFilled => "x = F^-1 y with the unsampled frequencies set to 0 (classical)",
+            Method::GradientAscent => {
+                "x := x + η F^H M^H (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
+            }
+            Method::Tv => {
+                "min over x in [0, 1] of ½ |M F x − y|² + λ TV(x), by MFISTA until the objective \
+                 settles; λ tuned on validation phantoms (classical)"
+            }
+            Method::UNet => {
+                "x = x_zf + UNet(x_zf): one pass from the zero-filled image (amortized)"
+            }
+            Method::Rim => {
+                "x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
+                 term's gradient, 8 steps from the TV estimate (augmented)"
+            }
+            Method::RimZf => {
+                "the same recurrent update, 8 steps from the zero-filled image with no TV anywhere: \
+                 a learned optimizer in place of TV's iterations (augmented)"
+            }
+        }
+    }
+
     pub const ALL: [Method; 6] = [
         Method::ZeroFilled,
         Method::GradientAscent,
@@ -43,7 +80,7 @@ impl Method {
     }
 
     /// The command line's name (`--method`), also used in JSON output.
-    pub fn cli_name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Method::ZeroFilled => "zf",
             Method::GradientAscent => "ga",
@@ -55,23 +92,52 @@ impl Method {
     }
 
     /// The model kind a learned method needs.
-    pub fn model_kind(self) -> Option<&'static str> {
+    pub fn model_kind(self) -> Option<MriKind> {
         match self {
-            Method::UNet => Some("unet"),
-            Method::Rim => Some("rim"),
-            Method::RimZf => Some("rim-zf"),
+            Method::UNet => Some(MriKind::Unet),
+            Method::Rim => Some(MriKind::Rim),
+            Method::RimZf => Some(MriKind::RimZf),
             _ => None,
+        }
+    }
+
+    /// Its family: classical, amortized (the U-Net) or augmented (the RIMs).
+    pub fn kind(self) -> MethodKind {
+        match self {
+            Method::UNet => MethodKind::Amortized,
+            Method::Rim | Method::RimZf => MethodKind::Augmented,
+            _ => MethodKind::Classical,
+        }
+    }
+
+    /// The method a learned model serves.
+    pub fn learned(kind: MriKind) -> Self {
+        match kind {
+            MriKind::Unet => Method::UNet,
+            MriKind::Rim => Method::Rim,
+            MriKind::RimZf => Method::RimZf,
         }
     }
 
     /// The architecture `mri train` gives a learned method by default.
     pub fn default_model(self) -> Option<MriModelConfig> {
-        match self {
-            Method::UNet => Some(MriModelConfig::unet()),
-            Method::Rim => Some(MriModelConfig::rim()),
-            Method::RimZf => Some(MriModelConfig::rim_zf()),
-            _ => None,
+        match self.model_kind()? {
+            MriKind::Unet => Some(MriModelConfig::unet()),
+            MriKind::Rim => Some(MriModelConfig::rim()),
+            MriKind::RimZf => Some(MriModelConfig::rim_zf()),
         }
+    }
+
+    /// The model this method uses: the file given, else the shipped one (`None` for a
+    /// classical method, which refuses a file).
+    pub fn model(self, path: Option<&Path>, device: &Device) -> anyhow::Result<Option<MriModel>> {
+        let Some(kind) = self.model_kind() else {
+            if let Some(path) = path {
+                bail!("{}: {} takes no model", path.display(), self.label());
+            }
+            return Ok(None);
+        };
+        stored_model::load_or_shipped(path, kind.name(), device).map(Some)
     }
 }
 

@@ -10,7 +10,6 @@ pub mod io;
 pub mod methods;
 pub mod metrics;
 pub mod model;
-pub mod model_io;
 pub mod sim;
 pub mod train;
 mod view;

@@ -25,12 +25,40 @@ use super::classical::tv_estimate;
 use super::sim::{Fourier, Image, Mask};
 use crate::activation::{sigmoid, tanh};
 use crate::channels_last::{avg_pool2, conv_transpose2, conv2d};
+use crate::stored_model::{Shipped, StoredModel};
+
+/// The three learned MRI models.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+pub enum MriKind {
+    // The RIM from TV. (Plain comments: a doc comment would add a line to `--help`.)
+    #[serde(rename = "rim")]
+    Rim,
+    // The RIM from zero filling.
+    #[serde(rename = "rim-zf")]
+    RimZf,
+    #[serde(rename = "unet")]
+    Unet,
+}
+
+impl MriKind {
+    pub const ALL: [MriKind; 3] = [MriKind::Rim, MriKind::RimZf, MriKind::Unet];
+
+    /// The name on the command line and in model files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Rim => "rim",
+            Self::RimZf => "rim-zf",
+            Self::Unet => "unet",
+        }
+    }
+}
 
 /// What a model file records to rebuild the network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MriModelConfig {
-    /// "rim" (from TV), "rim-zf" (from zero filling) or "unet".
-    pub kind: String,
+    pub kind: MriKind,
     /// Feature channels (the U-Net doubles them at each level).
     pub channels: usize,
     /// RIM steps.
@@ -53,7 +81,7 @@ fn one_layer() -> usize {
 impl MriModelConfig {
     pub fn rim() -> Self {
         Self {
-            kind: "rim".into(),
+            kind: MriKind::Rim,
             channels: 24,
             steps: 8,
             layers: 1,
@@ -65,7 +93,7 @@ impl MriModelConfig {
     /// the data term's gradient alone (no TV anywhere): a learned optimizer.
     pub fn rim_zf() -> Self {
         Self {
-            kind: "rim-zf".into(),
+            kind: MriKind::RimZf,
             start_from_tv: false,
             ..Self::rim()
         }
@@ -73,7 +101,7 @@ impl MriModelConfig {
 
     pub fn unet() -> Self {
         Self {
-            kind: "unet".into(),
+            kind: MriKind::Unet,
             channels: 16,
             steps: 1,
             layers: 1,
@@ -82,14 +110,11 @@ impl MriModelConfig {
     }
 
     pub fn is_rim(&self) -> bool {
-        self.kind == "rim" || self.kind == "rim-zf"
+        self.kind != MriKind::Unet
     }
 
-    pub fn check(&self) -> Result<(), String> {
-        if !["rim", "rim-zf", "unet"].contains(&self.kind.as_str()) {
-            return Err(format!("unknown MRI model kind `{}`", self.kind));
-        }
-        if self.kind == "rim-zf" && self.start_from_tv {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.kind == MriKind::RimZf && self.start_from_tv {
             return Err("a rim-zf model starts from zero filling, not from TV".into());
         }
         if !(1..=128).contains(&self.channels)
@@ -553,6 +578,46 @@ pub fn step_loss(outputs: &[Tensor<4>], truth: &Tensor<4>) -> Tensor<1> {
         .expect("at least one step")
 }
 
+/// The model file of an MRI model (its kind: `rim`, `rim-zf` or `unet`).
+impl StoredModel for MriModel {
+    const DEMO: &'static str = super::NAME;
+    const SHIPPED: &'static [Shipped] = &[
+        (
+            MriKind::Rim.name(),
+            include_bytes!("../../../assets/mri-rim.mpk"),
+        ),
+        (
+            MriKind::RimZf.name(),
+            include_bytes!("../../../assets/mri-rim-zf.mpk"),
+        ),
+        (
+            MriKind::Unet.name(),
+            include_bytes!("../../../assets/mri-unet.mpk"),
+        ),
+    ];
+    type Net = MriNet;
+    type Stored = MriModelConfig;
+
+    fn kind(&self) -> &'static str {
+        self.config.kind.name()
+    }
+    fn net(&self) -> &MriNet {
+        &self.net
+    }
+    fn stored(&self) -> MriModelConfig {
+        self.config.clone()
+    }
+    fn validate(stored: &MriModelConfig) -> Result<(), String> {
+        stored.validate()
+    }
+    fn build(stored: &MriModelConfig, device: &Device) -> MriNet {
+        MriNet::new(stored, device)
+    }
+    fn assemble(net: MriNet, config: MriModelConfig) -> Self {
+        Self { net, config }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,5 +730,38 @@ mod tests {
         // The loss is Σ_steps ln MSE: a drop of 0.5 is a 1.6× smaller error at some steps.
         let last = losses[75..].iter().sum::<f64>() / 5.0;
         assert!(last < losses[0] - 0.5, "{} → {last}: {losses:?}", losses[0]);
+    }
+
+    #[test]
+    fn shipped_models_load_and_improve_on_zero_filling() {
+        use crate::demos::mri::classical::zero_filled;
+        use crate::demos::mri::metrics::psnr;
+        use crate::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+        let device = Device::flex();
+        let fourier = Fourier::new(64);
+        let truth = phantom(64, 123_456);
+        let m = simulate(
+            &truth,
+            &fourier,
+            &MeasureConfig::new(MaskKind::Cartesian, 4.0),
+        )
+        .expect("simulate");
+        let zf = psnr(&zero_filled(&m.kspace, &m.mask, &fourier), &truth);
+        // The RIM starts from TV: far above zero filling. The U-Net and the zero-filled RIM
+        // start from zero filling and must not fall below it.
+        for (kind, margin) in [
+            (MriKind::Rim, 2.0),
+            (MriKind::RimZf, 0.0),
+            (MriKind::Unet, 0.0),
+        ] {
+            let model: MriModel =
+                crate::stored_model::shipped(kind.name(), &device).expect("shipped model");
+            let trace = model.reconstruct(&m.kspace, &m.mask, &device).expect("run");
+            let got = psnr(&trace.last().expect("steps").clamped(), &truth);
+            assert!(
+                got > zf + margin,
+                "{kind:?}: {got:.2} dB vs zero-filled {zf:.2} dB"
+            );
+        }
     }
 }

@@ -17,12 +17,18 @@ use super::classical::tv_estimate;
 use super::images::{ImageFolder, load_folder};
 use super::metrics::psnr;
 use super::model::{
-    DftMatrices, MeasurementBatch, MriModel, MriModelConfig, images_tensor, step_loss,
+    DftMatrices, MeasurementBatch, MriModel, MriModelConfig, MriNet, images_tensor, step_loss,
     tensor_images,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
-use crate::bench::train_speed::{LoopStep, descend};
-use crate::jobs::{JobContext, JobError, TrainingBounds};
+use crate::jobs::{JobContext, JobError};
+use crate::training::{
+    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Trained, Trainee, descend, runner, same_shape,
+};
+
+/// A finished run.
+pub type TrainedMri = Trained<MriModel>;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -31,28 +37,33 @@ pub struct TrainConfig {
     /// CPU; the nets are fully convolutional and run at any size.
     pub side: usize,
     pub batch: usize,
-    pub max_steps: u64,
-    /// Stop after this many seconds (the best model so far is kept).
-    pub budget_secs: Option<f64>,
-    pub learning_rate: f64,
-    pub validate_every: u64,
     pub val_images: usize,
     pub noise_std: f64,
-    pub seed: u64,
-    /// Start from this model file's weights (fine-tuning) instead of fresh ones; `model`
-    /// must then be that file's config.
-    #[serde(default)]
-    pub init: Option<std::path::PathBuf>,
+    /// Its `init` fine-tunes a model file's weights instead of fresh ones; `model` must then
+    /// be that file's config.
+    #[serde(flatten)]
+    pub schedule: Schedule,
     /// Train (and validate) on this folder's grayscale PNGs instead of phantoms alone.
     #[serde(default)]
     pub images: Option<std::path::PathBuf>,
     /// With `images`: the share of each batch that is still phantoms.
     #[serde(default)]
     pub phantom_share: f64,
-    /// Where the best model so far is saved at each improvement (atomically), so that a run
-    /// stopped early loses nothing.
-    #[serde(skip)]
-    pub checkpoint: Option<std::path::PathBuf>,
+}
+
+impl TrainSettings for TrainConfig {
+    /// The score a run keeps its best model by.
+    const METRIC: Metric = Metric {
+        key: "val_psnr",
+        label: "validation PSNR",
+        better: Better::Higher,
+        decimals: 2,
+        unit: " dB",
+    };
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
 }
 
 impl TrainConfig {
@@ -61,30 +72,24 @@ impl TrainConfig {
             model,
             side: 64,
             batch: 4,
-            max_steps: 1500,
-            budget_secs: None,
-            learning_rate: 5e-4,
-            validate_every: 50,
             val_images: 16,
             noise_std: 0.01,
-            seed: 0,
-            init: None,
+            schedule: Schedule::new(1500, 5e-4, 50),
             images: None,
             phantom_share: 0.25,
-            checkpoint: None,
         }
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        self.model.check()?;
+        self.model.validate()?;
         if !(16..=256).contains(&self.side) || !self.side.is_multiple_of(4) {
             return Err(format!(
                 "training side must be a multiple of 4 in 16..=256, not {}",
                 self.side
             ));
         }
-        if !(1..=64).contains(&self.batch) || self.val_images == 0 || self.validate_every == 0 {
-            return Err("batch in 1..=64, at least one validation image and step".into());
+        if !(1..=64).contains(&self.batch) || self.val_images == 0 {
+            return Err("batch in 1..=64 and at least one validation image".into());
         }
         if !(0.0..=1.0).contains(&self.phantom_share) {
             return Err(format!(
@@ -92,14 +97,7 @@ impl TrainConfig {
                 self.phantom_share
             ));
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
-        {
-            return Err(format!(
-                "learning rate must be in (0, 1), not {}",
-                self.learning_rate
-            ));
-        }
-        Ok(())
+        self.schedule.validate()
     }
 }
 
@@ -121,19 +119,26 @@ pub fn example(truth: Image, fourier: &Fourier, config: &MeasureConfig) -> Resul
     })
 }
 
-/// Seeds of validation phantoms: far from any training seed.
-const VALIDATION_SEED: u64 = 1 << 62;
-
-/// Fixed validation measurements: phantoms at 4× and 8× Cartesian, alternating.
-pub fn validation_set(side: usize, count: usize, noise_std: f64) -> Result<Vec<Example>, String> {
+/// Fixed validation measurements of a run seeded `seed`: phantoms at 4× and 8× Cartesian,
+/// alternating.
+pub fn validation_set(
+    side: usize,
+    count: usize,
+    noise_std: f64,
+    seed: u64,
+) -> Result<Vec<Example>, String> {
     let truths: Vec<Image> = (0..count as u64)
-        .map(|i| phantom(side, VALIDATION_SEED + i))
+        .map(|i| phantom(side, Stream::Validation.seed(seed, i)))
         .collect();
-    measure_validation(truths, noise_std)
+    measure_validation(truths, noise_std, seed)
 }
 
 /// Measures validation truths at 4× and 8× Cartesian, alternating, each with its own seed.
-fn measure_validation(truths: Vec<Image>, noise_std: f64) -> Result<Vec<Example>, String> {
+fn measure_validation(
+    truths: Vec<Image>,
+    noise_std: f64,
+    seed: u64,
+) -> Result<Vec<Example>, String> {
     let fourier = truths.first().map(|t| Fourier::new(t.side));
     truths
         .into_iter()
@@ -145,7 +150,7 @@ fn measure_validation(truths: Vec<Image>, noise_std: f64) -> Result<Vec<Example>
                 fourier.as_ref().expect("a truth"),
                 &MeasureConfig {
                     noise_std,
-                    seed: VALIDATION_SEED + i,
+                    seed: Stream::Validation.seed(seed, i),
                     ..MeasureConfig::new(MaskKind::Cartesian, accel)
                 },
             )
@@ -165,7 +170,7 @@ fn folder_validation_set(
         .take(2 * config.val_images)
         .map(|g| g.centre(config.side))
         .collect();
-    measure_validation(truths, config.noise_std)
+    measure_validation(truths, config.noise_std, config.schedule.seed)
 }
 
 /// One training batch as plain data, made off the training loop (the TV starts cost more CPU
@@ -184,7 +189,7 @@ fn prepare_batch(
     // Drawn in order from the one generator (repeatable), then built in parallel.
     let specs: Vec<(u64, Option<usize>, MaskKind, f64)> = (0..config.batch)
         .map(|_| {
-            let seed = rng.random::<u64>() % VALIDATION_SEED;
+            let seed = Stream::Train.seed(config.schedule.seed, rng.random());
             let picture = folder
                 .filter(|f| !f.train.is_empty() && rng.random::<f64>() >= config.phantom_share)
                 .map(|f| rng.random_range(0..f.train.len()));
@@ -321,13 +326,13 @@ pub fn bench_step(
 ) -> Result<LoopStep<MriModel>, String> {
     config.validate()?;
     let device = device.clone().autodiff();
-    device.seed(config.seed);
+    device.seed(config.schedule.seed);
     let fourier = Fourier::new(config.side);
-    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut rng = StdRng::seed_from_u64(config.schedule.seed);
     let prepared = prepare_batch(config, None, &fourier, &mut rng)?;
     let dft = DftMatrices::new(config.side, &device);
     let model = MriModel::new(config.model.clone(), &device);
-    let rate = config.learning_rate;
+    let rate = config.schedule.learning_rate;
     Ok(LoopStep::new(
         network,
         format!("{} images {}²", config.batch, config.side),
@@ -338,20 +343,88 @@ pub fn bench_step(
     ))
 }
 
-pub struct TrainedMri {
-    pub model: MriModel,
-    pub val_psnr: f64,
-    pub steps: u64,
-    pub seconds: f64,
+/// The unrolled model on fresh measured batches (made on another thread), scored by the mean
+/// PSNR of its final estimates on fixed validation measurements.
+struct MriTrainee<'a> {
+    config: &'a TrainConfig,
+    validation: PreparedBatch,
+    batches: std::sync::mpsc::Receiver<Result<PreparedBatch, String>>,
+    dft: DftMatrices,
+    device: Device,
+    autodiff: Device,
 }
 
+impl Trainee for MriTrainee<'_> {
+    type Net = MriNet;
+    type Model = MriModel;
+    type Config = TrainConfig;
+
+    fn config(&self) -> &TrainConfig {
+        self.config
+    }
+
+    fn optimizer(&self) -> ModuleOptimizer {
+        optimizer()
+    }
+
+    fn learning_rate(&self, progress: f64) -> f64 {
+        scheduled_learning_rate(self.config.schedule.learning_rate, progress)
+    }
+
+    fn fresh(&mut self, device: &Device) -> MriNet {
+        MriModel::new(self.config.model.clone(), device).net
+    }
+
+    fn adopt(&mut self, loaded: MriModel) -> Result<MriNet, String> {
+        same_shape(&loaded.config, &self.config.model)?;
+        Ok(loaded.net)
+    }
+
+    fn step(
+        &mut self,
+        net: MriNet,
+        optimizer: &mut ModuleOptimizer,
+        learning_rate: f64,
+    ) -> Result<(MriNet, StepReport), JobError> {
+        let prepared = self
+            .batches
+            .recv()
+            .map_err(|_| JobError::Failed("the batch maker stopped".into()))?
+            .map_err(JobError::Failed)?;
+        let model = MriModel {
+            net,
+            config: self.config.model.clone(),
+        };
+        let (model, loss) = optimization_step(
+            model,
+            optimizer,
+            &prepared,
+            &self.dft,
+            &self.autodiff,
+            learning_rate,
+        );
+        Ok((model.net, StepReport::loss(loss)))
+    }
+
+    fn validate(&self, net: &MriNet) -> Scored<MriModel> {
+        let model = MriModel {
+            net: net.valid(),
+            config: self.config.model.clone(),
+        };
+        let score = mean_psnr(&model, &self.validation, &self.device);
+        Scored::new(model, score)
+    }
+}
+
+/// Trains on `device` (made autodiff here), fine-tuning `init` when given; reports progress
+/// and honours cancel.
 pub fn train(
     ctx: &JobContext,
     config: &TrainConfig,
     device: &Device,
+    curves: Option<&std::sync::Mutex<Curves>>,
 ) -> Result<TrainedMri, JobError> {
     config.validate().map_err(JobError::Failed)?;
-    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
     let fourier = Fourier::new(config.side);
     let folder = match &config.images {
         Some(dir) => Some(std::sync::Arc::new(
@@ -361,118 +434,47 @@ pub fn train(
     };
     let examples = match &folder {
         Some(folder) => folder_validation_set(folder, config),
-        None => validation_set(config.side, config.val_images, config.noise_std),
+        None => validation_set(
+            config.side,
+            config.val_images,
+            config.noise_std,
+            config.schedule.seed,
+        ),
     }
     .map_err(JobError::Failed)?;
     let validation = PreparedBatch::new(examples, &config.model, &fourier);
-    let compiles = crate::backend::compiles_kernels(device);
-    let ad_device = device.clone().autodiff();
-    // Seeds the initial weights too, so a run is repeatable from its config.
-    ad_device.seed(config.seed);
-    let mut model = match &config.init {
-        Some(path) => super::model_io::load(path, &config.model.kind, &ad_device)
-            .map_err(|e| JobError::Failed(format!("{e:#}")))?,
-        None => MriModel::new(config.model.clone(), &ad_device),
-    };
-    if model.config != config.model {
-        return Err(JobError::Failed(format!(
-            "the starting model is a {:?}, not the {:?} asked for",
-            model.config, config.model
-        )));
-    }
-    let dft = DftMatrices::new(config.side, &ad_device);
-    let mut optimizer = optimizer();
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let valid = |model: &MriModel| {
-        let inner = MriModel {
-            net: model.net.valid(),
-            config: model.config.clone(),
-        };
-        let score = mean_psnr(&inner, &validation, device);
-        (inner, score)
-    };
-    let (mut best, mut best_psnr) = valid(&model);
-    ctx.set_message(format!("validation PSNR {best_psnr:.2} dB before training"));
-    log::info!("validation PSNR {best_psnr:.2} dB before training");
     if let Some(starts) = &validation.starts {
         // The bar a RIM must clear: its own start, TV, on the same images.
         let tv = mean_psnr_of(starts.iter().map(Some), &validation.examples);
         log::info!("TV on the validation set: {tv:.2} dB");
     }
+    let devices = Devices::new(device, config.schedule.seed);
     // Batches are made on another thread while the device trains; the maker stops at its
-    // next send once this function returns and drops the receiver.
+    // next send once training ends and drops the receiver.
     let (sender, batches) = std::sync::mpsc::sync_channel(2);
     let maker_config = config.clone();
-    let maker_folder = folder.clone();
     std::thread::spawn(move || {
         let fourier = Fourier::new(maker_config.side);
+        let mut rng = StdRng::seed_from_u64(maker_config.schedule.seed);
         while sender
             .send(prepare_batch(
                 &maker_config,
-                maker_folder.as_deref(),
+                folder.as_deref(),
                 &fourier,
                 &mut rng,
             ))
             .is_ok()
         {}
     });
-    let mut step = 0;
-    let mut loss_since_validation = Vec::new();
-    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
-        let prepared = batches
-            .recv()
-            .map_err(|_| JobError::Failed("the batch maker stopped".into()))?
-            .map_err(JobError::Failed)?;
-        let rate = scheduled_learning_rate(config.learning_rate, bounds.progress(step));
-        let loss_value;
-        (model, loss_value) =
-            optimization_step(model, &mut optimizer, &prepared, &dft, &ad_device, rate);
-        if !loss_value.is_finite() {
-            return Err(JobError::Failed(format!(
-                "the training loss became {loss_value} at step {step}; this run stops (the \
-                 best model so far had validation PSNR {best_psnr:.2} dB)"
-            )));
-        }
-        loss_since_validation.push(loss_value);
-        ctx.report_training_step(step, &bounds, loss_value);
-        if bounds.validation_due(step, config.validate_every) {
-            let (candidate, score) = valid(&model);
-            if score > best_psnr {
-                best = candidate;
-                best_psnr = score;
-                if let Some(path) = &config.checkpoint {
-                    let so_far = TrainedMri {
-                        model: best.clone(),
-                        val_psnr: best_psnr,
-                        steps: step,
-                        seconds: bounds.seconds(),
-                    };
-                    super::model_io::save(path, &so_far, config).map_err(|e| {
-                        JobError::Failed(format!("saving the checkpoint {}: {e:#}", path.display()))
-                    })?;
-                }
-            }
-            ctx.set_message(format!("best validation PSNR {best_psnr:.2} dB"));
-            let mean_loss = loss_since_validation.iter().sum::<f64>()
-                / loss_since_validation.len().max(1) as f64;
-            loss_since_validation.clear();
-            log::info!(
-                "step {step}: training loss {mean_loss:.3}, validation PSNR {score:.2} dB \
-                 (best {best_psnr:.2} dB)"
-            );
-        }
-    }
-    let (candidate, score) = valid(&model);
-    if score > best_psnr {
-        best = candidate;
-        best_psnr = score;
-    }
-    Ok(TrainedMri {
-        model: best,
-        val_psnr: best_psnr,
-        steps: step,
-        seconds: bounds.seconds(),
-    })
+    let mut trainee = MriTrainee {
+        config,
+        validation,
+        batches,
+        dft: DftMatrices::new(config.side, &devices.autodiff),
+        device: device.clone(),
+        autodiff: devices.autodiff.clone(),
+    };
+    runner::run(ctx, &mut trainee, &devices, curves)
 }
 
 #[cfg(test)]
@@ -494,11 +496,11 @@ mod tests {
 
     #[test]
     fn the_benchmarked_step_is_the_loops_step_and_learns_its_batch() {
-        use crate::bench::train_speed::TrainingStep;
+        use crate::training::TrainingStep;
         let config = TrainConfig {
             side: 16,
             batch: 2,
-            learning_rate: 3e-3,
+            schedule: Schedule::new(1500, 3e-3, 50),
             model: MriModelConfig {
                 channels: 4,
                 steps: 2,

@@ -9,24 +9,22 @@ use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
 use super::io::{read_image, read_kspace, read_mask};
 use super::methods::{Method, reconstruct};
 use super::metrics::{Quality, iterations_to_reach, quality};
-use super::model::MriModel;
-use super::model_io;
+use super::model::{MriKind, MriModel};
 use super::sim::{
     Fourier, Image, Mask, MaskKind, MeasureConfig, default_center_fraction, phantom, simulate,
 };
-use super::train::{TrainConfig, TrainedMri, train};
-use crate::demos::MethodKind;
+use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
 use crate::jobs::JobError;
+use crate::stored_model::shipped;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
 use crate::ui::log_axis::{log_position, log_step_marks, step_hover_label, step_label};
-use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
-use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::timeline::{Timeline, timeline_ui};
+use crate::ui::training_section::TrainingSection;
 use crate::ui::{slider_label, wrap_before_slider};
 
 /// Where the measured image comes from.
@@ -62,29 +60,6 @@ fn mask_hint(kind: MaskKind) -> &'static str {
     }
 }
 
-/// A method in one line, with its formula (the tooltip of its button).
-fn method_hint(method: Method) -> &'static str {
-    match method {
-        Method::ZeroFilled => "x = F^-1 y with the unsampled frequencies set to 0 (classical)",
-        Method::GradientAscent => {
-            "x := x + η F^H M^H (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
-        }
-        Method::Tv => {
-            "min over x in [0, 1] of ½ |M F x − y|² + λ TV(x), by MFISTA until the objective \
-             settles; λ tuned on validation phantoms (classical)"
-        }
-        Method::UNet => "x = x_zf + UNet(x_zf): one pass from the zero-filled image (amortized)",
-        Method::Rim => {
-            "x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
-             term's gradient, 8 steps from the TV estimate (augmented)"
-        }
-        Method::RimZf => {
-            "the same recurrent update, 8 steps from the zero-filled image with no TV anywhere: \
-             a learned optimizer in place of TV's iterations (augmented)"
-        }
-    }
-}
-
 const PSNR_HINT: &str = "PSNR = 10 log₁₀(1 / MSE) in dB, data range 1: higher is better";
 const SSIM_HINT: &str = "SSIM as scikit-image computes it (7×7 uniform windows, K1 0.01, K2 0.03, \
                          data range 1): 1 is a perfect match";
@@ -95,14 +70,6 @@ const MIN_IMAGE_SIDE: f32 = 96.0;
 const MIN_PLOT_HEIGHT: f32 = 150.0;
 /// Narrower than this, the per-step plot takes the whole width and the table goes under it.
 const MIN_PLOT_WIDTH: f32 = 360.0;
-
-fn method_kind(method: Method) -> MethodKind {
-    match method {
-        Method::UNet => MethodKind::Amortized,
-        Method::Rim | Method::RimZf => MethodKind::Augmented,
-        _ => MethodKind::Classical,
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum PlotMetric {
@@ -143,17 +110,12 @@ pub struct MriDemo {
     mask_field: PathField,
     exporter: FigureExporter,
     figure_rect: egui::Rect,
-    models: Vec<(MriModel, Option<(TrainConfig, TrainedMri)>)>,
+    models: Vec<MriModel>,
     train_method: Method,
     /// Train on this folder's PNGs instead of phantoms alone.
     training_images: Option<std::path::PathBuf>,
     images_field: PathField,
-    budget_secs: f64,
-    training: JobSlot<TrainedMri, TrainConfig>,
-    loss_history: Vec<[f64; 2]>,
-    log_loss: bool,
-    files: ModelFilesUi,
-    status: Option<Result<String, String>>,
+    training: TrainingSection<MriModel, TrainConfig>,
     loaded_shipped: bool,
 }
 
@@ -195,13 +157,8 @@ impl Default for MriDemo {
             train_method: Method::Rim,
             training_images: None,
             images_field: PathField::new(DialogKind::Folder, "folder of PNGs", &[], ""),
-            budget_secs: 300.0,
-            training: JobSlot::new(false),
-            loss_history: Vec::new(),
             // The loss is a log already (and negative).
-            log_loss: false,
-            files: ModelFilesUi::new("mri-rim.mpk"),
-            status: None,
+            training: TrainingSection::new(300.0, 10.0..=3600.0, "mri-rim.mpk").log_scale(false),
             loaded_shipped: false,
         };
         demo.remeasure();
@@ -242,17 +199,17 @@ impl MriDemo {
     fn load_shipped(&mut self, device: &burn::tensor::Device) {
         self.loaded_shipped = true;
         for kind in Method::LEARNED.iter().filter_map(|m| m.model_kind()) {
-            match model_io::shipped(kind, device) {
-                Ok(model) => self.add_model(model, None),
-                Err(e) => self.status = Some(Err(format!("{e:#}"))),
+            match shipped(kind.name(), device) {
+                Ok(model) => self.add_model(model),
+                Err(e) => self.training.status = Some(Err(format!("{e:#}"))),
             }
         }
     }
 
-    fn add_model(&mut self, model: MriModel, trained: Option<(TrainConfig, TrainedMri)>) {
-        let kind = model.config.kind.clone();
-        self.models.retain(|(m, _)| m.config.kind != kind);
-        self.models.push((model, trained));
+    fn add_model(&mut self, model: MriModel) {
+        let kind = model.config.kind;
+        self.models.retain(|m| m.config.kind != kind);
+        self.models.push(model);
         self.mark_stale();
     }
 
@@ -264,7 +221,7 @@ impl MriDemo {
         let models: Vec<MriModel> = self
             .models
             .iter()
-            .map(|(m, _)| MriModel {
+            .map(|m| MriModel {
                 net: m.net.clone().to_device(&device),
                 config: m.config.clone(),
             })
@@ -313,18 +270,8 @@ impl MriDemo {
 
     /// Collects finished jobs; starts a reconstruction when the results are stale.
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        self.training.copy_loss_history(&mut self.loss_history);
-        match self.training.poll() {
-            Some((config, JobOutcome::Finished(trained))) => {
-                self.status = Some(Ok(format!(
-                    "trained the {} for {} steps in {:.0} s; validation PSNR {:.2} dB",
-                    trained.model.config.kind, trained.steps, trained.seconds, trained.val_psnr
-                )));
-                let model = trained.model.clone();
-                self.add_model(model, Some((config, trained)));
-            }
-            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
-            None => {}
+        if let Some(model) = self.training.poll() {
+            self.add_model(model);
         }
         match self.inference.poll() {
             Some(((), JobOutcome::Finished(runs))) => {
@@ -348,7 +295,7 @@ impl MriDemo {
                 let last = run.scores.last();
                 MethodRow {
                     method: run.method.label().to_owned(),
-                    kind: method_kind(run.method),
+                    kind: run.method.kind(),
                     values: vec![
                         last.map(|q| q.psnr),
                         last.map(|q| q.ssim),
@@ -541,14 +488,10 @@ impl MriDemo {
         ui.horizontal_wrapped(|ui| {
             ui.label("model");
             for method in Method::LEARNED {
-                ui.selectable_value(&mut self.train_method, method, method.cli_name())
-                    .on_hover_text(method_hint(method));
+                ui.selectable_value(&mut self.train_method, method, method.name())
+                    .on_hover_text(method.hint());
             }
-            ui.label("budget");
-            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"))
-                .on_hover_text("Training stops after this many seconds; the model with the best validation PSNR is kept");
-            let job = self.training.shared().cloned();
-            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
+            if self.training.buttons_ui(ui) {
                 self.start_training(ui, ctx);
             }
         });
@@ -571,45 +514,20 @@ impl MriDemo {
         if let Some(note) = &self.images_field.note {
             ui.label(note);
         }
-        crate::ui::outcome_ui(ui, self.status.as_ref());
-        if !self.loss_history.is_empty() {
-            loss_plot_ui(
-                ui,
-                "mri-loss",
-                &[LossSeries {
-                    name: "loss (ln MSE summed over steps)",
-                    points: &self.loss_history,
-                    color: method_kind(self.train_method).color(),
-                }],
-                &mut self.log_loss,
-                120.0,
-            );
-        }
-        let kind = self.train_method.model_kind().unwrap_or("rim");
-        let can_save = self
-            .models
-            .iter()
-            .any(|(m, t)| m.config.kind == kind && t.is_some());
-        if let Some(action) = self.files.ui(ui, can_save) {
-            self.files.status = Some(match action {
-                ModelAction::Save(path) => {
-                    match self.models.iter().find(|(m, _)| m.config.kind == kind) {
-                        Some((_, Some((config, trained)))) => {
-                            model_io::save(&path, trained, config)
-                                .map(|()| format!("saved the {kind} model to {}", path.display()))
-                                .map_err(|e| format!("{e:#}"))
-                        }
-                        _ => Err(format!("no {kind} model trained in this session to save")),
-                    }
-                }
-                ModelAction::Load(path) => match model_io::load(&path, kind, &ctx.compute.device) {
-                    Ok(model) => {
-                        self.add_model(model, None);
-                        Ok(format!("loaded {}", path.display()))
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                },
-            });
+        let terms = [(
+            "loss",
+            "loss (ln MSE summed over steps)",
+            self.train_method.kind().color(),
+        )];
+        self.training
+            .curves_ui(ui, "mri", &terms, Method::Tv.kind().color());
+        let kind = self
+            .train_method
+            .model_kind()
+            .unwrap_or(MriKind::Rim)
+            .name();
+        if let Some(model) = self.training.files_ui(ui, kind, &ctx.compute.device) {
+            self.add_model(model);
         }
     }
 
@@ -619,20 +537,10 @@ impl MriDemo {
         };
         let mut config = TrainConfig::new(model);
         config.images = self.training_images.clone();
-        config.max_steps = u64::MAX;
-        config.budget_secs = Some(self.budget_secs);
-        config.seed = self.phantom_seed;
-        let device = ctx.compute.device.clone();
-        let job_config = config.clone();
-        let name = format!("train {}", config.model.kind);
-        self.status = match self
-            .training
-            .start(name, config, ui.ctx(), ctx.jobs, move |job| {
-                train(job, &job_config, &device)
-            }) {
-            Ok(()) => None,
-            Err(e) => Some(Err(format!("cannot start training: {e}"))),
-        };
+        config.schedule.for_panel(self.training.budget_secs);
+        config.schedule.seed = self.phantom_seed;
+        let name = format!("train {}", config.model.kind.name());
+        self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
     /// Truth, k-space, estimate and error, as large as the width and the height allow.
@@ -733,7 +641,7 @@ impl MriDemo {
             Some(k) => format!(
                 "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, where TV needs {k} \
                  iterations ({:.3} s of its {:.3} s)",
-                Method::RimZf.cli_name(),
+                Method::RimZf.name(),
                 rim.seconds,
                 tv.seconds * k as f64 / tv_psnr.len() as f64,
                 tv.seconds
@@ -741,7 +649,7 @@ impl MriDemo {
             None => format!(
                 "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, beyond TV's {:.2} dB after \
                  all its {} iterations ({:.3} s)",
-                Method::RimZf.cli_name(),
+                Method::RimZf.name(),
                 rim.seconds,
                 tv_psnr.last().copied().unwrap_or(f64::NAN),
                 tv_psnr.len(),
@@ -772,7 +680,7 @@ impl MriDemo {
                 };
                 ui.label(
                     RichText::new(format!("{mark} {}", run.method.label()))
-                        .color(method_kind(run.method).color()),
+                        .color(run.method.kind().color()),
                 );
             }
             ui.label(RichText::new("| current step").color(CURRENT_STEP_COLOR));
@@ -818,7 +726,7 @@ impl MriDemo {
                     };
                     plot.line(
                         Line::new(run.method.label(), PlotPoints::from(points))
-                            .color(method_kind(run.method).color())
+                            .color(run.method.kind().color())
                             .style(style)
                             .width(2.0),
                     );
@@ -925,20 +833,19 @@ impl Demo for MriDemo {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("show")
-                .on_hover_text("Which method's steps the timeline and the pictures show");
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
-            for method in methods {
-                if ui
-                    .selectable_label(
-                        self.shown == method,
-                        RichText::new(method.label()).color(method_kind(method).color()),
-                    )
-                    .on_hover_text(method_hint(method))
-                    .clicked()
-                {
-                    self.select(method);
-                }
+            let text = |m: Method| (m.label(), m.kind());
+            let tooltip = |m: Method| m.hint().to_owned();
+            let shown = self.shown;
+            if let Some(method) = crate::ui::method_buttons_ui(
+                ui,
+                "Which method's steps the timeline and the pictures show",
+                &methods,
+                shown,
+                text,
+                tooltip,
+            ) {
+                self.select(method);
             }
         });
         let before = self.step.position();

@@ -18,7 +18,6 @@ use super::methods::{
     AmDecoding, LearnedModel, Method, best_rollouts, gap_percent, improve_candidates,
     rollout_candidates, solve,
 };
-use super::model_io;
 use super::sim::{self, Instance};
 
 /// Seeds of held-out instances: no training or validation run uses them.
@@ -320,7 +319,7 @@ pub fn run_acceptance(quick: bool, seed: u64, device: &Device) -> anyhow::Result
     }
     let mut sizes = Vec::new();
     for n in SIZES {
-        let learned = model_io::shipped(n, device).ok();
+        let learned = super::model::shipped_for(n, device).ok();
         let report = measure_size(learned.as_ref(), n, count, seed, device)?;
         eprint!("{}", report.table());
         sizes.push(report);
@@ -330,7 +329,7 @@ pub fn run_acceptance(quick: bool, seed: u64, device: &Device) -> anyhow::Result
         let Some((instance, optimum)) = sim::shipped(name) else {
             continue;
         };
-        let learned = model_io::shipped(instance.len(), device).ok();
+        let learned = super::model::shipped_for(instance.len(), device).ok();
         for method in Method::ALL {
             if method == Method::Exact || (method.is_learned() && learned.is_none()) {
                 continue;

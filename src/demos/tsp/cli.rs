@@ -1,5 +1,5 @@
-//! `inference-lab tsp ...`: solve, train, eval, and `bench --demo tsp`, as design.md's contract
-//! says. `--instance` takes a `.tsp` path or a shipped instance's name (`eil51`, `berlin52`,
+//! `inference-lab tsp ...`: solve, train, eval, and `bench --demo tsp`, as docs/cli.md's
+//! contract says. `--instance` takes a `.tsp` path or a shipped instance's name (`eil51`, `berlin52`,
 //! `kroA100`).
 
 use std::path::PathBuf;
@@ -10,13 +10,12 @@ use clap::Subcommand;
 
 use super::bench::{evaluate, run_acceptance};
 use super::methods::{AmDecoding, LearnedModel, Method, solve};
-use super::model::AmConfig;
-use super::model_io;
+use super::model::{AmConfig, KIND, load_or_shipped};
 use super::sim::{self, tour_text};
 use super::train::{TrainConfig, bench_step, train};
-use crate::bench::train_speed::{TrainingStep, boxed};
-use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs};
-use crate::terminal::wait_with_progress;
+use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs, print_bench, print_report};
+use crate::stored_model::load;
+use crate::training::step::{TrainingStep, boxed};
 
 pub struct TspCli;
 
@@ -34,11 +33,7 @@ impl DemoCli for TspCli {
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
         let compute = crate::backend::compute_for(globals.backend);
         let report = run_acceptance(args.quick, globals.seed, &compute.device)?;
-        print!("{}", report.table());
-        if let Some(path) = &args.out {
-            crate::files::write_atomic(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-        }
-        Ok(())
+        print_bench(&report, report.table(), args)
     }
 
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
@@ -122,7 +117,7 @@ fn learned_for(
     device: &Device,
 ) -> anyhow::Result<Option<LearnedModel>> {
     if method.is_learned() {
-        Ok(Some(model_io::load_or_shipped(model, n, device)?))
+        Ok(Some(load_or_shipped(model, n, device)?))
     } else {
         Ok(None)
     }
@@ -206,40 +201,15 @@ fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::
                 model.layers = l;
             }
             if let Some(path) = &init {
-                model = model_io::load(path, &Device::flex())?.config;
+                model = load::<LearnedModel>(path, KIND, &Device::flex())?.config;
             }
             let mut config = TrainConfig::new(n);
             config.model = model;
-            config.init = init;
-            config.checkpoint = Some(common.out.clone());
             config.batch = batch;
-            config.max_steps = steps;
-            config.budget_secs = common.budget_s;
             config.val_instances = val;
-            config.seed = seed;
-            if let Some(lr) = lr {
-                config.learning_rate = lr;
-            }
+            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
             config.validate().map_err(anyhow::Error::msg)?;
-            let compute = crate::backend::compute_for(backend);
-            let device = compute.device.clone();
-            let job_config = config.clone();
-            let handle = crate::jobs::spawn(
-                format!("tsp am (n {n})"),
-                || {},
-                move |ctx| train(ctx, &job_config, &device, None),
-            )?;
-            let trained = wait_with_progress(handle)?;
-            model_io::save(&common.out, &trained, &config)?;
-            eprintln!(
-                "saved {} ({} steps in {:.0} s on {}, validation gap {:.3}%)",
-                common.out.display(),
-                trained.steps,
-                trained.seconds,
-                compute.label,
-                trained.val_gap
-            );
-            Ok(())
+            common.run(format!("tsp am (n {n})"), config, backend, train)
         }
         TspAction::Eval {
             n,
@@ -251,14 +221,9 @@ fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::
                 anyhow::bail!("--n must be in 3..=1000 and --instances in 1..=100000");
             }
             let compute = crate::backend::compute_for(backend);
-            let learned = model_io::load_or_shipped(model.as_deref(), n, &compute.device)?;
+            let learned = load_or_shipped(model.as_deref(), n, &compute.device)?;
             let report = evaluate(&learned, n, instances, seed, &compute.device)?;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(())
+            print_report(&report, report.table(), json)
         }
     }
 }
@@ -266,22 +231,9 @@ fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::BackendRequest;
-    use crate::demos::cli::DemoCommand;
 
-    /// `inference-lab --backend cpu tsp ARGS…` (ARGS without the leading `tsp`).
     fn run_args(args: &[&str]) -> anyhow::Result<()> {
-        let matches = TspCli
-            .command("tsp")
-            .try_get_matches_from(std::iter::once("tsp").chain(args.iter().copied()))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        TspCli.run_matches(
-            &matches,
-            Globals {
-                backend: BackendRequest::Cpu,
-                seed: 0,
-            },
-        )
+        crate::demos::cli::run_args(&TspCli, "tsp", args)
     }
 
     #[test]

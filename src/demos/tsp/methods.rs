@@ -30,6 +30,33 @@ pub enum Method {
 }
 
 impl Method {
+    /// What the method does, in a sentence: its tooltip in the panel.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Method::Nn => {
+                "Nearest neighbour from city 1: always go to the closest unvisited city (classical)"
+            }
+            Method::Insertion => {
+                "Farthest insertion: add the city farthest from the tour where it lengthens it least (classical)"
+            }
+            Method::TwoOpt => {
+                "2-opt: the nearest-neighbour tour, then at every step the exchange of two edges that \
+                 shortens it most, until none does (classical)"
+            }
+            Method::Exact => {
+                "Held–Karp dynamic programming: the optimum, up to 20 cities (classical)"
+            }
+            Method::Am => {
+                "Attention model trained with REINFORCE: one greedy tour from each start city, over the 8 \
+                 symmetries of the square, the shortest kept (amortized)"
+            }
+            Method::AmTwoOpt => {
+                "The attention model's best tour in each of the 8 symmetries, each improved by 2-opt; the \
+                 shortest kept (augmented)"
+            }
+        }
+    }
+
     pub const ALL: [Method; 6] = [
         Method::Nn,
         Method::Insertion,

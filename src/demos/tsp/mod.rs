@@ -8,7 +8,6 @@ pub mod classical;
 pub mod cli;
 pub mod methods;
 pub mod model;
-pub mod model_io;
 pub mod sim;
 pub mod train;
 pub mod view;

@@ -18,7 +18,9 @@ use burn::tensor::activation::{log_softmax, relu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 
+use super::methods::LearnedModel;
 use crate::activation::tanh;
+use crate::stored_model::{self, Shipped, StoredModel};
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -332,6 +334,75 @@ pub fn coords_tensor(batch: &[Vec<[f32; 2]>], device: &Device) -> Tensor<3> {
 pub fn spread_starts(n: usize, count: usize) -> Vec<usize> {
     let count = count.clamp(1, n.max(1));
     (0..count).map(|k| k * n / count).collect()
+}
+
+/// What a model file stores to rebuild an attention model.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct StoredAm {
+    model: AmConfig,
+    trained_n: usize,
+}
+
+/// The one kind of model this demo trains.
+pub const KIND: &str = "am";
+
+const SHIPPED_AM20: &[u8] = include_bytes!("../../../assets/tsp-am20.mpk");
+const SHIPPED_AM50: &[u8] = include_bytes!("../../../assets/tsp-am50.mpk");
+
+/// The model file of an attention model.
+impl StoredModel for LearnedModel {
+    const DEMO: &'static str = super::NAME;
+    const SHIPPED: &'static [Shipped] = &[(KIND, SHIPPED_AM20), (KIND, SHIPPED_AM50)];
+    type Net = AttentionModel;
+    type Stored = StoredAm;
+
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+    fn net(&self) -> &AttentionModel {
+        &self.net
+    }
+    fn stored(&self) -> StoredAm {
+        StoredAm {
+            model: self.config.clone(),
+            trained_n: self.trained_n,
+        }
+    }
+    fn validate(stored: &StoredAm) -> Result<(), String> {
+        stored.model.validate()
+    }
+    fn build(stored: &StoredAm, device: &Device) -> AttentionModel {
+        AttentionModel::new(&stored.model, device)
+    }
+    fn assemble(net: AttentionModel, stored: StoredAm) -> Self {
+        Self {
+            net,
+            config: stored.model,
+            trained_n: stored.trained_n,
+        }
+    }
+}
+
+/// The shipped model trained on the n nearest to `n` (made by `tsp train`, docs/tsp.md).
+pub fn shipped_for(n: usize, device: &Device) -> anyhow::Result<LearnedModel> {
+    let (trained_n, bytes) = [(20usize, SHIPPED_AM20), (50, SHIPPED_AM50)]
+        .into_iter()
+        .min_by_key(|(m, _)| m.abs_diff(n))
+        .ok_or_else(|| anyhow::anyhow!("no tsp model is shipped yet: pass --model F"))?;
+    let origin = format!("the shipped tsp model for n = {trained_n}");
+    stored_model::from_bytes(bytes, &origin, Some(KIND), device)
+}
+
+/// `--model F` when given, else the shipped model nearest in n.
+pub fn load_or_shipped(
+    path: Option<&std::path::Path>,
+    n: usize,
+    device: &Device,
+) -> anyhow::Result<LearnedModel> {
+    match path {
+        Some(path) => stored_model::load(path, KIND, device),
+        None => shipped_for(n, device),
+    }
 }
 
 #[cfg(test)]

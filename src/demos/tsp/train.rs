@@ -15,8 +15,18 @@ use super::classical;
 use super::methods::{AmDecoding, LearnedModel, best_rollouts, gap_percent};
 use super::model::{AmConfig, AttentionModel, Pick, coords_tensor, spread_starts};
 use super::sim::Instance;
-use crate::bench::train_speed::{LoopStep, descend};
-use crate::jobs::{JobContext, JobError, TrainingBounds};
+use crate::jobs::{JobContext, JobError};
+use crate::training::{
+    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Trained, Trainee, descend, runner, same_shape,
+};
+
+/// The score a run keeps its best model by: the mean gap of `am` on the validation instances
+/// to [`reference_length`] (the optimum up to 20 cities, the best 2-opt tour above, where it
+/// is negative when the model beats 2-opt).
+
+/// A finished run.
+pub type TrainedModel = Trained<LearnedModel>;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -28,17 +38,23 @@ pub struct TrainConfig {
     /// Rollouts per instance (POMO: n).
     pub starts: usize,
     pub val_instances: usize,
-    pub max_steps: u64,
-    pub budget_secs: Option<f64>,
-    pub learning_rate: f64,
-    pub validate_every: u64,
-    pub seed: u64,
-    /// Start from this model file (same config) instead of from scratch.
-    pub init: Option<std::path::PathBuf>,
-    /// Save the best model here (atomically) whenever validation improves, so that a run
-    /// stopped early loses nothing.
-    #[serde(skip)]
-    pub checkpoint: Option<std::path::PathBuf>,
+    #[serde(flatten)]
+    pub schedule: Schedule,
+}
+
+impl TrainSettings for TrainConfig {
+    /// The score a run keeps its best model by.
+    const METRIC: Metric = Metric {
+        key: "val_gap_percent",
+        label: "validation gap",
+        better: Better::Lower,
+        decimals: 2,
+        unit: "%",
+    };
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
 }
 
 impl TrainConfig {
@@ -49,13 +65,7 @@ impl TrainConfig {
             batch: 64,
             starts: n,
             val_instances: 200,
-            max_steps: 10_000,
-            budget_secs: None,
-            learning_rate: 1e-4,
-            validate_every: 200,
-            seed: 0,
-            init: None,
-            checkpoint: None,
+            schedule: Schedule::new(10_000, 1e-4, 200),
         }
     }
 
@@ -76,36 +86,8 @@ impl TrainConfig {
                 self.val_instances
             ));
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0)
-        {
-            return Err(format!(
-                "learning rate must be in (0, 1), not {}",
-                self.learning_rate
-            ));
-        }
-        Ok(())
+        self.schedule.validate()
     }
-}
-
-/// A finished run: the best model and how it got there.
-#[derive(Clone, Debug)]
-pub struct TrainedModel {
-    pub model: LearnedModel,
-    /// Mean gap (percent) of `am` on the validation instances, to [`reference_length`]: the
-    /// optimum up to 20 cities, the best 2-opt tour above (then it is negative when the model
-    /// beats 2-opt).
-    pub val_gap: f64,
-    pub steps: u64,
-    pub seconds: f64,
-}
-
-/// The live curves of a run, for the panel: per step the mean sampled tour length (the shared
-/// baseline) and the mean best-of-starts length (the model's), per validation the gap.
-#[derive(Clone, Debug, Default)]
-pub struct Curves {
-    pub baseline: Vec<[f64; 2]>,
-    pub best_of_starts: Vec<[f64; 2]>,
-    pub val_gap: Vec<[f64; 2]>,
 }
 
 /// The reference length of an instance: Held–Karp's optimum up to 20 cities, else the best of
@@ -128,10 +110,10 @@ pub fn reference_length(instance: &Instance) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// Fixed validation instances and their reference lengths.
+/// Fixed validation instances of a run seeded `seed` and their reference lengths.
 pub fn validation_set(n: usize, count: usize, seed: u64) -> (Vec<Instance>, Vec<f64>) {
     let instances: Vec<Instance> = (0..count)
-        .map(|i| Instance::random(n, seed.wrapping_mul(1_000_003).wrapping_add(i as u64)))
+        .map(|i| Instance::random(n, Stream::Validation.seed(seed, i as u64)))
         .collect();
     let references = instances.par_iter().map(reference_length).collect();
     (instances, references)
@@ -215,129 +197,96 @@ fn optimizer() -> ModuleOptimizer {
     AdamConfig::new().init()
 }
 
-/// Trains on `device` (made autodiff here), from `config.init` when given; reports progress
-/// (the curve is the mean sampled tour length) and honours cancel.
+/// REINFORCE on random instances, scored by `am`'s gap on fixed ones.
+struct AmTrainee<'a> {
+    config: &'a TrainConfig,
+    val: Vec<Instance>,
+    references: Vec<f64>,
+    device: Device,
+    autodiff: Device,
+    rng: StdRng,
+}
+
+impl Trainee for AmTrainee<'_> {
+    type Net = AttentionModel;
+    type Model = LearnedModel;
+    type Config = TrainConfig;
+
+    fn config(&self) -> &TrainConfig {
+        self.config
+    }
+
+    fn fresh(&mut self, device: &Device) -> AttentionModel {
+        AttentionModel::new(&self.config.model, device)
+    }
+
+    fn adopt(&mut self, loaded: LearnedModel) -> Result<AttentionModel, String> {
+        same_shape(&loaded.config, &self.config.model)?;
+        Ok(loaded.net)
+    }
+
+    fn step(
+        &mut self,
+        net: AttentionModel,
+        optimizer: &mut ModuleOptimizer,
+        learning_rate: f64,
+    ) -> Result<(AttentionModel, StepReport), JobError> {
+        let batch = random_batch(self.config.n, self.config.batch, &mut self.rng);
+        let (net, mean_length, best_length) = optimization_step(
+            net,
+            optimizer,
+            &batch,
+            self.config.starts,
+            learning_rate,
+            &mut self.rng,
+            &self.autodiff,
+        );
+        Ok((
+            net,
+            StepReport {
+                terms: vec![("sampled", mean_length), ("best of starts", best_length)],
+            },
+        ))
+    }
+
+    fn validate(&self, net: &AttentionModel) -> Scored<LearnedModel> {
+        let model = LearnedModel {
+            net: net.valid(),
+            config: self.config.model.clone(),
+            trained_n: self.config.n,
+        };
+        let decoding = AmDecoding::multi_start(self.config.n);
+        let gap = mean_gap(&model, &self.val, &self.references, decoding, &self.device);
+        Scored::new(model, gap)
+    }
+}
+
+/// Trains on `device` (made autodiff here), from `init` when given; reports progress (the
+/// curves are the mean sampled tour length, the shared baseline, and the mean best of starts)
+/// and honours cancel.
 pub fn train(
     ctx: &JobContext,
     config: &TrainConfig,
     device: &Device,
     curves: Option<&std::sync::Mutex<Curves>>,
 ) -> Result<TrainedModel, JobError> {
-    let record = |f: &dyn Fn(&mut Curves)| {
-        if let Some(curves) = curves
-            && let Ok(mut c) = curves.lock()
-        {
-            f(&mut c);
-        }
-    };
     config.validate().map_err(JobError::Failed)?;
-    let bounds = TrainingBounds::new(config.max_steps, config.budget_secs);
-    let compiles = crate::backend::compiles_kernels(device);
-    let ad_device = device.clone().autodiff();
-    ad_device.seed(config.seed);
+    let devices = Devices::new(device, config.schedule.seed);
     ctx.set_message(format!(
         "computing reference tours of {} validation instances",
         config.val_instances
     ));
-    let (val, references) = validation_set(
-        config.n,
-        config.val_instances,
-        config.seed.wrapping_add(0x7a1),
-    );
+    let (val, references) = validation_set(config.n, config.val_instances, config.schedule.seed);
     ctx.check_cancelled()?;
-    let decoding = AmDecoding::multi_start(config.n);
-    let val_gap = |net: &AttentionModel| {
-        let model = LearnedModel {
-            net: net.valid(),
-            config: config.model.clone(),
-            trained_n: config.n,
-        };
-        let gap = mean_gap(&model, &val, &references, decoding, device);
-        (model, gap)
+    let mut trainee = AmTrainee {
+        config,
+        val,
+        references,
+        device: device.clone(),
+        autodiff: devices.autodiff.clone(),
+        rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0)),
     };
-    let mut net = match &config.init {
-        Some(path) => {
-            let loaded = super::model_io::load(path, &ad_device)
-                .map_err(|e| JobError::Failed(format!("{e:#}")))?;
-            if loaded.config != config.model {
-                return Err(JobError::Failed(format!(
-                    "the starting model is a {:?}, not the {:?} asked for",
-                    loaded.config, config.model
-                )));
-            }
-            loaded.net
-        }
-        None => AttentionModel::new(&config.model, &ad_device),
-    };
-    let (mut best, mut best_gap) = val_gap(&net);
-    let over = if config.n <= classical::EXACT_MAX {
-        "the optimum"
-    } else {
-        "2-opt"
-    };
-    ctx.set_message(format!(
-        "validation gap {best_gap:.2}% over {over} at the start"
-    ));
-    let mut optimizer = optimizer();
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut step = 0;
-    while ctx.begin_training_step(&mut step, &bounds, compiles)? {
-        let batch = random_batch(config.n, config.batch, &mut rng);
-        let (mean_length, best_length);
-        (net, mean_length, best_length) = optimization_step(
-            net,
-            &mut optimizer,
-            &batch,
-            config.starts,
-            config.learning_rate,
-            &mut rng,
-            &ad_device,
-        );
-        if !mean_length.is_finite() {
-            return Err(JobError::Failed(format!(
-                "the training loss stopped being finite at step {step}; this run stops (the \
-                 best model so far, validation gap {best_gap:.2}%, was not saved)"
-            )));
-        }
-        ctx.report_training_step(step, &bounds, mean_length);
-        record(&|c| {
-            c.baseline.push([step as f64, mean_length]);
-            c.best_of_starts.push([step as f64, best_length]);
-        });
-        if bounds.validation_due(step, config.validate_every) {
-            let (candidate, gap) = val_gap(&net);
-            record(&|c| c.val_gap.push([step as f64, gap]));
-            if gap < best_gap {
-                (best, best_gap) = (candidate, gap);
-                if let Some(path) = &config.checkpoint {
-                    let so_far = TrainedModel {
-                        model: best.clone(),
-                        val_gap: best_gap,
-                        steps: step,
-                        seconds: bounds.seconds(),
-                    };
-                    super::model_io::save(path, &so_far, config).map_err(|e| {
-                        JobError::Failed(format!("saving the checkpoint {}: {e:#}", path.display()))
-                    })?;
-                }
-            }
-            ctx.set_message(format!(
-                "tour length: sampled {mean_length:.3} (baseline), best of starts \
-                 {best_length:.3}; validation gap {gap:.2}% over {over} (best {best_gap:.2}%)"
-            ));
-        }
-    }
-    let (candidate, gap) = val_gap(&net);
-    record(&|c| c.val_gap.push([step as f64, gap]));
-    if gap < best_gap {
-        (best, best_gap) = (candidate, gap);
-    }
-    Ok(TrainedModel {
-        model: best,
-        val_gap: best_gap,
-        steps: step,
-        seconds: bounds.seconds(),
-    })
+    runner::run(ctx, &mut trainee, &devices, curves)
 }
 
 /// The training step of `config` for `bench --train`: one batch, drawn once.
@@ -348,11 +297,11 @@ pub fn bench_step(
 ) -> Result<LoopStep<AttentionModel>, String> {
     config.validate()?;
     let device = device.clone().autodiff();
-    device.seed(config.seed);
-    let mut rng = StdRng::seed_from_u64(config.seed);
+    device.seed(config.schedule.seed);
+    let mut rng = StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0));
     let batch = random_batch(config.n, config.batch, &mut rng);
     let net = AttentionModel::new(&config.model, &device);
-    let (rate, starts) = (config.learning_rate, config.starts);
+    let (rate, starts) = (config.schedule.learning_rate, config.starts);
     Ok(LoopStep::new(
         network,
         format!(
@@ -385,9 +334,7 @@ mod tests {
             },
             batch: 16,
             val_instances: 8,
-            max_steps: 4,
-            validate_every: 2,
-            learning_rate: 1e-3,
+            schedule: Schedule::new(4, 1e-3, 2),
             ..TrainConfig::new(8)
         }
     }
@@ -428,15 +375,13 @@ mod tests {
         let trained = handle.wait().expect("training");
         assert_eq!(trained.steps, 4);
         let curves = curves.lock().expect("curves").clone();
-        assert_eq!(curves.baseline.len(), 4);
-        assert!(curves.best_of_starts[0][1] <= curves.baseline[0][1]);
-        // At the start, every 2 steps, and at the end.
-        assert!(curves.val_gap.len() >= 3, "{:?}", curves.val_gap);
-        assert!(trained.val_gap.is_finite() && trained.val_gap >= -1e-9);
-        let endless = TrainConfig {
-            max_steps: u64::MAX,
-            ..tiny()
-        };
+        assert_eq!(curves.term("sampled").len(), 4);
+        assert!(curves.term("best of starts")[0][1] <= curves.term("sampled")[0][1]);
+        // At the start and every 2 steps.
+        assert!(curves.validation.len() >= 3, "{:?}", curves.validation);
+        assert!(trained.score.is_finite() && trained.score >= -1e-9);
+        let mut endless = tiny();
+        endless.schedule.max_steps = u64::MAX;
         let handle = crate::jobs::spawn(
             "c",
             || {},
@@ -451,9 +396,9 @@ mod tests {
     #[test]
     fn absurd_configs_are_refused() {
         let mut c = TrainConfig::new(20);
-        c.learning_rate = f64::NAN;
+        c.schedule.learning_rate = f64::NAN;
         assert!(c.validate().is_err());
-        c.learning_rate = 1e-4;
+        c.schedule.learning_rate = 1e-4;
         c.starts = 21;
         assert!(c.validate().is_err());
         c.starts = 20;

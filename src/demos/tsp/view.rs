@@ -11,19 +11,18 @@ use super::classical::EXACT_MAX;
 use super::methods::{
     AmDecoding, LearnedModel, Method, Solution, gap_percent, solve, solve_learned,
 };
-use super::model_io;
+use super::model::{KIND, shipped_for};
 use super::sim::{self, Instance, tour_text};
-use super::train::{Curves, TrainConfig, TrainedModel, train};
+use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
-use crate::ui::loss_plot::{LossSeries, loss_plot_ui};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
-use crate::ui::model_io::{ModelAction, ModelFilesUi};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
+use crate::ui::training_section::TrainingSection;
 
 const START_COLOR: Color32 = Color32::from_rgb(20, 150, 60);
 const HEAT_COLOR: Color32 = Color32::from_rgb(240, 120, 0);
@@ -102,15 +101,10 @@ pub struct TspDemo {
     step: Timeline,
     table: MetricsTable,
     solving: JobSlot<Vec<Run>>,
-    learned: Option<(LearnedModel, Option<(TrainConfig, TrainedModel)>)>,
+    learned: Option<LearnedModel>,
     loaded_shipped: bool,
     train_n: usize,
-    budget_secs: f64,
-    training: JobSlot<TrainedModel, TrainConfig>,
-    /// The running (or last) training's curves.
-    curves: std::sync::Arc<std::sync::Mutex<Curves>>,
-    log_loss: bool,
-    files: ModelFilesUi,
+    training: TrainingSection<LearnedModel, TrainConfig>,
     status: Option<Result<String, String>>,
     instance_field: PathField,
     tour_field: PathField,
@@ -146,11 +140,8 @@ impl Default for TspDemo {
             learned: None,
             loaded_shipped: false,
             train_n: 20,
-            budget_secs: 300.0,
-            training: JobSlot::new(false),
-            curves: Default::default(),
-            log_loss: false,
-            files: ModelFilesUi::new("tsp-am.mpk"),
+            training: TrainingSection::new(300.0, 10.0..=3600.0, "tsp-am.mpk")
+                .log_scale(false),
             status: None,
             instance_field: PathField::new(DialogKind::Open, "TSPLIB instance", &["tsp"], ""),
             tour_field: PathField::new(DialogKind::Save, "TSPLIB tour", &["tour"], "tour.tour"),
@@ -160,30 +151,6 @@ impl Default for TspDemo {
             figure_rect: Rect::NOTHING,
             table_height: 200.0,
             error: None,
-        }
-    }
-}
-
-fn method_hint(method: Method) -> &'static str {
-    match method {
-        Method::Nn => {
-            "Nearest neighbour from city 1: always go to the closest unvisited city (classical)"
-        }
-        Method::Insertion => {
-            "Farthest insertion: add the city farthest from the tour where it lengthens it least (classical)"
-        }
-        Method::TwoOpt => {
-            "2-opt: the nearest-neighbour tour, then at every step the exchange of two edges that \
-             shortens it most, until none does (classical)"
-        }
-        Method::Exact => "Held–Karp dynamic programming: the optimum, up to 20 cities (classical)",
-        Method::Am => {
-            "Attention model trained with REINFORCE: one greedy tour from each start city, over the 8 \
-             symmetries of the square, the shortest kept (amortized)"
-        }
-        Method::AmTwoOpt => {
-            "The attention model's best tour in each of the 8 symmetries, each improved by 2-opt; the \
-             shortest kept (augmented)"
         }
     }
 }
@@ -204,23 +171,23 @@ impl TspDemo {
 
     fn load_shipped(&mut self, device: &burn::tensor::Device) {
         self.loaded_shipped = true;
-        match model_io::shipped(self.instance.len(), device) {
-            Ok(model) => self.set_model(model, None),
+        match shipped_for(self.instance.len(), device) {
+            Ok(model) => self.set_model(model),
             Err(e) => self.status = Some(Err(format!("{e:#}"))),
         }
     }
 
-    fn set_model(&mut self, model: LearnedModel, trained: Option<(TrainConfig, TrainedModel)>) {
-        self.learned = Some((model, trained));
+    fn set_model(&mut self, model: LearnedModel) {
+        self.learned = Some(model);
         self.runs.clear();
         self.solving.mark_stale();
     }
 
-    fn start_solving(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+    fn start_inference(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
         let device = ctx.compute.device.clone();
         let instance = self.instance.clone();
         let samples = self.samples.min(MAX_SAMPLES);
-        let learned = self.learned.as_ref().map(|(m, _)| LearnedModel {
+        let learned = self.learned.as_ref().map(|m| LearnedModel {
             net: m.net.clone().to_device(&device),
             config: m.config.clone(),
             trained_n: m.trained_n,
@@ -266,44 +233,22 @@ impl TspDemo {
 
     fn start_training(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
         let mut config = TrainConfig::new(self.train_n);
-        config.max_steps = u64::MAX;
-        config.budget_secs = Some(self.budget_secs);
-        config.seed = self.seed;
+        config.schedule.for_panel(self.training.budget_secs);
+        config.schedule.seed = self.seed;
         config.val_instances = 100;
-        if let Some((model, _)) = &self.learned {
+        if let Some(model) = &self.learned {
             // Continue from the model on screen when it has the default size.
             if model.config == config.model {
                 config.model = model.config.clone();
             }
         }
-        let device = ctx.compute.device.clone();
-        let job_config = config.clone();
-        self.curves = Default::default();
-        let curves = self.curves.clone();
-        self.status = match self.training.start(
-            format!("train am (n {})", config.n),
-            config,
-            ui.ctx(),
-            ctx.jobs,
-            move |job| train(job, &job_config, &device, Some(&curves)),
-        ) {
-            Ok(()) => None,
-            Err(e) => Some(Err(format!("cannot start training: {e}"))),
-        };
+        let name = format!("train am (n {})", config.n);
+        self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        match self.training.poll() {
-            Some((config, JobOutcome::Finished(trained))) => {
-                self.status = Some(Ok(format!(
-                    "trained for {} steps in {:.0} s; validation gap {:.2}%",
-                    trained.steps, trained.seconds, trained.val_gap
-                )));
-                let model = trained.model.clone();
-                self.set_model(model, Some((config, trained)));
-            }
-            Some((_, outcome)) => self.status = outcome.unfinished_status("training"),
-            None => {}
+        if let Some(model) = self.training.poll() {
+            self.set_model(model);
         }
         match self.solving.poll() {
             Some(((), JobOutcome::Finished(runs))) => {
@@ -319,7 +264,7 @@ impl TspDemo {
             _ => {}
         }
         if self.solving.is_due() {
-            self.start_solving(ui, ctx);
+            self.start_inference(ui, ctx);
         }
     }
 
@@ -454,6 +399,7 @@ impl TspDemo {
                     None => Err("no tour yet".to_owned()),
                 });
             }
+            crate::ui::outcome_ui(ui, self.status.as_ref());
         });
     }
 
@@ -462,68 +408,26 @@ impl TspDemo {
             slider_label(ui, "train on n");
             ui.add(egui::Slider::new(&mut self.train_n, 5..=100))
                 .on_hover_text("Cities per training instance");
-            slider_label(ui, "budget");
-            ui.add(egui::Slider::new(&mut self.budget_secs, 10.0..=3600.0).logarithmic(true).suffix(" s"))
-                .on_hover_text("Training stops after this many seconds; the model with the best validation gap is kept");
-            let job = self.training.shared().cloned();
-            if crate::ui::train_buttons_ui(ui, job.as_deref()) {
+            if self.training.buttons_ui(ui) {
                 self.start_training(ui, ctx);
             }
         });
-        crate::ui::outcome_ui(ui, self.status.as_ref());
-        // Plotted under the lock: no copy of the curves every frame.
-        let shared = self.curves.clone();
-        if let Ok(curves) = shared.lock()
-            && !curves.baseline.is_empty()
-        {
-            loss_plot_ui(
-                ui,
-                "tsp-lengths",
-                &[
-                    LossSeries {
-                        name: "mean sampled tour length (the shared baseline)",
-                        points: &curves.baseline,
-                        color: Method::TwoOpt.kind().color(),
-                    },
-                    LossSeries {
-                        name: "mean best-of-starts length (the model's)",
-                        points: &curves.best_of_starts,
-                        color: Method::Am.kind().color(),
-                    },
-                ],
-                &mut self.log_loss,
-                120.0,
-            );
-            let mut log_gap = false;
-            loss_plot_ui(
-                ui,
-                "tsp-gap",
-                &[LossSeries {
-                    name: "validation gap % (am)",
-                    points: &curves.val_gap,
-                    color: Method::AmTwoOpt.kind().color(),
-                }],
-                &mut log_gap,
-                100.0,
-            );
-        }
-        let can_save = self.learned.as_ref().is_some_and(|(_, t)| t.is_some());
-        if let Some(action) = self.files.ui(ui, can_save) {
-            self.files.status = Some(match action {
-                ModelAction::Save(path) => match &self.learned {
-                    Some((_, Some((config, trained)))) => model_io::save(&path, trained, config)
-                        .map(|()| format!("saved the model to {}", path.display()))
-                        .map_err(|e| format!("{e:#}")),
-                    _ => Err("no model trained in this session to save".to_owned()),
-                },
-                ModelAction::Load(path) => match model_io::load(&path, &ctx.compute.device) {
-                    Ok(model) => {
-                        self.set_model(model, None);
-                        Ok(format!("loaded {}", path.display()))
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                },
-            });
+        let terms = [
+            (
+                "sampled",
+                "mean sampled tour length (the shared baseline)",
+                Method::TwoOpt.kind().color(),
+            ),
+            (
+                "best of starts",
+                "mean best-of-starts length (the model's)",
+                Method::Am.kind().color(),
+            ),
+        ];
+        let validation = Method::AmTwoOpt.kind().color();
+        self.training.curves_ui(ui, "tsp", &terms, validation);
+        if let Some(model) = self.training.files_ui(ui, KIND, &ctx.compute.device) {
+            self.set_model(model);
         }
     }
 
@@ -700,7 +604,7 @@ impl TspDemo {
                                 points,
                                 Stroke::new(1.5, method.kind().color()),
                             ));
-                            if response.on_hover_text(method_hint(method)).clicked() {
+                            if response.on_hover_text(method.hint()).clicked() {
                                 clicked = Some(method);
                             }
                             ui.label(
@@ -819,21 +723,19 @@ impl Demo for TspDemo {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("show")
-                .on_hover_text("Which method's steps the timeline plays");
             let methods: Vec<Method> = self.runs.iter().map(|r| r.solution.method).collect();
-            for method in methods {
-                if ui
-                    .selectable_label(
-                        self.shown == method,
-                        // Short names keep the row on one line on a projector.
-                        RichText::new(method.name()).color(method.kind().color()),
-                    )
-                    .on_hover_text(format!("{}: {}", method.label(), method_hint(method)))
-                    .clicked()
-                {
-                    self.select(method);
-                }
+            let text = |m: Method| (m.name(), m.kind());
+            let tooltip = |m: Method| format!("{}: {}", m.label(), m.hint());
+            let shown = self.shown;
+            if let Some(method) = crate::ui::method_buttons_ui(
+                ui,
+                "Which method's steps the timeline plays",
+                &methods,
+                shown,
+                text,
+                tooltip,
+            ) {
+                self.select(method);
             }
         });
         timeline_ui(ui, &mut self.step, "step", true);

@@ -8,8 +8,11 @@ use nalgebra::Vector3;
 use super::classical::{
     NoiseModel, TaylorDynamics, Unscented, default_prior, ekf, rts_smoother, ukf,
 };
+use super::model::{ChainKind, ChainModel, load_or_shipped};
 use super::sim::State;
 use crate::csv_table::read_numeric_csv;
+use crate::demos::MethodKind;
+use burn::tensor::Device;
 
 /// Settings of the classical inverse (EKF / EKS on the Taylor model).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -64,6 +67,96 @@ pub fn read_series(path: &Path, columns: [&str; 3]) -> anyhow::Result<(Vec<f64>,
 /// The sampling interval of a uniform series (0.05 when there is a single sample).
 pub fn sampling_interval(t: &[f64]) -> f64 {
     if t.len() >= 2 { t[1] - t[0] } else { 0.05 }
+}
+
+/// Every inverse, on the command line, in the panel and in `eval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    Ekf,
+    Eks,
+    /// Unscented RTS smoother (an addition to design.md's list).
+    Uks,
+    Gnn,
+    Hybrid,
+}
+
+impl Method {
+    pub const ALL: [Method; 5] = [
+        Method::Ekf,
+        Method::Eks,
+        Method::Uks,
+        Method::Gnn,
+        Method::Hybrid,
+    ];
+
+    /// The name on the command line and in `eval`'s JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ekf => "ekf",
+            Self::Eks => "eks",
+            Self::Uks => "uks",
+            Self::Gnn => ChainKind::Gnn.name(),
+            Self::Hybrid => ChainKind::Hybrid.name(),
+        }
+    }
+
+    pub fn classical(self) -> Option<ClassicalMethod> {
+        match self {
+            Self::Ekf => Some(ClassicalMethod::Ekf),
+            Self::Eks => Some(ClassicalMethod::Eks),
+            Self::Uks => Some(ClassicalMethod::Uks),
+            Self::Gnn | Self::Hybrid => None,
+        }
+    }
+
+    /// The model a learned method runs.
+    pub fn model_kind(self) -> Option<ChainKind> {
+        match self {
+            Self::Gnn => Some(ChainKind::Gnn),
+            Self::Hybrid => Some(ChainKind::Hybrid),
+            _ => None,
+        }
+    }
+
+    pub fn learned(kind: ChainKind) -> Self {
+        match kind {
+            ChainKind::Gnn => Self::Gnn,
+            ChainKind::Hybrid => Self::Hybrid,
+        }
+    }
+
+    pub fn kind(self) -> MethodKind {
+        match self {
+            Self::Ekf | Self::Eks | Self::Uks => MethodKind::Classical,
+            Self::Gnn => MethodKind::Amortized,
+            Self::Hybrid => MethodKind::Augmented,
+        }
+    }
+
+    /// The model a learned method runs: the file given, else the shipped one (`None` for a
+    /// classical method).
+    pub fn model(self, path: Option<&Path>, device: &Device) -> anyhow::Result<Option<ChainModel>> {
+        self.model_kind()
+            .map(|kind| load_or_shipped(path, kind, device))
+            .transpose()
+    }
+
+    /// The final estimate of `observations` (taken at times `t`): a classical method with
+    /// `settings`, a learned one with `model`.
+    pub fn estimate(
+        self,
+        t: &[f64],
+        observations: &[State],
+        settings: &ClassicalSettings,
+        model: Option<&ChainModel>,
+        device: &Device,
+    ) -> anyhow::Result<Vec<State>> {
+        match (self.classical(), model) {
+            (Some(classical), _) => run_classical(classical, t, observations, settings),
+            (None, Some(model)) => Ok(model.infer(observations, device).pop().unwrap_or_default()),
+            (None, None) => bail!("{} needs a model", self.name()),
+        }
+    }
 }
 
 /// The classical inverses.

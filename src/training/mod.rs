@@ -1,0 +1,14 @@
+//! Training, written once for every demo: the loop (`runner`), a loop's step as a value for
+//! `bench --train` (`step`), and the seeds of the training, validation and test data
+//! (`streams`). `bench` calls into this module, never the reverse.
+
+pub mod runner;
+pub mod step;
+pub mod streams;
+
+pub use runner::{
+    Better, Curves, Devices, Metric, Schedule, Scored, StepReport, TrainSettings, Trained, Trainee,
+    same_shape,
+};
+pub use step::{LoopStep, TrainingStep, descend};
+pub use streams::Stream;
