@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release --example mri_phantoms -- [OUT.png] [SIDE] [COUNT]`
 
+use inference_lab::demos::mri::images::phantom;
 use inference_lab::demos::mri::io::write_image;
-use inference_lab::demos::mri::sim::{Image, phantom};
+use inference_lab::demos::mri::sim::Image;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

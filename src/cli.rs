@@ -61,7 +61,7 @@ enum SharedCommand {
 /// order), then `bench`.
 pub fn command() -> clap::Command {
     let panels = format!(
-        "Open the window on one panel: {}.",
+        "Open the window on one panel: {}",
         crate::demos::names().join(", ")
     );
     let with_demos = crate::demos::registry().iter().fold(

@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use burn::tensor::Device;
 use inference_lab::demos::lorenz::methods::{ClassicalMethod, ClassicalSettings, read_series};
 use inference_lab::demos::lorenz::model::{ChainKind, ChainModel};
+use inference_lab::demos::mri::images::phantom;
 use inference_lab::demos::mri::io::{
     read_image, read_kspace, read_mask, write_image, write_kspace, write_mask,
 };
 use inference_lab::demos::mri::model::{MriKind, MriModel};
-use inference_lab::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+use inference_lab::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, simulate};
 use inference_lab::stored_model::{load, shipped};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};

@@ -649,8 +649,9 @@ fn every_slider_at_its_extremes_gives_a_result_not_a_crash() {
 /// computes; none crashes).
 #[test]
 fn the_mri_panel_takes_tiny_odd_and_empty_measurements() {
+    use inference_lab::demos::mri::images::phantom;
     use inference_lab::demos::mri::io::{write_image, write_kspace, write_mask};
-    use inference_lab::demos::mri::sim::{Fourier, Mask, phantom};
+    use inference_lab::demos::mri::sim::{Fourier, Mask};
     let dir = tempfile::tempdir().expect("tempdir");
     let tiny = dir.path().join("tiny.png");
     write_image(&tiny, &phantom(4, 1)).expect("image");

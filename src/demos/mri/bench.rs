@@ -11,12 +11,13 @@ use anyhow::Context;
 use burn::tensor::Device;
 
 use super::classical::{TvSettings, tv_reconstruct};
+use super::images::phantom;
 use super::images::{png_paths, resized};
 use super::io::decode_image;
 use super::methods::{Method, reconstruct};
 use super::metrics::{iterations_to_reach, psnr, quality};
 use super::model::MriModel;
-use super::sim::{Fourier, Image, MaskKind, MeasureConfig, phantom};
+use super::sim::{Fourier, Image, MaskKind, MeasureConfig};
 use super::train::{Example, example, validation_set};
 use crate::backend::BackendRequest;
 use crate::stored_model;

@@ -307,8 +307,9 @@ fn settled(objectives: &[f64], tolerance: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demos::mri::images::phantom;
     use crate::demos::mri::metrics::psnr;
-    use crate::demos::mri::sim::{MaskKind, MeasureConfig, phantom, simulate};
+    use crate::demos::mri::sim::{MaskKind, MeasureConfig, simulate};
 
     fn setup(side: usize, seed: u64) -> (Image, Fourier, Vec<Complex64>, Mask) {
         let truth = phantom(side, seed);

@@ -335,7 +335,8 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demos::mri::sim::{Mask, phantom};
+    use crate::demos::mri::images::phantom;
+    use crate::demos::mri::sim::Mask;
 
     fn simulate_action(image: &std::path::Path, dir: &std::path::Path, accel: u32) -> MriAction {
         MriAction::Simulate {

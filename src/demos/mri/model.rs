@@ -622,7 +622,8 @@ impl StoredModel for MriModel {
 mod tests {
     use super::*;
     use crate::demos::mri::classical::{data_gradient, zero_filled};
-    use crate::demos::mri::sim::{MaskKind, MeasureConfig, phantom, simulate};
+    use crate::demos::mri::images::phantom;
+    use crate::demos::mri::sim::{MaskKind, MeasureConfig, simulate};
     use burn::optim::{AdamConfig, GradientsParams};
 
     fn measured(side: usize, seed: u64) -> (Image, Vec<Complex64>, Mask) {
@@ -735,8 +736,9 @@ mod tests {
     #[test]
     fn shipped_models_load_and_improve_on_zero_filling() {
         use crate::demos::mri::classical::zero_filled;
+        use crate::demos::mri::images::phantom;
         use crate::demos::mri::metrics::psnr;
-        use crate::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, phantom, simulate};
+        use crate::demos::mri::sim::{Fourier, MaskKind, MeasureConfig, simulate};
         let device = Device::flex();
         let fourier = Fourier::new(64);
         let truth = phantom(64, 123_456);

@@ -14,13 +14,14 @@ use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use super::classical::tv_estimate;
+use super::images::phantom;
 use super::images::{ImageFolder, load_folder};
 use super::metrics::psnr;
 use super::model::{
     DftMatrices, MeasurementBatch, MriModel, MriModelConfig, MriNet, images_tensor, step_loss,
     tensor_images,
 };
-use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, phantom, simulate};
+use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, simulate};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
     Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
