@@ -8,14 +8,8 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 
 use crate::backend::BackendRequest;
-use crate::jobs::{JobContext, JobError};
 use crate::stored_model::StoredModel;
-use crate::training::{Curves, Schedule, Trained, TrainingStep};
-
-/// A demo's training function: the job, the config, the device and the curves to fill (the
-/// panel's; none on the terminal).
-pub type TrainFn<M, C> =
-    fn(&JobContext, &C, &Device, Option<&std::sync::Mutex<Curves>>) -> Result<Trained<M>, JobError>;
+use crate::training::{Schedule, TrainFn, TrainingStep};
 
 /// The global options a demo's actions read.
 #[derive(Clone, Copy, Debug)]

@@ -24,3 +24,16 @@ impl MethodKind {
         }
     }
 }
+
+/// What a demo's method enum says of each method. The panel (its buttons, tooltips and colors),
+/// the command line (`--method` names, JSON) and the tables all read it.
+pub trait DemoMethod: Copy + PartialEq + 'static {
+    /// Its name on the command line and in JSON, e.g. `acd+tta`.
+    fn name(self) -> &'static str;
+    /// Its label in tables and plots.
+    fn label(self) -> &'static str;
+    /// Its family, which gives it its color.
+    fn kind(self) -> MethodKind;
+    /// What it does, in a sentence (with its formula where there is one): its tooltip.
+    fn hint(self) -> &'static str;
+}

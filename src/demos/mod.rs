@@ -14,7 +14,7 @@ use crate::backend::ComputeChoice;
 use crate::jobs::JobRegistry;
 use crate::render::PaintMode;
 
-pub use method_kind::MethodKind;
+pub use method_kind::{DemoMethod, MethodKind};
 pub use not_built::NotBuilt;
 
 /// What a panel gets from the app each frame.

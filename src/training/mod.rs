@@ -5,10 +5,12 @@
 pub mod runner;
 pub mod step;
 pub mod streams;
+#[cfg(test)]
+pub mod testing;
 
 pub use runner::{
-    Better, Curves, Devices, Metric, Schedule, Scored, StepReport, TrainSettings, Trained, Trainee,
-    same_shape,
+    Better, Curves, Devices, Metric, Schedule, Scored, StepReport, TrainFn, TrainSettings, Trained,
+    Trainee, same_shape,
 };
 pub use step::{LoopStep, TrainingStep, descend};
 pub use streams::Stream;

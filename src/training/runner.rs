@@ -204,6 +204,11 @@ impl Curves {
     }
 }
 
+/// A demo's training function: the job, the config, the device and the curves to fill (the
+/// panel's; none on the terminal).
+pub type TrainFn<M, C> =
+    fn(&JobContext, &C, &Device, Option<&Mutex<Curves>>) -> Result<Trained<M>, JobError>;
+
 /// The devices of a run: the plain one validation runs on, and its autodiff twin, seeded so
 /// that the initial weights repeat from the config.
 pub struct Devices {

@@ -94,24 +94,32 @@ pub fn legend_ui<'a>(
 }
 
 /// "show" and a button per method, in its kind's color, with its tooltip: the row above a
-/// panel's figure that picks whose steps the timeline plays. Returns the method clicked.
-pub fn method_buttons_ui<M: Copy + PartialEq>(
+/// panel's figure that picks whose steps the timeline plays. `short`: buttons carry the
+/// methods' names (their labels then lead the tooltips), else their labels. Returns the method
+/// clicked.
+pub fn method_buttons_ui<M: crate::demos::DemoMethod>(
     ui: &mut egui::Ui,
     what_is_shown: &str,
     methods: &[M],
     shown: M,
-    text: impl Fn(M) -> (&'static str, crate::demos::MethodKind),
-    tooltip: impl Fn(M) -> String,
+    short: bool,
 ) -> Option<M> {
     use metrics::KindColor;
     ui.label("show").on_hover_text(what_is_shown);
     let mut clicked = None;
     for &method in methods {
-        let (name, kind) = text(method);
-        let button = egui::RichText::new(name).color(kind.color());
+        let (text, tooltip) = if short {
+            (
+                method.name(),
+                format!("{}: {}", method.label(), method.hint()),
+            )
+        } else {
+            (method.label(), method.hint().to_owned())
+        };
+        let button = egui::RichText::new(text).color(method.kind().color());
         if ui
             .selectable_label(shown == method, button)
-            .on_hover_text(tooltip(method))
+            .on_hover_text(tooltip)
             .clicked()
         {
             clicked = Some(method);

@@ -14,9 +14,8 @@ use super::job_slot::{JobOutcome, JobSlot};
 use super::loss_plot::{LossSeries, loss_plot_ui};
 use super::model_io::{ModelAction, ModelFilesUi};
 use crate::demos::DemoCtx;
-use crate::demos::cli::TrainFn;
 use crate::stored_model::{self, StoredModel};
-use crate::training::{Curves, TrainSettings, Trained};
+use crate::training::{Curves, TrainFn, TrainSettings, Trained};
 
 /// How a panel draws one term its runs report: the term's name, its label and color.
 pub type TermStyle = (&'static str, &'static str, Color32);

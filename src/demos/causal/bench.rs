@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use super::methods::{Adaptation, LearnedModel, Method, infer};
 use super::metrics::pooled_auroc;
 use super::sim::{Series, SpringsConfig, simulate_many};
+use crate::demos::DemoMethod;
 
 /// What to evaluate on.
 #[derive(Clone, Copy, Debug, serde::Serialize)]

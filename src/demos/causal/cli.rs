@@ -12,6 +12,7 @@ use super::methods::{Adaptation, LearnedModel, Method, infer};
 use super::model::KIND;
 use super::sim::{self, Series, SpringsConfig};
 use super::train::{TrainConfig, bench_step, train};
+use crate::demos::DemoMethod;
 use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs, print_bench, print_report};
 use crate::stored_model::{load, load_or_shipped, shipped};
 use crate::training::step::{TrainingStep, boxed};

@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use super::classical::granger_scores;
 use super::model::{AcdConfig, AcdModel, decoder_elbo, edge_probability, series_tensor};
 use super::sim::Series;
-use crate::demos::MethodKind;
+use crate::demos::{DemoMethod, MethodKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
@@ -28,8 +28,40 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 3] = [Method::Granger, Method::Acd, Method::AcdTta];
+
+    pub fn is_learned(self) -> bool {
+        self != Method::Granger
+    }
+}
+
+impl DemoMethod for Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Granger => "granger",
+            Method::Acd => "acd",
+            Method::AcdTta => "acd+tta",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Method::Granger => "Granger (F-test)",
+            Method::Acd => "ACD encoder",
+            Method::AcdTta => "ACD + test-time adaptation",
+        }
+    }
+
+    fn kind(self) -> MethodKind {
+        match self {
+            Method::Granger => MethodKind::Classical,
+            Method::Acd => MethodKind::Amortized,
+            Method::AcdTta => MethodKind::Augmented,
+        }
+    }
+
     /// What the method does, in a sentence: its tooltip in the panel.
-    pub fn hint(self) -> &'static str {
+    fn hint(self) -> &'static str {
         match self {
             Method::Granger => {
                 "Pairwise Granger causality, lag 1: does the source's past improve an OLS prediction of \
@@ -45,36 +77,6 @@ impl Method {
                  decoder predicts this sample's own frames better (augmented: the forward model checks \
                  the amortized answer)"
             }
-        }
-    }
-
-    pub const ALL: [Method; 3] = [Method::Granger, Method::Acd, Method::AcdTta];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Granger => "granger",
-            Method::Acd => "acd",
-            Method::AcdTta => "acd+tta",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::Granger => "Granger (F-test)",
-            Method::Acd => "ACD encoder",
-            Method::AcdTta => "ACD + test-time adaptation",
-        }
-    }
-
-    pub fn is_learned(self) -> bool {
-        self != Method::Granger
-    }
-
-    pub fn kind(self) -> MethodKind {
-        match self {
-            Method::Granger => MethodKind::Classical,
-            Method::Acd => MethodKind::Amortized,
-            Method::AcdTta => MethodKind::Augmented,
         }
     }
 }

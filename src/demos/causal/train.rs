@@ -295,6 +295,7 @@ pub fn bench_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::testing::{assert_cancels, short_run};
 
     fn tiny() -> TrainConfig {
         let springs = SpringsConfig {
@@ -313,7 +314,6 @@ mod tests {
             batch: 8,
             val_samples: 8,
             schedule: Schedule::new(4, 1e-3, 2),
-            ..TrainConfig::default()
         }
     }
 
@@ -349,18 +349,8 @@ mod tests {
 
     #[test]
     fn a_short_run_trains_validates_and_can_be_cancelled() {
-        let config = tiny();
-        let curves = std::sync::Arc::new(std::sync::Mutex::new(Curves::default()));
-        let job_curves = curves.clone();
-        let handle = crate::jobs::spawn(
-            "t",
-            || {},
-            move |ctx| train(ctx, &config, &Device::flex(), Some(&job_curves)),
-        )
-        .expect("spawn");
-        let trained = handle.wait().expect("training");
+        let (trained, curves) = short_run(train, tiny());
         assert_eq!(trained.steps, 4);
-        let curves = curves.lock().expect("curves").clone();
         assert_eq!(curves.term("nll").len(), 4);
         assert!(curves.term("kl").iter().all(|k| k[1].is_finite()));
         assert!(curves.validation.len() >= 3, "{:?}", curves.validation);
@@ -368,15 +358,7 @@ mod tests {
         assert!(trained.model.config.scale.iter().all(|s| *s > 0.0));
         let mut endless = tiny();
         endless.schedule.max_steps = u64::MAX;
-        let handle = crate::jobs::spawn(
-            "c",
-            || {},
-            move |ctx| train(ctx, &endless, &Device::flex(), None),
-        )
-        .expect("spawn");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        handle.cancel();
-        assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
+        assert_cancels(train, endless);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::methods::{
     ErrorCounts, LearnedDecoder, Method, ber_interval, decode_frames, errors_per_frame,
 };
 use super::sim::{Channel, send_frames};
+use crate::demos::DemoMethod;
 use crate::jobs::JobContext;
 use crate::stored_model;
 

@@ -14,6 +14,7 @@ use super::methods::{LearnedDecoder, Method, decode_frames};
 use super::model::{NetConfig, NetKind, load_or_shipped};
 use super::sim::{Channel, bits_csv, read_llr_csv};
 use super::train::{TrainConfig, bench_step, train};
+use crate::demos::DemoMethod;
 use crate::demos::cli::{
     BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_bench, print_report,
 };

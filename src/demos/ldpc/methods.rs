@@ -14,7 +14,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::classical::{self, BpRule, IterationState, Outcome, Trace, syndrome_is_zero};
 use super::code::Code;
 use super::model::{DecoderNet, GraphIndex, NetConfig, NetKind};
-use crate::demos::MethodKind;
+use crate::demos::{DemoMethod, MethodKind};
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -27,47 +27,7 @@ pub enum Method {
 }
 
 impl Method {
-    /// What the method does, in a sentence: its tooltip in the panel.
-    pub fn hint(self) -> &'static str {
-        match self {
-            Method::Bp => {
-                "Sum-product BP, flooding: m_cv = 2 atanh Π tanh(m_v'c / 2) over the check's other bits v', every check then every \
-                 variable, until every check holds (classical)"
-            }
-            Method::Minsum => {
-                "Min-sum: m_cv = Π sign(m_v'c) · min |m_v'c| over the other bits v', no scaling or offset (classical)"
-            }
-            Method::Nbp => {
-                "Weighted BP: learned weights per iteration on the messages and the channel, shared by \
-                 all edges so it runs on any code (amortized)"
-            }
-            Method::Nebp => {
-                "Neural-enhanced BP: a graph network beside BP adds a correction to every check message \
-                 at every iteration; it sees only the LLRs. Its last step is a syndrome guard: where plain \
-                 BP's decision leaves fewer parity checks unsatisfied, BP's is output (augmented)"
-            }
-        }
-    }
-
     pub const ALL: [Method; 4] = [Method::Bp, Method::Minsum, Method::Nbp, Method::Nebp];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Bp => "bp",
-            Method::Minsum => "minsum",
-            Method::Nbp => "nbp",
-            Method::Nebp => "nebp",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::Bp => "BP (sum-product)",
-            Method::Minsum => "min-sum",
-            Method::Nbp => "neural BP",
-            Method::Nebp => "neural-enhanced BP",
-        }
-    }
 
     /// The method a learned model serves.
     pub fn learned(kind: NetKind) -> Self {
@@ -88,12 +48,54 @@ impl Method {
     pub fn is_learned(self) -> bool {
         self.model_kind().is_some()
     }
+}
 
-    pub fn kind(self) -> MethodKind {
+impl DemoMethod for Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Bp => "bp",
+            Method::Minsum => "minsum",
+            Method::Nbp => "nbp",
+            Method::Nebp => "nebp",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Method::Bp => "BP (sum-product)",
+            Method::Minsum => "min-sum",
+            Method::Nbp => "neural BP",
+            Method::Nebp => "neural-enhanced BP",
+        }
+    }
+
+    fn kind(self) -> MethodKind {
         match self {
             Method::Bp | Method::Minsum => MethodKind::Classical,
             Method::Nbp => MethodKind::Amortized,
             Method::Nebp => MethodKind::Augmented,
+        }
+    }
+
+    /// What the method does, in a sentence: its tooltip in the panel.
+    fn hint(self) -> &'static str {
+        match self {
+            Method::Bp => {
+                "Sum-product BP, flooding: m_cv = 2 atanh Π tanh(m_v'c / 2) over the check's other bits v', every check then every \
+                 variable, until every check holds (classical)"
+            }
+            Method::Minsum => {
+                "Min-sum: m_cv = Π sign(m_v'c) · min |m_v'c| over the other bits v', no scaling or offset (classical)"
+            }
+            Method::Nbp => {
+                "Weighted BP: learned weights per iteration on the messages and the channel, shared by \
+                 all edges so it runs on any code (amortized)"
+            }
+            Method::Nebp => {
+                "Neural-enhanced BP: a graph network beside BP adds a correction to every check message \
+                 at every iteration; it sees only the LLRs. Its last step is a syndrome guard: where plain \
+                 BP's decision leaves fewer parity checks unsatisfied, BP's is output (augmented)"
+            }
         }
     }
 }

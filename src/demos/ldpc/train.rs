@@ -360,6 +360,8 @@ pub fn bench_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::TrainingStep;
+    use crate::training::testing::{assert_cancels, assert_step_learns, short_run};
 
     fn tiny(kind: NetConfig) -> TrainConfig {
         TrainConfig {
@@ -377,42 +379,22 @@ mod tests {
     #[test]
     fn a_short_run_trains_validates_and_can_be_cancelled() {
         for kind in [NetConfig::nbp(), NetConfig::nebp()] {
-            let config = tiny(kind);
-            let handle = crate::jobs::spawn(
-                "t",
-                || {},
-                move |ctx| train(ctx, &config, &Device::flex(), None),
-            )
-            .expect("spawn");
-            let trained = handle.wait().expect("training");
+            let (trained, curves) = short_run(train, tiny(kind));
             assert_eq!(trained.steps, 6);
+            assert_eq!(curves.term("loss").len(), 6);
             assert!(trained.score <= trained.beside[0].1);
         }
         let mut endless = tiny(NetConfig::nebp());
         endless.schedule.max_steps = u64::MAX;
-        let handle = crate::jobs::spawn(
-            "c",
-            || {},
-            move |ctx| train(ctx, &endless, &Device::flex(), None),
-        )
-        .expect("spawn");
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        handle.cancel();
-        assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
+        assert_cancels(train, endless);
     }
 
     #[test]
     fn the_benchmarked_step_learns_its_batch() {
-        use crate::training::TrainingStep;
         let mut step =
             bench_step("ldpc nebp", &tiny(NetConfig::nebp()), &Device::flex()).expect("step");
         assert_eq!(step.samples(), 8);
-        let first = step.step().expect("loss");
-        let mut last = first;
-        for _ in 0..15 {
-            last = step.step().expect("loss");
-        }
-        assert!(first.is_finite() && last < first, "{first} → {last}");
+        assert_step_learns(&mut step, 15);
     }
 
     #[test]

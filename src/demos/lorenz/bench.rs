@@ -11,6 +11,7 @@ use super::methods::{ClassicalMethod, ClassicalSettings, Method, mse, run_classi
 use super::model::{ChainModel, ChainModelConfig};
 use super::sim::{SimConfig, Trajectory, simulate};
 use super::train::{TrainConfig, datasets, evaluate, train};
+use crate::demos::DemoMethod;
 use crate::jobs::{JobContext, JobError};
 use crate::stored_model;
 

@@ -13,6 +13,7 @@ use super::methods::{ClassicalSettings, Method, mse, read_series};
 use super::model::{ChainKind, ChainModelConfig};
 use super::sim::{SimConfig, simulate};
 use super::train::{DEFAULT_TRAIN_SAMPLES, TrainConfig, bench_step, train};
+use crate::demos::DemoMethod;
 use crate::demos::cli::{
     BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_bench, print_report,
 };

@@ -11,7 +11,7 @@ use super::classical::{
 use super::model::{ChainKind, ChainModel, load_or_shipped};
 use super::sim::State;
 use crate::csv_table::read_numeric_csv;
-use crate::demos::MethodKind;
+use crate::demos::{DemoMethod, MethodKind};
 use burn::tensor::Device;
 
 /// Settings of the classical inverse (EKF / EKS on the Taylor model).
@@ -89,17 +89,6 @@ impl Method {
         Method::Hybrid,
     ];
 
-    /// The name on the command line and in `eval`'s JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ekf => "ekf",
-            Self::Eks => "eks",
-            Self::Uks => "uks",
-            Self::Gnn => ChainKind::Gnn.name(),
-            Self::Hybrid => ChainKind::Hybrid.name(),
-        }
-    }
-
     pub fn classical(self) -> Option<ClassicalMethod> {
         match self {
             Self::Ekf => Some(ClassicalMethod::Ekf),
@@ -125,14 +114,6 @@ impl Method {
         }
     }
 
-    pub fn kind(self) -> MethodKind {
-        match self {
-            Self::Ekf | Self::Eks | Self::Uks => MethodKind::Classical,
-            Self::Gnn => MethodKind::Amortized,
-            Self::Hybrid => MethodKind::Augmented,
-        }
-    }
-
     /// The model a learned method runs: the file given, else the shipped one (`None` for a
     /// classical method).
     pub fn model(self, path: Option<&Path>, device: &Device) -> anyhow::Result<Option<ChainModel>> {
@@ -155,6 +136,51 @@ impl Method {
             (Some(classical), _) => run_classical(classical, t, observations, settings),
             (None, Some(model)) => Ok(model.infer(observations, device).pop().unwrap_or_default()),
             (None, None) => bail!("{} needs a model", self.name()),
+        }
+    }
+}
+
+impl DemoMethod for Method {
+    /// The name on the command line and in `eval`'s JSON.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ekf => "ekf",
+            Self::Eks => "eks",
+            Self::Uks => "uks",
+            Self::Gnn => ChainKind::Gnn.name(),
+            Self::Hybrid => ChainKind::Hybrid.name(),
+        }
+    }
+
+    fn kind(self) -> MethodKind {
+        match self {
+            Self::Ekf | Self::Eks | Self::Uks => MethodKind::Classical,
+            Self::Gnn => MethodKind::Amortized,
+            Self::Hybrid => MethodKind::Augmented,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Ekf => "EKF",
+            Self::Eks => "EKS",
+            Self::Uks => "UKS",
+            Self::Gnn => "GNN only",
+            Self::Hybrid => "Hybrid (EKS messages + GNN)",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Ekf => {
+                "Extended Kalman filter on the Taylor model: each estimate uses the observations up to its time (classical)"
+            }
+            Self::Eks => "Extended RTS smoother on the Taylor model: every observation (classical)",
+            Self::Uks => "Unscented RTS smoother on the Taylor model (classical)",
+            Self::Gnn => "x = y + ε_GNN: the same network without the model's messages",
+            Self::Hybrid => {
+                "x := x + γ(ε_GNN + model messages), unrolled; the messages are the gradient of log p(y, x) under the Taylor model"
+            }
         }
     }
 }
@@ -286,7 +312,6 @@ pub fn compare_classical(
     settings: &ClassicalSettings,
     substeps: usize,
 ) -> anyhow::Result<Vec<MethodResult>> {
-    use crate::demos::MethodKind;
     use std::time::Instant;
     let mut results = Vec::new();
     for method in [

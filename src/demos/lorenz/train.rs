@@ -321,6 +321,8 @@ fn batch(trajectory: &Trajectory, window: usize, count: usize, rng: &mut StdRng)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::TrainingStep;
+    use crate::training::testing::{assert_cancels, assert_step_learns, short_run};
 
     #[test]
     fn a_short_run_trains_validates_and_can_be_cancelled() {
@@ -336,16 +338,10 @@ mod tests {
         config.window = 50;
         config.schedule.max_steps = 20;
         config.schedule.validate_every = 10;
-        let handle = crate::jobs::spawn(
-            "train test",
-            || {},
-            move |ctx| train(ctx, &config, &Device::flex(), None),
-        )
-        .expect("spawn");
-        let trained = handle.wait().expect("training");
+        let (trained, curves) = short_run(train, config);
         assert_eq!(trained.steps, 20);
         assert!(trained.score.is_finite());
-
+        assert_eq!(curves.validation.len(), 3);
         let mut endless = TrainConfig::new(
             ChainModelConfig {
                 iterations: 2,
@@ -355,20 +351,11 @@ mod tests {
             200,
         );
         endless.schedule.max_steps = u64::MAX;
-        let handle = crate::jobs::spawn(
-            "cancel test",
-            || {},
-            move |ctx| train(ctx, &endless, &Device::flex(), None),
-        )
-        .expect("spawn");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        handle.cancel();
-        assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
+        assert_cancels(train, endless);
     }
 
     #[test]
     fn the_benchmarked_step_is_the_loops_step_and_learns_its_batch() {
-        use crate::training::TrainingStep;
         let mut config = TrainConfig::new(
             ChainModelConfig {
                 iterations: 2,
@@ -382,12 +369,7 @@ mod tests {
         let mut step = bench_step("lorenz gnn", &config, &Device::flex()).expect("step");
         assert_eq!(step.samples(), 60);
         assert_eq!(step.batch(), "3 chains of 20 steps");
-        let first = step.step().expect("loss");
-        let mut last = first;
-        for _ in 0..10 {
-            last = step.step().expect("loss");
-        }
-        assert!(first.is_finite() && last < first, "{first} → {last}");
+        assert_step_learns(&mut step, 10);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::model::MriModel;
 use super::sim::{Fourier, Image, MaskKind, MeasureConfig};
 use super::train::{Example, example, validation_set};
 use crate::backend::BackendRequest;
+use crate::demos::DemoMethod;
 use crate::stored_model;
 
 /// Seeds of the held-out test phantoms (training draws below 2^62, validation from 2^62).

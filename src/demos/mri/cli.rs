@@ -14,6 +14,7 @@ use super::model::{MriKind, MriModel, MriModelConfig};
 use super::sim::{Fourier, MaskKind, MeasureConfig, simulate};
 use super::train::{TrainConfig, bench_step, train};
 use crate::backend::BackendRequest;
+use crate::demos::DemoMethod;
 use crate::demos::cli::{BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs};
 use crate::stored_model::load;
 use crate::training::step::{TrainingStep, boxed};

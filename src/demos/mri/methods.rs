@@ -10,7 +10,7 @@ use rustfft::num_complex::Complex64;
 use super::classical::{TvSettings, gradient_ascent, tv_reconstruct, zero_filled};
 use super::model::{MriKind, MriModel, MriModelConfig};
 use super::sim::{Fourier, Image, Mask};
-use crate::demos::MethodKind;
+use crate::demos::{DemoMethod, MethodKind};
 use crate::stored_model;
 
 /// Every reconstruction method; `--method` takes all but gradient ascent (shown in the panel
@@ -31,31 +31,6 @@ pub enum Method {
 }
 
 impl Method {
-    /// What the method does, in a sentence: its tooltip in the panel.
-    pub fn hint(self) -> &'static str {
-        match self {
-            Method::ZeroFilled => "x = F^-1 y with the unsampled frequencies set to 0 (classical)",
-            Method::GradientAscent => {
-                "x := x + η F^H M^H (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
-            }
-            Method::Tv => {
-                "min over x in [0, 1] of ½ |M F x − y|² + λ TV(x), by MFISTA until the objective \
-                 settles; λ tuned on validation phantoms (classical)"
-            }
-            Method::UNet => {
-                "x = x_zf + UNet(x_zf): one pass from the zero-filled image (amortized)"
-            }
-            Method::Rim => {
-                "x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
-                 term's gradient, 8 steps from the TV estimate (augmented)"
-            }
-            Method::RimZf => {
-                "the same recurrent update, 8 steps from the zero-filled image with no TV anywhere: \
-                 a learned optimizer in place of TV's iterations (augmented)"
-            }
-        }
-    }
-
     pub const ALL: [Method; 6] = [
         Method::ZeroFilled,
         Method::GradientAscent,
@@ -64,32 +39,8 @@ impl Method {
         Method::Rim,
         Method::RimZf,
     ];
-
     /// The methods that run a trained network.
     pub const LEARNED: [Method; 3] = [Method::UNet, Method::Rim, Method::RimZf];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::ZeroFilled => "zero-filled",
-            Method::GradientAscent => "gradient ascent",
-            Method::Tv => "TV (MFISTA)",
-            Method::UNet => "U-Net",
-            Method::Rim => "RIM from TV",
-            Method::RimZf => "RIM from zero filling",
-        }
-    }
-
-    /// The command line's name (`--method`), also used in JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::ZeroFilled => "zf",
-            Method::GradientAscent => "ga",
-            Method::Tv => "tv",
-            Method::UNet => "unet",
-            Method::Rim => "rim",
-            Method::RimZf => "rim-zf",
-        }
-    }
 
     /// The model kind a learned method needs.
     pub fn model_kind(self) -> Option<MriKind> {
@@ -98,15 +49,6 @@ impl Method {
             Method::Rim => Some(MriKind::Rim),
             Method::RimZf => Some(MriKind::RimZf),
             _ => None,
-        }
-    }
-
-    /// Its family: classical, amortized (the U-Net) or augmented (the RIMs).
-    pub fn kind(self) -> MethodKind {
-        match self {
-            Method::UNet => MethodKind::Amortized,
-            Method::Rim | Method::RimZf => MethodKind::Augmented,
-            _ => MethodKind::Classical,
         }
     }
 
@@ -138,6 +80,65 @@ impl Method {
             return Ok(None);
         };
         stored_model::load_or_shipped(path, kind.name(), device).map(Some)
+    }
+}
+
+impl DemoMethod for Method {
+    /// The command line's name (`--method`), also used in JSON output.
+    fn name(self) -> &'static str {
+        match self {
+            Method::ZeroFilled => "zf",
+            Method::GradientAscent => "ga",
+            Method::Tv => "tv",
+            Method::UNet => "unet",
+            Method::Rim => "rim",
+            Method::RimZf => "rim-zf",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Method::ZeroFilled => "zero-filled",
+            Method::GradientAscent => "gradient ascent",
+            Method::Tv => "TV (MFISTA)",
+            Method::UNet => "U-Net",
+            Method::Rim => "RIM from TV",
+            Method::RimZf => "RIM from zero filling",
+        }
+    }
+
+    /// Its family: classical, amortized (the U-Net) or augmented (the RIMs).
+    fn kind(self) -> MethodKind {
+        match self {
+            Method::UNet => MethodKind::Amortized,
+            Method::Rim | Method::RimZf => MethodKind::Augmented,
+            _ => MethodKind::Classical,
+        }
+    }
+
+    /// What the method does, in a sentence: its tooltip in the panel.
+    fn hint(self) -> &'static str {
+        match self {
+            Method::ZeroFilled => "x = F^-1 y with the unsampled frequencies set to 0 (classical)",
+            Method::GradientAscent => {
+                "x := x + η F^H M^H (y − M F x): gradient ascent on log p(y|x), no prior (classical)"
+            }
+            Method::Tv => {
+                "min over x in [0, 1] of ½ |M F x − y|² + λ TV(x), by MFISTA until the objective \
+                 settles; λ tuned on validation phantoms (classical)"
+            }
+            Method::UNet => {
+                "x = x_zf + UNet(x_zf): one pass from the zero-filled image (amortized)"
+            }
+            Method::Rim => {
+                "x(t+1) = x(t) + g(grad log p(y|x(t)), x(t), s(t)): a convolutional GRU fed the data \
+                 term's gradient, 8 steps from the TV estimate (augmented)"
+            }
+            Method::RimZf => {
+                "the same recurrent update, 8 steps from the zero-filled image with no TV anywhere: \
+                 a learned optimizer in place of TV's iterations (augmented)"
+            }
+        }
     }
 }
 

@@ -514,12 +514,7 @@ mod tests {
             (step.samples(), step.batch()),
             (2, "2 images 16²".to_owned())
         );
-        let first = step.step().expect("loss");
-        let mut last = first;
-        for _ in 0..10 {
-            last = step.step().expect("loss");
-        }
-        assert!(first.is_finite() && last < first, "{first} → {last}");
+        crate::training::testing::assert_step_learns(&mut step, 10);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::methods::{
     rollout_candidates, solve,
 };
 use super::sim::{self, Instance};
+use crate::demos::DemoMethod;
 
 /// Seeds of held-out instances: no training or validation run uses them.
 const TEST_SEED: u64 = 0x7E57_0000;

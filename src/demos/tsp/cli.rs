@@ -13,6 +13,7 @@ use super::methods::{AmDecoding, LearnedModel, Method, solve};
 use super::model::{AmConfig, KIND, load_or_shipped};
 use super::sim::{self, tour_text};
 use super::train::{TrainConfig, bench_step, train};
+use crate::demos::DemoMethod;
 use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs, print_bench, print_report};
 use crate::stored_model::load;
 use crate::training::step::{TrainingStep, boxed};

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use super::classical::{self, TwoOptMove};
 use super::model::{AmConfig, AttentionModel, Pick, coords_tensor, spread_starts, symmetries};
 use super::sim::Instance;
-use crate::demos::MethodKind;
+use crate::demos::{DemoMethod, MethodKind};
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -30,8 +30,53 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 6] = [
+        Method::Nn,
+        Method::Insertion,
+        Method::TwoOpt,
+        Method::Exact,
+        Method::Am,
+        Method::AmTwoOpt,
+    ];
+
+    pub fn is_learned(self) -> bool {
+        matches!(self, Method::Am | Method::AmTwoOpt)
+    }
+}
+
+impl DemoMethod for Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Nn => "nn",
+            Method::Insertion => "insertion",
+            Method::TwoOpt => "2opt",
+            Method::Exact => "exact",
+            Method::Am => "am",
+            Method::AmTwoOpt => "am+2opt",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Method::Nn => "nearest neighbour",
+            Method::Insertion => "farthest insertion",
+            Method::TwoOpt => "2-opt",
+            Method::Exact => "exact (Held–Karp)",
+            Method::Am => "attention model",
+            Method::AmTwoOpt => "attention model + 2-opt",
+        }
+    }
+
+    fn kind(self) -> MethodKind {
+        match self {
+            Method::Am => MethodKind::Amortized,
+            Method::AmTwoOpt => MethodKind::Augmented,
+            _ => MethodKind::Classical,
+        }
+    }
+
     /// What the method does, in a sentence: its tooltip in the panel.
-    pub fn hint(self) -> &'static str {
+    fn hint(self) -> &'static str {
         match self {
             Method::Nn => {
                 "Nearest neighbour from city 1: always go to the closest unvisited city (classical)"
@@ -55,49 +100,6 @@ impl Method {
                  shortest kept (augmented)"
             }
         }
-    }
-
-    pub const ALL: [Method; 6] = [
-        Method::Nn,
-        Method::Insertion,
-        Method::TwoOpt,
-        Method::Exact,
-        Method::Am,
-        Method::AmTwoOpt,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Nn => "nn",
-            Method::Insertion => "insertion",
-            Method::TwoOpt => "2opt",
-            Method::Exact => "exact",
-            Method::Am => "am",
-            Method::AmTwoOpt => "am+2opt",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::Nn => "nearest neighbour",
-            Method::Insertion => "farthest insertion",
-            Method::TwoOpt => "2-opt",
-            Method::Exact => "exact (Held–Karp)",
-            Method::Am => "attention model",
-            Method::AmTwoOpt => "attention model + 2-opt",
-        }
-    }
-
-    pub fn kind(self) -> MethodKind {
-        match self {
-            Method::Am => MethodKind::Amortized,
-            Method::AmTwoOpt => MethodKind::Augmented,
-            _ => MethodKind::Classical,
-        }
-    }
-
-    pub fn is_learned(self) -> bool {
-        matches!(self, Method::Am | Method::AmTwoOpt)
     }
 }
 

@@ -21,10 +21,6 @@ use crate::training::{
     Trained, Trainee, descend, runner, same_shape,
 };
 
-/// The score a run keeps its best model by: the mean gap of `am` on the validation instances
-/// to [`reference_length`] (the optimum up to 20 cities, the best 2-opt tour above, where it
-/// is negative when the model beats 2-opt).
-
 /// A finished run.
 pub type TrainedModel = Trained<LearnedModel>;
 
@@ -43,7 +39,9 @@ pub struct TrainConfig {
 }
 
 impl TrainSettings for TrainConfig {
-    /// The score a run keeps its best model by.
+    /// The score a run keeps its best model by: the mean gap of `am` on the validation
+    /// instances to [`reference_length`] (the optimum up to 20 cities, the best 2-opt tour
+    /// above, where it is negative when the model beats 2-opt).
     const METRIC: Metric = Metric {
         key: "val_gap_percent",
         label: "validation gap",
@@ -322,6 +320,7 @@ pub fn bench_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::testing::{assert_cancels, short_run};
 
     fn tiny() -> TrainConfig {
         TrainConfig {
@@ -363,18 +362,8 @@ mod tests {
 
     #[test]
     fn a_short_run_trains_validates_and_can_be_cancelled() {
-        let config = tiny();
-        let curves = std::sync::Arc::new(std::sync::Mutex::new(Curves::default()));
-        let job_curves = curves.clone();
-        let handle = crate::jobs::spawn(
-            "t",
-            || {},
-            move |ctx| train(ctx, &config, &Device::flex(), Some(&job_curves)),
-        )
-        .expect("spawn");
-        let trained = handle.wait().expect("training");
+        let (trained, curves) = short_run(train, tiny());
         assert_eq!(trained.steps, 4);
-        let curves = curves.lock().expect("curves").clone();
         assert_eq!(curves.term("sampled").len(), 4);
         assert!(curves.term("best of starts")[0][1] <= curves.term("sampled")[0][1]);
         // At the start and every 2 steps.
@@ -382,15 +371,7 @@ mod tests {
         assert!(trained.score.is_finite() && trained.score >= -1e-9);
         let mut endless = tiny();
         endless.schedule.max_steps = u64::MAX;
-        let handle = crate::jobs::spawn(
-            "c",
-            || {},
-            move |ctx| train(ctx, &endless, &Device::flex(), None),
-        )
-        .expect("spawn");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        handle.cancel();
-        assert!(matches!(handle.wait(), Err(JobError::Cancelled)));
+        assert_cancels(train, endless);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::ui::training_section::TrainingSection;
 
 mod paint;
 
+use crate::demos::DemoMethod;
 use paint::*;
 
 const TRUE_POSITIVE: Color32 = Color32::from_rgb(40, 190, 80);
@@ -376,16 +377,13 @@ impl Demo for CausalDemo {
         }
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.inference.runs.iter().map(|r| r.method).collect();
-            let text = |m: Method| (m.name(), m.kind());
-            let tooltip = |m: Method| format!("{}: {}", m.label(), m.hint());
             let shown = self.shown;
             if let Some(method) = crate::ui::method_buttons_ui(
                 ui,
                 "Whose graph is drawn on the particles",
                 &methods,
                 shown,
-                text,
-                tooltip,
+                true,
             ) {
                 self.shown = method;
             }

@@ -28,6 +28,7 @@ use crate::ui::training_section::TrainingSection;
 
 mod paint;
 
+use crate::demos::DemoMethod;
 use paint::*;
 
 /// Sign colours of messages and beliefs: bit 0 (positive LLR) and bit 1.
@@ -437,16 +438,13 @@ impl Demo for LdpcDemo {
         }
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
-            let text = |m: Method| (m.label(), m.kind());
-            let tooltip = |m: Method| m.hint().to_owned();
             let shown = self.shown;
             if let Some(method) = crate::ui::method_buttons_ui(
                 ui,
                 "Which decoder's iterations the graph and the strip show",
                 &methods,
                 shown,
-                text,
-                tooltip,
+                false,
             ) {
                 self.select(method);
             }

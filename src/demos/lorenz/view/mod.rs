@@ -23,6 +23,7 @@ use burn::module::Module;
 // Mid gray reads on both the dark and the light theme.
 mod paint;
 
+use crate::demos::DemoMethod;
 use paint::*;
 
 const TRUTH_COLOR: Color32 = Color32::from_rgb(150, 150, 150);
@@ -167,11 +168,8 @@ impl LorenzDemo {
             .rows
             .retain(|r| !matches!(r.kind, MethodKind::Amortized | MethodKind::Augmented));
         for run in &self.learned.runs {
-            let name = match run.kind {
-                ChainKind::Hybrid => "Hybrid (EKS messages + GNN)",
-                ChainKind::Gnn => "GNN only",
-            };
-            let kind = Method::learned(run.kind).kind();
+            let method = Method::learned(run.kind);
+            let (name, kind) = (method.label(), method.kind());
             self.table.rows.push(MethodRow {
                 method: name.to_owned(),
                 kind,

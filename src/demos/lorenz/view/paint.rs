@@ -9,9 +9,9 @@ impl LorenzDemo {
         ui.horizontal_wrapped(|ui| {
             ui.label("learned model");
             ui.selectable_value(&mut learned.hybrid, true, "hybrid")
-                .on_hover_text("x := x + γ(ε_GNN + model messages), unrolled; the messages are the gradient of log p(y, x) under the Taylor model");
+                .on_hover_text(Method::Hybrid.hint());
             ui.selectable_value(&mut learned.hybrid, false, "GNN only")
-                .on_hover_text("x = y + ε_GNN: the same network without the model's messages");
+                .on_hover_text(Method::Gnn.hint());
             ui.label("training samples");
             ui.add(egui::Slider::new(&mut learned.train_samples, 20..=100_000).logarithmic(true))
                 .on_hover_text("Time steps of simulated training data");

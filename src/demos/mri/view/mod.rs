@@ -30,6 +30,7 @@ use crate::ui::{slider_label, wrap_before_slider};
 
 mod paint;
 
+use crate::demos::DemoMethod;
 use paint::*;
 
 /// Where the measured image comes from.
@@ -466,16 +467,13 @@ impl Demo for MriDemo {
         }
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
-            let text = |m: Method| (m.label(), m.kind());
-            let tooltip = |m: Method| m.hint().to_owned();
             let shown = self.shown;
             if let Some(method) = crate::ui::method_buttons_ui(
                 ui,
                 "Which method's steps the timeline and the pictures show",
                 &methods,
                 shown,
-                text,
-                tooltip,
+                false,
             ) {
                 self.select(method);
             }

@@ -26,6 +26,7 @@ use crate::ui::training_section::TrainingSection;
 
 mod paint;
 
+use crate::demos::DemoMethod;
 use paint::*;
 
 const START_COLOR: Color32 = Color32::from_rgb(20, 150, 60);
@@ -408,16 +409,13 @@ impl Demo for TspDemo {
         }
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.solution.method).collect();
-            let text = |m: Method| (m.name(), m.kind());
-            let tooltip = |m: Method| format!("{}: {}", m.label(), m.hint());
             let shown = self.shown;
             if let Some(method) = crate::ui::method_buttons_ui(
                 ui,
                 "Which method's steps the timeline plays",
                 &methods,
                 shown,
-                text,
-                tooltip,
+                true,
             ) {
                 self.select(method);
             }
