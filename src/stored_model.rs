@@ -35,6 +35,11 @@ pub trait StoredModel: Sized {
     fn validate(stored: &Self::Stored) -> Result<(), String>;
     fn build(stored: &Self::Stored, device: &Device) -> Self::Net;
     fn assemble(net: Self::Net, stored: Self::Stored) -> Self;
+
+    /// A copy on `device` (shipped and loaded models live on the CPU until a job runs them).
+    fn to_device(&self, device: &Device) -> Self {
+        Self::assemble(self.net().clone().to_device(device), self.stored())
+    }
 }
 
 /// Saves `model` with `training` (how it was trained, free-form) in its header, atomically.

@@ -2,12 +2,9 @@
 //! apart from training's and validation's), AUROC pooled over every ordered pair of every
 //! sample, and the time per sample.
 
-use std::time::Instant;
-
 use burn::tensor::Device;
 
-use super::methods::{Adaptation, LearnedModel, Method, infer};
-use super::metrics::pooled_auroc;
+use super::methods::{Adaptation, LearnedModel, Method, compare};
 use super::sim::{Series, SpringsConfig, simulate_many};
 use crate::demos::DemoMethod;
 
@@ -96,21 +93,28 @@ pub fn evaluate(
 ) -> anyhow::Result<Evaluation> {
     let series = test_set(settings);
     let refs: Vec<&Series> = series.iter().collect();
-    let labels: Vec<Vec<bool>> = series.iter().filter_map(Series::edge_labels).collect();
-    let mut methods = Vec::new();
-    for method in Method::ALL {
-        let started = Instant::now();
-        let probabilities = infer(method, &refs, Some(model), settings.adaptation, device)
-            .map_err(anyhow::Error::msg)?;
-        let seconds = started.elapsed().as_secs_f64() / series.len().max(1) as f64;
-        methods.push(MethodMetrics {
-            method: method.name(),
-            metrics: Metrics {
-                auroc: pooled_auroc(&probabilities, &labels).unwrap_or(f64::NAN),
-                seconds,
-            },
-        });
+    let comparison = compare(
+        &refs,
+        Some(model),
+        settings.adaptation,
+        device,
+        &|_| {},
+        &|| false,
+    );
+    if let Some(why) = comparison.skipped {
+        anyhow::bail!("{why}");
     }
+    let methods = comparison
+        .runs
+        .iter()
+        .map(|run| MethodMetrics {
+            method: run.method.name(),
+            metrics: Metrics {
+                auroc: run.auroc.unwrap_or(f64::NAN),
+                seconds: run.seconds,
+            },
+        })
+        .collect();
     Ok(Evaluation {
         demo: super::NAME,
         variant: variant_name(settings),

@@ -8,6 +8,8 @@
 //!   negative ELBO, the frozen decoder predicting the sample's own frames from the graph (the
 //!   forward model checking the amortized answer). The trace is the graph after every step.
 
+use std::time::Instant;
+
 use burn::module::{Module, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor};
@@ -15,6 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::classical::granger_scores;
+use super::metrics::pooled_auroc;
 use super::model::{AcdConfig, AcdModel, decoder_elbo, edge_probability, series_tensor};
 use super::sim::Series;
 use crate::demos::{DemoMethod, MethodKind};
@@ -208,6 +211,32 @@ pub fn adapt(
     trace
 }
 
+/// Samples adapted in one batch: the per-sample terms are independent, and this bounds memory.
+const ADAPT_CHUNK: usize = 256;
+
+/// [`adapt`] in chunks of samples: the probabilities before and after every step.
+fn adapt_all(
+    model: &LearnedModel,
+    series: &[&Series],
+    adaptation: Adaptation,
+    device: &Device,
+    cancelled: &dyn Fn() -> bool,
+) -> Vec<Vec<Vec<f64>>> {
+    let mut trace: Vec<Vec<Vec<f64>>> = Vec::new();
+    for chunk in series.chunks(ADAPT_CHUNK) {
+        for (k, step) in adapt(model, chunk, adaptation, device, cancelled)
+            .into_iter()
+            .enumerate()
+        {
+            match trace.get_mut(k) {
+                Some(samples) => samples.extend(step),
+                None => trace.push(step),
+            }
+        }
+    }
+    trace
+}
+
 /// Every sample's edge probabilities by `method`; TTA adapts each sample on its own (in
 /// parallel over samples).
 pub fn infer(
@@ -226,13 +255,88 @@ pub fn infer(
     }
     Ok(match method {
         Method::Acd => acd_probabilities(model, series, device),
-        _ => series
-            .chunks(256)
-            .flat_map(|chunk| {
-                adapt(model, chunk, adaptation, device, &|| false)
-                    .pop()
-                    .unwrap_or_default()
-            })
-            .collect(),
+        _ => adapt_all(model, series, adaptation, device, &|| false)
+            .pop()
+            .unwrap_or_default(),
     })
+}
+
+/// One method's answer on every sample.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub method: Method,
+    /// Per sample, per ordered pair; for `acd+tta` after the last step.
+    pub probabilities: Vec<Vec<f64>>,
+    /// The AUROC pooled over every pair of every sample (when every sample has its graph).
+    pub auroc: Option<f64>,
+    /// Wall time per sample.
+    pub seconds: f64,
+}
+
+/// Every method on the same samples: what the panel's job and `eval` both run.
+#[derive(Clone, Debug, Default)]
+pub struct Comparison {
+    pub runs: Vec<Run>,
+    /// TTA's probabilities after each step (0: the encoder's answer), per sample, per pair.
+    pub adaptation: Vec<Vec<Vec<f64>>>,
+    /// The pooled AUROC after each adaptation step (when the graphs are known).
+    pub adaptation_auroc: Vec<[f64; 2]>,
+    /// Why the learned methods did not run, if they did not.
+    pub skipped: Option<String>,
+}
+
+/// Granger, the encoder and its adaptation on `series` (the learned ones when `model` is given
+/// and fits the samples); `progress` after each method, `cancelled` checked between TTA steps.
+pub fn compare(
+    series: &[&Series],
+    model: Option<&LearnedModel>,
+    adaptation: Adaptation,
+    device: &Device,
+    progress: &dyn Fn(f32),
+    cancelled: &dyn Fn() -> bool,
+) -> Comparison {
+    let labels: Vec<Vec<bool>> = series.iter().filter_map(|s| s.edge_labels()).collect();
+    let truth = (labels.len() == series.len()).then_some(labels);
+    let score = |p: &[Vec<f64>]| truth.as_ref().and_then(|l| pooled_auroc(p, l));
+    let per_sample =
+        |started: Instant| started.elapsed().as_secs_f64() / series.len().max(1) as f64;
+    let mut out = Comparison::default();
+    let mut push = |method, probabilities: Vec<Vec<f64>>, seconds| {
+        let auroc = score(&probabilities);
+        out.runs.push(Run {
+            method,
+            probabilities,
+            auroc,
+            seconds,
+        });
+    };
+    let started = Instant::now();
+    let granger = series.iter().map(|s| granger_scores(s)).collect();
+    push(Method::Granger, granger, per_sample(started));
+    progress(0.05);
+    let Some(model) = model else {
+        out.skipped = Some("no model loaded".into());
+        return out;
+    };
+    if let Some(bad) = series.iter().find_map(|s| model.check(s).err()) {
+        out.skipped = Some(bad);
+        return out;
+    }
+    let started = Instant::now();
+    let acd = acd_probabilities(model, series, device);
+    push(Method::Acd, acd, per_sample(started));
+    progress(0.1);
+    let started = Instant::now();
+    let trace = adapt_all(model, series, adaptation, device, cancelled);
+    let seconds = per_sample(started);
+    push(
+        Method::AcdTta,
+        trace.last().cloned().unwrap_or_default(),
+        seconds,
+    );
+    out.adaptation_auroc = (0..trace.len())
+        .filter_map(|k| score(&trace[k]).map(|a| [k as f64, a]))
+        .collect();
+    out.adaptation = trace;
+    out
 }

@@ -5,7 +5,6 @@
 //!   generated phantoms) at 4× and 8× Cartesian sampling.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::Context;
 use burn::tensor::Device;
@@ -14,8 +13,8 @@ use super::classical::{TvSettings, tv_reconstruct};
 use super::images::phantom;
 use super::images::{png_paths, resized};
 use super::io::decode_image;
-use super::methods::{Method, reconstruct};
-use super::metrics::{iterations_to_reach, psnr, quality};
+use super::methods::{Method, run, worth_in_tv};
+use super::metrics::psnr;
 use super::model::MriModel;
 use super::sim::{Fourier, Image, MaskKind, MeasureConfig};
 use super::train::{Example, example, validation_set};
@@ -56,14 +55,12 @@ pub fn score_method(
 ) -> Result<Scores, String> {
     let mut total = Scores::default();
     for e in examples {
-        let started = Instant::now();
-        let trace = reconstruct(method, &e.kspace, &e.mask, model, device)?;
-        total.seconds += started.elapsed().as_secs_f64();
-        let estimate = trace.last().ok_or("no estimate")?.clamped();
-        let q = quality(&estimate, &e.truth);
+        let run = run(method, &e.kspace, &e.mask, Some(&e.truth), model, device)?;
+        total.seconds += run.seconds;
+        let q = *run.scores.last().ok_or("no estimate")?;
         total
             .per_image_steps_psnr
-            .push(trace.iter().map(|x| psnr(&x.clamped(), &e.truth)).collect());
+            .push(run.scores.iter().map(|q| q.psnr).collect());
         total.per_image_psnr.push(q.psnr);
         total.psnr += q.psnr;
         total.ssim += q.ssim;
@@ -208,8 +205,8 @@ pub fn steps_worth(rows: &[MethodScore]) -> Vec<StepsWorth> {
                 rim_zf_seconds: zf.metrics.seconds,
                 tv_iterations: tv_traces
                     .iter()
-                    .zip(&zf.metrics.per_image_psnr)
-                    .map(|(trace, &reached)| iterations_to_reach(trace, reached))
+                    .zip(&zf.metrics.per_image_steps_psnr)
+                    .map(|(tv, zf)| worth_in_tv(zf, tv).and_then(|w| w.tv_iterations))
                     .collect(),
                 tv_iterations_run: tv_traces.iter().map(Vec::len).collect(),
                 tv_seconds: tv.metrics.seconds,

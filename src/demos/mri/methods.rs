@@ -2,12 +2,14 @@
 //! command line, the benchmark and the panel all run methods through here.
 
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::bail;
 use burn::tensor::Device;
 use rustfft::num_complex::Complex64;
 
 use super::classical::{TvSettings, gradient_ascent, tv_reconstruct, zero_filled};
+use super::metrics::{Quality, iterations_to_reach, quality};
 use super::model::{MriKind, MriModel, MriModelConfig};
 use super::sim::{Fourier, Image, Mask};
 use crate::demos::{DemoMethod, MethodKind};
@@ -144,6 +146,57 @@ impl DemoMethod for Method {
 
 /// Iterations of gradient ascent shown.
 pub const GRADIENT_ASCENT_ITERATIONS: usize = 30;
+
+/// One method's reconstruction of one measurement: its trace, each step's scores against the
+/// truth (when it is known), and its time.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub method: Method,
+    pub trace: Vec<Image>,
+    pub scores: Vec<Quality>,
+    pub seconds: f64,
+}
+
+/// Runs `method` (with `model` when it is learned) on a measurement and scores every step
+/// against `truth` when given: the one call the panel's job, `eval` and `bench` make.
+pub fn run(
+    method: Method,
+    kspace: &[Complex64],
+    mask: &Mask,
+    truth: Option<&Image>,
+    model: Option<&MriModel>,
+    device: &Device,
+) -> Result<Run, String> {
+    let started = Instant::now();
+    let trace = reconstruct(method, kspace, mask, model, device)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let scores = truth
+        .map(|t| trace.iter().map(|x| quality(&x.clamped(), t)).collect())
+        .unwrap_or_default();
+    Ok(Run {
+        method,
+        trace,
+        scores,
+        seconds,
+    })
+}
+
+/// What rim-zf's steps are worth in TV iterations on one image: the PSNR its last step reaches,
+/// and how many of TV's iterations reach it (`None`: TV never does).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TvWorth {
+    pub reached_psnr: f64,
+    pub tv_iterations: Option<usize>,
+}
+
+/// [`TvWorth`] of one image from the per-step PSNR of rim-zf and of TV.
+pub fn worth_in_tv(rim_zf_psnr: &[f64], tv_psnr: &[f64]) -> Option<TvWorth> {
+    let reached_psnr = *rim_zf_psnr.last()?;
+    Some(TvWorth {
+        reached_psnr,
+        tv_iterations: iterations_to_reach(tv_psnr, reached_psnr),
+    })
+}
 
 /// Runs `method` on one measurement. Learned methods need `model` of their kind.
 pub fn reconstruct(

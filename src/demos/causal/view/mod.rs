@@ -6,17 +6,16 @@
 //! curve and the AUROC table; noise and hidden-particle switches; training. No math here: it
 //! calls `sim`, `methods`, `metrics` and `train`.
 
-use burn::module::Module;
 use egui::{Color32, Pos2, Rect, RichText, Stroke, Ui, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use super::methods::{Adaptation, LearnedModel, Method, acd_probabilities, adapt};
-use super::metrics::{pooled_auroc, roc_curve};
+use super::methods::{Adaptation, Comparison, LearnedModel, Method, Run, compare};
+use super::metrics::roc_curve;
 use super::model::KIND;
 use super::sim::{self, Series, SpringsConfig};
 use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
-use crate::stored_model::shipped;
+use crate::stored_model::{StoredModel, shipped};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
@@ -48,27 +47,6 @@ const MAX_TTA_STEPS: usize = 200;
 /// Below this width the table and plots go under the particles.
 const MIN_SIDE_WIDTH: f32 = 360.0;
 
-/// Every method's answer on the batch.
-#[derive(Clone, Debug)]
-struct Run {
-    method: Method,
-    /// Per sample, per ordered pair; for `acd+tta` after the last step.
-    probabilities: Vec<Vec<f64>>,
-    seconds: f64,
-}
-
-/// The inference job's result: every method, and the adaptation's trace.
-#[derive(Clone, Debug, Default)]
-struct Inference {
-    runs: Vec<Run>,
-    /// Per adaptation step (0: the encoder's answer), per sample, per pair.
-    adaptation: Vec<Vec<Vec<f64>>>,
-    /// The pooled AUROC after each adaptation step (with a truth).
-    adaptation_auroc: Vec<[f64; 2]>,
-    /// Why the learned methods did not run, if they did not.
-    skipped: Option<String>,
-}
-
 pub struct CausalDemo {
     samples: Vec<Series>,
     /// Where the samples came from: "simulated" or the file.
@@ -80,14 +58,14 @@ pub struct CausalDemo {
     /// The sample drawn.
     shown_sample: usize,
     adaptation: Adaptation,
-    inference: Inference,
+    inference: Comparison,
     shown: Method,
     /// The adaptation step shown (the panel's timeline).
     step: Timeline,
     /// The frame shown: the particles' motion.
     frame: Timeline,
     table: MetricsTable,
-    inferring: JobSlot<Inference>,
+    inferring: JobSlot<Comparison>,
     learned: Option<LearnedModel>,
     loaded_shipped: bool,
     training: TrainingSection<LearnedModel, TrainConfig>,
@@ -111,7 +89,7 @@ impl Default for CausalDemo {
             seed: 1,
             shown_sample: 0,
             adaptation: Adaptation::default(),
-            inference: Inference::default(),
+            inference: Comparison::default(),
             shown: Method::AcdTta,
             step: Timeline::new(0),
             frame: Timeline::new(0),
@@ -160,7 +138,7 @@ impl CausalDemo {
         let frames = self.samples.first().map_or(0, |s| s.frames);
         self.frame.set_len(frames);
         self.frame.go_to_end();
-        self.inference = Inference::default();
+        self.inference = Comparison::default();
         self.table.rows.clear();
         self.step.set_len(0);
         self.inferring.mark_stale();
@@ -168,7 +146,7 @@ impl CausalDemo {
 
     fn set_model(&mut self, model: LearnedModel) {
         self.learned = Some(model);
-        self.inference = Inference::default();
+        self.inference = Comparison::default();
         self.inferring.mark_stale();
     }
 
@@ -179,64 +157,23 @@ impl CausalDemo {
             steps: self.adaptation.steps.min(MAX_TTA_STEPS),
             ..self.adaptation
         };
-        let learned = self.learned.as_ref().map(|m| LearnedModel {
-            net: m.net.clone().to_device(&device),
-            config: m.config.clone(),
-        });
+        let learned = self.learned.as_ref().map(|m| m.to_device(&device));
         let started =
             self.inferring
                 .start("causal inference", (), ui.ctx(), ctx.jobs, move |job| {
                     let refs: Vec<&Series> = samples.iter().collect();
-                    let labels: Vec<Vec<bool>> =
-                        samples.iter().filter_map(Series::edge_labels).collect();
-                    let truth = labels.len() == samples.len();
-                    let mut out = Inference::default();
-                    let started = std::time::Instant::now();
-                    let granger: Vec<Vec<f64>> = refs
-                        .iter()
-                        .map(|s| super::classical::granger_scores(s))
-                        .collect();
-                    out.runs.push(Run {
-                        method: Method::Granger,
-                        probabilities: granger,
-                        seconds: started.elapsed().as_secs_f64() / refs.len().max(1) as f64,
-                    });
-                    job.report_fraction(0.05);
-                    let Some(model) = learned else {
-                        out.skipped = Some("no model loaded".into());
-                        return Ok(out);
-                    };
-                    if let Some(bad) = refs.iter().find_map(|s| model.check(s).err()) {
-                        out.skipped = Some(bad);
-                        return Ok(out);
-                    }
-                    job.check_cancelled()?;
-                    let started = std::time::Instant::now();
-                    let acd = acd_probabilities(&model, &refs, &device);
-                    out.runs.push(Run {
-                        method: Method::Acd,
-                        probabilities: acd,
-                        seconds: started.elapsed().as_secs_f64() / refs.len().max(1) as f64,
-                    });
-                    let started = std::time::Instant::now();
+                    let progress = |f| job.report_fraction(f);
                     let cancelled = || job.is_cancelled();
-                    let trace = adapt(&model, &refs, adaptation, &device, &cancelled);
+                    let comparison = compare(
+                        &refs,
+                        learned.as_ref(),
+                        adaptation,
+                        &device,
+                        &progress,
+                        &cancelled,
+                    );
                     job.check_cancelled()?;
-                    let seconds = started.elapsed().as_secs_f64() / refs.len().max(1) as f64;
-                    if truth {
-                        out.adaptation_auroc = trace
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(k, p)| pooled_auroc(p, &labels).map(|a| [k as f64, a]))
-                            .collect();
-                    }
-                    out.runs.push(Run {
-                        method: Method::AcdTta,
-                        probabilities: trace.last().cloned().unwrap_or_default(),
-                        seconds,
-                    });
-                    out.adaptation = trace;
-                    Ok(out)
+                    Ok(comparison)
                 });
         if let Err(e) = started {
             self.error = Some(format!("cannot start inferring: {e}"));
@@ -294,16 +231,13 @@ impl CausalDemo {
             .runs
             .iter()
             .map(|run| {
-                let pooled = labels
-                    .as_ref()
-                    .and_then(|l| pooled_auroc(&run.probabilities, l));
                 let this = labels
                     .as_ref()
                     .and_then(|l| super::metrics::auroc(run.probabilities.get(k)?, l.get(k)?));
                 MethodRow {
                     method: run.method.label().to_owned(),
                     kind: run.method.kind(),
-                    values: vec![pooled, this],
+                    values: vec![run.auroc, this],
                     seconds: Some(run.seconds),
                 }
             })

@@ -4,7 +4,6 @@
 //! errors on this frame; BER/FER curves over Eb/N0; training, model files, export. No math here:
 //! it calls `sim`, `methods`, `bench` and `train` and draws what they return.
 
-use burn::module::Module;
 use egui::{Color32, Pos2, Rect, RichText, Stroke, Ui, vec2};
 use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points};
 
@@ -17,7 +16,7 @@ use super::sim::{BURST_PROBABILITY, Channel, send_frame};
 use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
 use crate::jobs::JobError;
-use crate::stored_model::shipped;
+use crate::stored_model::{StoredModel, shipped};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
@@ -233,13 +232,7 @@ impl LdpcDemo {
                     .learned
                     .iter()
                     .find(|d| d.config.kind == kind)
-                    .map(|d| {
-                        let moved = LearnedDecoder {
-                            net: d.net.clone().to_device(device),
-                            config: d.config.clone(),
-                        };
-                        (method, Some(moved))
-                    }),
+                    .map(|d| (method, Some(d.to_device(device)))),
             })
             .collect()
     }

@@ -11,14 +11,13 @@ use super::train::{TrainConfig, train};
 use crate::demos::MethodKind;
 use crate::demos::{Demo, DemoCtx};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
-use crate::stored_model::shipped;
+use crate::stored_model::{StoredModel, shipped};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
 use crate::ui::training_section::TrainingSection;
-use burn::module::Module;
 
 // Mid gray reads on both the dark and the light theme.
 mod paint;
@@ -296,14 +295,7 @@ impl Learned {
         }
         let device = ctx.compute.device.clone();
         // Shipped and loaded models live on the CPU until they run: move them to the device.
-        let models: Vec<ChainModel> = self
-            .models
-            .iter()
-            .map(|m| ChainModel {
-                net: m.net.clone().to_device(&device),
-                config: m.config.clone(),
-            })
-            .collect();
+        let models: Vec<ChainModel> = self.models.iter().map(|m| m.to_device(&device)).collect();
         let trajectory = trajectory.clone();
         let started =
             self.inference

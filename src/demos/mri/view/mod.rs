@@ -2,14 +2,14 @@
 //! every method's PSNR/SSIM/NMSE per step, training, model files, export. No math here: it
 //! calls `sim`, `methods` and `train` and draws what they return.
 
-use burn::module::Module;
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::images::phantom;
 use super::io::{read_image, read_kspace, read_mask};
-use super::methods::{Method, reconstruct};
-use super::metrics::{Quality, iterations_to_reach, quality};
+use super::methods::{Method, Run, run, worth_in_tv};
+use super::metrics::Quality;
+
 use super::model::{MriKind, MriModel};
 use super::sim::{
     Fourier, Image, Mask, MaskKind, MeasureConfig, default_center_fraction, simulate,
@@ -17,7 +17,7 @@ use super::sim::{
 use super::train::{TrainConfig, train};
 use crate::demos::{Demo, DemoCtx};
 use crate::jobs::JobError;
-use crate::stored_model::shipped;
+use crate::stored_model::{StoredModel, shipped};
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
@@ -41,16 +41,6 @@ enum Source {
     Image(String, Image),
     /// A loaded measurement: no truth, so no scores.
     KSpace(String),
-}
-
-/// One method's trace on the current measurement.
-#[derive(Clone, Debug)]
-struct Run {
-    method: Method,
-    trace: Vec<Image>,
-    /// Per step, when the truth is known.
-    scores: Vec<Quality>,
-    seconds: f64,
 }
 
 /// A mask type in one line (the tooltip of its button).
@@ -224,14 +214,7 @@ impl MriDemo {
             return;
         };
         let device = ctx.compute.device.clone();
-        let models: Vec<MriModel> = self
-            .models
-            .iter()
-            .map(|m| MriModel {
-                net: m.net.clone().to_device(&device),
-                config: m.config.clone(),
-            })
-            .collect();
+        let models: Vec<MriModel> = self.models.iter().map(|m| m.to_device(&device)).collect();
         let kspace = self.kspace.clone();
         let truth = self.truth.clone();
         let started =
@@ -251,20 +234,10 @@ impl MriDemo {
                         if model.is_some_and(|m| m.check_side(mask.side).is_err()) {
                             continue;
                         }
-                        let started = std::time::Instant::now();
-                        let trace = reconstruct(method, &kspace, &mask, model, &device)
-                            .map_err(JobError::Failed)?;
-                        let seconds = started.elapsed().as_secs_f64();
-                        let scores = truth
-                            .as_ref()
-                            .map(|t| trace.iter().map(|x| quality(&x.clamped(), t)).collect())
-                            .unwrap_or_default();
-                        runs.push(Run {
-                            method,
-                            trace,
-                            scores,
-                            seconds,
-                        });
+                        runs.push(
+                            run(method, &kspace, &mask, truth.as_ref(), model, &device)
+                                .map_err(JobError::Failed)?,
+                        );
                         job.report_fraction((i + 1) as f32 / Method::ALL.len() as f32);
                     }
                     Ok(runs)
@@ -397,10 +370,11 @@ impl MriDemo {
                 .find(|r| r.method == m && !r.scores.is_empty())
         };
         let (rim, tv) = (run(Method::RimZf)?, run(Method::Tv)?);
-        let reached = rim.scores.last()?.psnr;
-        let tv_psnr: Vec<f64> = tv.scores.iter().map(|q| q.psnr).collect();
-        let steps = rim.scores.len();
-        Some(match iterations_to_reach(&tv_psnr, reached) {
+        let psnr = |r: &Run| -> Vec<f64> { r.scores.iter().map(|q| q.psnr).collect() };
+        let tv_psnr = psnr(tv);
+        let worth = worth_in_tv(&psnr(rim), &tv_psnr)?;
+        let (steps, reached) = (rim.scores.len(), worth.reached_psnr);
+        Some(match worth.tv_iterations {
             Some(k) => format!(
                 "{}: {steps} steps ({:.3} s) reach {reached:.2} dB, where TV needs {k} \
                  iterations ({:.3} s of its {:.3} s)",

@@ -4,7 +4,6 @@
 //! and gap; a new instance (n slider), clicking to add and dragging to move cities, TSPLIB files
 //! in, tours and figures out; training. No math here: it calls `sim`, `methods` and `train`.
 
-use burn::module::Module;
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, vec2};
 
 use super::classical::EXACT_MAX;
@@ -27,6 +26,7 @@ use crate::ui::training_section::TrainingSection;
 mod paint;
 
 use crate::demos::DemoMethod;
+use crate::stored_model::StoredModel;
 use paint::*;
 
 const START_COLOR: Color32 = Color32::from_rgb(20, 150, 60);
@@ -192,11 +192,7 @@ impl TspDemo {
         let device = ctx.compute.device.clone();
         let instance = self.instance.clone();
         let samples = self.samples.min(MAX_SAMPLES);
-        let learned = self.learned.as_ref().map(|m| LearnedModel {
-            net: m.net.clone().to_device(&device),
-            config: m.config.clone(),
-            trained_n: m.trained_n,
-        });
+        let learned = self.learned.as_ref().map(|m| m.to_device(&device));
         let started = self
             .solving
             .start("tsp tours", (), ui.ctx(), ctx.jobs, move |job| {
