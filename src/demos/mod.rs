@@ -27,17 +27,35 @@ pub struct DemoCtx<'a> {
     pub paint_mode: PaintMode,
 }
 
-/// A panel of the app. Each demo owns its state; the app only routes frames to it.
-pub trait Demo {
+/// What a panel says about itself.
+#[derive(Clone, Copy, Debug)]
+pub struct About {
     /// The command-line name, e.g. `lorenz` (`--demo lorenz`).
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// The side bar's entry.
-    fn title(&self) -> &'static str;
+    pub title: &'static str,
     /// One line under the title in the side bar.
-    fn summary(&self) -> &'static str;
+    pub summary: &'static str,
     /// A paragraph on the forward model and the inverses shown (one line in the header, all of
     /// it at the top of the controls).
-    fn explanation(&self) -> &'static str;
+    pub explanation: &'static str,
+}
+
+/// A panel of the app. Each demo owns its state; the app only routes frames to it.
+pub trait Demo {
+    fn about(&self) -> &About;
+    fn name(&self) -> &'static str {
+        self.about().name
+    }
+    fn title(&self) -> &'static str {
+        self.about().title
+    }
+    fn summary(&self) -> &'static str {
+        self.about().summary
+    }
+    fn explanation(&self) -> &'static str {
+        self.about().explanation
+    }
     /// Whether the panel does what its explanation says (unbuilt panels say so plainly).
     fn is_built(&self) -> bool {
         true

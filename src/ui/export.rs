@@ -104,6 +104,16 @@ impl FigureExporter {
     }
 
     /// Controls for exporting the figure drawn in `figure_rect`; `data` gives its CSV.
+    /// The "Export figure" section a panel's controls end with.
+    pub fn section_ui(
+        &mut self,
+        ui: &mut Ui,
+        figure_rect: Rect,
+        data: impl FnOnce() -> FigureData,
+    ) {
+        ui.collapsing("Export figure", |ui| self.ui(ui, figure_rect, data));
+    }
+
     pub fn ui(&mut self, ui: &mut Ui, figure_rect: Rect, data: impl FnOnce() -> FigureData) {
         self.receive_screenshot(ui);
         ui.horizontal(|ui| {

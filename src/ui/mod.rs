@@ -25,6 +25,13 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
     }
 }
 
+/// A panel's error line, if it has one.
+pub fn error_ui(ui: &mut egui::Ui, error: Option<&str>) {
+    if let Some(err) = error {
+        ui.colored_label(ui.visuals().error_fg_color, err);
+    }
+}
+
 /// The Train button, and Cancel while `training` runs. Returns whether Train was clicked.
 pub fn train_buttons_ui(ui: &mut egui::Ui, training: Option<&crate::jobs::JobShared>) -> bool {
     let clicked = ui

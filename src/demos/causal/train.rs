@@ -152,8 +152,7 @@ struct AcdTrainee<'a> {
     model_config: AcdConfig,
     val: Vec<Series>,
     labels: Vec<Vec<bool>>,
-    device: Device,
-    autodiff: Device,
+    devices: &'a Devices,
     rng: StdRng,
     step: u64,
 }
@@ -206,7 +205,7 @@ impl Trainee for AcdTrainee<'_> {
             &batch,
             learning_rate,
             &mut self.rng,
-            &self.autodiff,
+            &self.devices.autodiff,
         );
         Ok((
             net,
@@ -222,7 +221,7 @@ impl Trainee for AcdTrainee<'_> {
             config: self.model_config.clone(),
         };
         let refs: Vec<&Series> = self.val.iter().collect();
-        let probabilities = acd_probabilities(&model, &refs, &self.device);
+        let probabilities = acd_probabilities(&model, &refs, &self.devices.plain);
         let auroc = pooled_auroc(&probabilities, &self.labels).unwrap_or(0.5);
         Scored::new(model, auroc)
     }
@@ -245,8 +244,7 @@ pub fn train(
         model_config: config.model.clone(),
         val,
         labels,
-        device: device.clone(),
-        autodiff: devices.autodiff.clone(),
+        devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
         step: 0,
     };

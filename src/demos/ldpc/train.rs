@@ -205,8 +205,7 @@ struct DecoderTrainee<'a> {
     val: Frames,
     /// Plain BP's validation BER: the bar a trained model must clear.
     bp_ber: f64,
-    device: Device,
-    autodiff: Device,
+    devices: &'a Devices,
     rng: StdRng,
 }
 
@@ -222,7 +221,7 @@ impl DecoderTrainee<'_> {
             &self.code,
             &self.val.llr,
             iterations,
-            &self.device,
+            &self.devices.plain,
         );
         let ber = ErrorCounts::count(&bits, &self.val.bits, self.code.n).ber();
         Scored::new(decoder, ber)
@@ -261,7 +260,7 @@ impl Trainee for DecoderTrainee<'_> {
         let frames = self
             .config
             .mixture(&self.code, self.config.batch_frames, seed);
-        let batch = to_batch(&frames, &self.autodiff);
+        let batch = to_batch(&frames, &self.devices.autodiff);
         let iterations = self.config.model.iterations;
         let (net, loss) = optimization_step(
             net,
@@ -281,7 +280,7 @@ impl Trainee for DecoderTrainee<'_> {
     /// Plain BP (the untrained model) or the starting model, whichever validates better.
     fn start(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
         let start = self.scored(net);
-        let bp = self.scored(&DecoderNet::new(&self.config.model, &self.autodiff));
+        let bp = self.scored(&DecoderNet::new(&self.config.model, &self.devices.autodiff));
         if start.score <= bp.score { start } else { bp }
     }
 
@@ -313,8 +312,7 @@ pub fn train(
         graph,
         val,
         bp_ber: f64::NAN,
-        device: device.clone(),
-        autodiff: devices.autodiff.clone(),
+        devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
     trainee.bp_ber = trainee

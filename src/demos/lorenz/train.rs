@@ -140,8 +140,7 @@ struct ChainTrainee<'a> {
     train_set: Trajectory,
     val_set: Trajectory,
     window: usize,
-    device: Device,
-    autodiff: Device,
+    devices: &'a Devices,
     rng: StdRng,
 }
 
@@ -179,8 +178,13 @@ impl Trainee for ChainTrainee<'_> {
             net,
             config: self.config.model.clone(),
         };
-        let (model, loss) =
-            optimization_step(model, optimizer, &chains, &self.autodiff, learning_rate);
+        let (model, loss) = optimization_step(
+            model,
+            optimizer,
+            &chains,
+            &self.devices.autodiff,
+            learning_rate,
+        );
         Ok((model.net, StepReport::loss(loss)))
     }
 
@@ -190,7 +194,7 @@ impl Trainee for ChainTrainee<'_> {
             net: net.valid(),
             config: self.config.model.clone(),
         };
-        let parts = evaluate_parts(&model, &self.val_set, VALIDATION_PARTS, &self.device);
+        let parts = evaluate_parts(&model, &self.val_set, VALIDATION_PARTS, &self.devices.plain);
         let score = parts.iter().sum::<f64>() / parts.len().max(1) as f64;
         Scored {
             model,
@@ -233,8 +237,7 @@ pub fn train(
         train_set,
         val_set,
         window,
-        device: device.clone(),
-        autodiff: devices.autodiff.clone(),
+        devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
     runner::run(ctx, &mut trainee, &devices, curves)

@@ -351,8 +351,7 @@ struct MriTrainee<'a> {
     validation: PreparedBatch,
     batches: std::sync::mpsc::Receiver<Result<PreparedBatch, String>>,
     dft: DftMatrices,
-    device: Device,
-    autodiff: Device,
+    devices: &'a Devices,
 }
 
 impl Trainee for MriTrainee<'_> {
@@ -401,7 +400,7 @@ impl Trainee for MriTrainee<'_> {
             optimizer,
             &prepared,
             &self.dft,
-            &self.autodiff,
+            &self.devices.autodiff,
             learning_rate,
         );
         Ok((model.net, StepReport::loss(loss)))
@@ -412,7 +411,7 @@ impl Trainee for MriTrainee<'_> {
             net: net.valid(),
             config: self.config.model.clone(),
         };
-        let score = mean_psnr(&model, &self.validation, &self.device);
+        let score = mean_psnr(&model, &self.validation, &self.devices.plain);
         Scored::new(model, score)
     }
 }
@@ -472,8 +471,7 @@ pub fn train(
         validation,
         batches,
         dft: DftMatrices::new(config.side, &devices.autodiff),
-        device: device.clone(),
-        autodiff: devices.autodiff.clone(),
+        devices: &devices,
     };
     runner::run(ctx, &mut trainee, &devices, curves)
 }

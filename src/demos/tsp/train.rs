@@ -200,8 +200,7 @@ struct AmTrainee<'a> {
     config: &'a TrainConfig,
     val: Vec<Instance>,
     references: Vec<f64>,
-    device: Device,
-    autodiff: Device,
+    devices: &'a Devices,
     rng: StdRng,
 }
 
@@ -237,7 +236,7 @@ impl Trainee for AmTrainee<'_> {
             self.config.starts,
             learning_rate,
             &mut self.rng,
-            &self.autodiff,
+            &self.devices.autodiff,
         );
         Ok((
             net,
@@ -254,7 +253,13 @@ impl Trainee for AmTrainee<'_> {
             trained_n: self.config.n,
         };
         let decoding = AmDecoding::multi_start(self.config.n);
-        let gap = mean_gap(&model, &self.val, &self.references, decoding, &self.device);
+        let gap = mean_gap(
+            &model,
+            &self.val,
+            &self.references,
+            decoding,
+            &self.devices.plain,
+        );
         Scored::new(model, gap)
     }
 }
@@ -280,8 +285,7 @@ pub fn train(
         config,
         val,
         references,
-        device: device.clone(),
-        autodiff: devices.autodiff.clone(),
+        devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0)),
     };
     runner::run(ctx, &mut trainee, &devices, curves)

@@ -14,7 +14,7 @@ use super::metrics::roc_curve;
 use super::model::KIND;
 use super::sim::{self, Series, SpringsConfig};
 use super::train::{TrainConfig, train};
-use crate::demos::{Demo, DemoCtx};
+use crate::demos::{About, Demo, DemoCtx};
 use crate::stored_model::{StoredModel, shipped};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
@@ -263,22 +263,20 @@ impl CausalDemo {
     }
 }
 
+const ABOUT: About = About {
+    name: super::NAME,
+    title: "Causal graphs",
+    summary: "Which particles pull which, from their motion",
+    explanation: "Forward model: particles in a box joined by one-way springs (j pulls i: j causes i), \
+     each sample its own random graph. Inverses: pairwise Granger causality, an F-test on \
+     lag-1 regressions (classical), the amortized causal-discovery encoder trained with its \
+     decoder as a VAE (amortized), and the encoder's answer adapted to each sample through \
+     the decoder's prediction of its own frames (augmented).",
+};
+
 impl Demo for CausalDemo {
-    fn name(&self) -> &'static str {
-        super::NAME
-    }
-    fn title(&self) -> &'static str {
-        "Causal graphs"
-    }
-    fn summary(&self) -> &'static str {
-        "Which particles pull which, from their motion"
-    }
-    fn explanation(&self) -> &'static str {
-        "Forward model: particles in a box joined by one-way springs (j pulls i: j causes i), \
-         each sample its own random graph. Inverses: pairwise Granger causality, an F-test on \
-         lag-1 regressions (classical), the amortized causal-discovery encoder trained with its \
-         decoder as a VAE (amortized), and the encoder's answer adapted to each sample through \
-         the decoder's prediction of its own frames (augmented)."
+    fn about(&self) -> &About {
+        &ABOUT
     }
 
     fn figure_rect(&self) -> Rect {
@@ -290,11 +288,9 @@ impl Demo for CausalDemo {
         ui.collapsing("ACD model: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let (samples, runs) = (&self.samples, &self.inference.runs);
-            self.exporter.ui(ui, rect, || figure_data(samples, runs));
-        });
+        let (samples, runs) = (&self.samples, &self.inference.runs);
+        self.exporter
+            .section_ui(ui, self.figure_rect, || figure_data(samples, runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -306,9 +302,7 @@ impl Demo for CausalDemo {
             }
         }
         self.poll(ui, ctx);
-        if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
-        }
+        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.inference.runs.iter().map(|r| r.method).collect();
             let shown = self.shown;

@@ -14,7 +14,7 @@ use super::methods::{LearnedDecoder, Method, trace_frame};
 use super::model::{NetConfig, NetKind};
 use super::sim::{BURST_PROBABILITY, Channel, send_frame};
 use super::train::{TrainConfig, train};
-use crate::demos::{Demo, DemoCtx};
+use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::stored_model::{StoredModel, shipped};
 use crate::ui::export::{FigureData, FigureExporter};
@@ -385,22 +385,20 @@ impl LdpcDemo {
     }
 }
 
+const ABOUT: About = About {
+    name: super::NAME,
+    title: "Factor graphs / LDPC",
+    summary: "Belief-propagation messages decoding a noisy codeword",
+    explanation: "Forward model: a random codeword of an LDPC code sent as BPSK (bit 0 as +1) over Gaussian \
+     noise, some bits hit by bursts the receiver is not told of; the decoders see the LLRs \
+     2y/σ². Inverses: sum-product and min-sum belief propagation on the Tanner graph \
+     (classical), weighted BP with learned weights (amortized), and BP with a graph network \
+     correcting its messages at every iteration (augmented, NEBP).",
+};
+
 impl Demo for LdpcDemo {
-    fn name(&self) -> &'static str {
-        super::NAME
-    }
-    fn title(&self) -> &'static str {
-        "Factor graphs / LDPC"
-    }
-    fn summary(&self) -> &'static str {
-        "Belief-propagation messages decoding a noisy codeword"
-    }
-    fn explanation(&self) -> &'static str {
-        "Forward model: a random codeword of an LDPC code sent as BPSK (bit 0 as +1) over Gaussian \
-         noise, some bits hit by bursts the receiver is not told of; the decoders see the LLRs \
-         2y/σ². Inverses: sum-product and min-sum belief propagation on the Tanner graph \
-         (classical), weighted BP with learned weights (amortized), and BP with a graph network \
-         correcting its messages at every iteration (augmented, NEBP)."
+    fn about(&self) -> &About {
+        &ABOUT
     }
 
     fn figure_rect(&self) -> Rect {
@@ -414,11 +412,9 @@ impl Demo for LdpcDemo {
         ui.collapsing("Learned decoders: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let (runs, curves) = (&self.runs, &self.curves);
-            self.exporter.ui(ui, rect, || figure_data(runs, curves));
-        });
+        let (runs, curves) = (&self.runs, &self.curves);
+        self.exporter
+            .section_ui(ui, self.figure_rect, || figure_data(runs, curves));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -426,9 +422,7 @@ impl Demo for LdpcDemo {
             self.load_shipped(&ctx.compute.device);
         }
         self.poll(ui, ctx);
-        if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
-        }
+        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
             let shown = self.shown;

@@ -9,7 +9,7 @@ use super::model::{ChainKind, ChainModel, ChainModelConfig};
 use super::sim::{SimConfig, State, Trajectory, simulate};
 use super::train::{TrainConfig, train};
 use crate::demos::MethodKind;
-use crate::demos::{Demo, DemoCtx};
+use crate::demos::{About, Demo, DemoCtx};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
 use crate::stored_model::{StoredModel, shipped};
 use crate::ui::export::{FigureData, FigureExporter};
@@ -361,22 +361,20 @@ impl Learned {
 const SHIPPED_SWEEP: &str = include_str!("../../../../assets/lorenz-sweep.json");
 
 type SweepField = fn(&super::bench::SweepPoint) -> f64;
+const ABOUT: About = About {
+    name: super::NAME,
+    title: "Lorenz filtering",
+    summary: "Tracking a chaotic attractor from noisy observations",
+    explanation: "Forward model: the Lorenz system dz/dt = (10(z₂−z₁), z₁(28−z₃)−z₂, z₁z₂−8/3 z₃), \
+     integrated with RK4 and observed every Δt = 0.05 with Gaussian noise: y_t = z_t + N(0, σ²I). \
+     Inverses: the extended Kalman smoother on a Taylor-expanded model (classical), a graph \
+     network over the chain (amortized), and hybrid inference that adds learned graph-network \
+     messages to the smoother's messages at every unrolled step (augmented).",
+};
+
 impl Demo for LorenzDemo {
-    fn name(&self) -> &'static str {
-        super::NAME
-    }
-    fn title(&self) -> &'static str {
-        "Lorenz filtering"
-    }
-    fn summary(&self) -> &'static str {
-        "Tracking a chaotic attractor from noisy observations"
-    }
-    fn explanation(&self) -> &'static str {
-        "Forward model: the Lorenz system dz/dt = (10(z₂−z₁), z₁(28−z₃)−z₂, z₁z₂−8/3 z₃), \
-         integrated with RK4 and observed every Δt = 0.05 with Gaussian noise: y_t = z_t + N(0, σ²I). \
-         Inverses: the extended Kalman smoother on a Taylor-expanded model (classical), a graph \
-         network over the chain (amortized), and hybrid inference that adds learned graph-network \
-         messages to the smoother's messages at every unrolled step (augmented)."
+    fn about(&self) -> &About {
+        &ABOUT
     }
 
     fn figure_rect(&self) -> egui::Rect {
@@ -395,18 +393,14 @@ impl Demo for LorenzDemo {
             self.training_ui(ui, ctx)
         });
         ui.collapsing("The paper's sweep: MSE vs training-set size", sweep_plot_ui);
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let trajectory = &self.trajectory;
-            self.exporter.ui(ui, rect, || figure_data(trajectory));
-        });
+        let trajectory = &self.trajectory;
+        self.exporter
+            .section_ui(ui, self.figure_rect, || figure_data(trajectory));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.update_learned(ui, ctx);
-        if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
-        }
+        crate::ui::error_ui(ui, self.error.as_deref());
         let before = self.timeline.position();
         timeline_ui(ui, &mut self.timeline, "time step", false);
         if self.timeline.position() != before {

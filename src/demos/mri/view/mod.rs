@@ -15,7 +15,7 @@ use super::sim::{
     Fourier, Image, Mask, MaskKind, MeasureConfig, default_center_fraction, simulate,
 };
 use super::train::{TrainConfig, train};
-use crate::demos::{Demo, DemoCtx};
+use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::stored_model::{StoredModel, shipped};
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
@@ -396,23 +396,21 @@ impl MriDemo {
     }
 }
 
+const ABOUT: About = About {
+    name: super::NAME,
+    title: "MRI reconstruction",
+    summary: "Undersampled k-space to image, across RIM iterations",
+    explanation: "Forward model: an image is measured through a subsampled, centred, orthonormal Fourier \
+     transform with noise, y = M F x + n. Inverses: zero filling, gradient ascent on \
+     log p(y|x) and TV-regularized reconstruction (classical), a U-Net from the zero-filled \
+     image (amortized), and two recurrent inference machines driven by the data-term \
+     gradient at every step (augmented): one refines TV's estimate, the other starts from \
+     zero filling with no TV inside, a learned optimizer.",
+};
+
 impl Demo for MriDemo {
-    fn name(&self) -> &'static str {
-        super::NAME
-    }
-    fn title(&self) -> &'static str {
-        "MRI reconstruction"
-    }
-    fn summary(&self) -> &'static str {
-        "Undersampled k-space to image, across RIM iterations"
-    }
-    fn explanation(&self) -> &'static str {
-        "Forward model: an image is measured through a subsampled, centred, orthonormal Fourier \
-         transform with noise, y = M F x + n. Inverses: zero filling, gradient ascent on \
-         log p(y|x) and TV-regularized reconstruction (classical), a U-Net from the zero-filled \
-         image (amortized), and two recurrent inference machines driven by the data-term \
-         gradient at every step (augmented): one refines TV's estimate, the other starts from \
-         zero filling with no TV inside, a learned optimizer."
+    fn about(&self) -> &About {
+        &ABOUT
     }
 
     fn figure_rect(&self) -> egui::Rect {
@@ -424,11 +422,9 @@ impl Demo for MriDemo {
         ui.collapsing("Learned inverses: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let runs = &self.runs;
-            self.exporter.ui(ui, rect, || figure_data(runs));
-        });
+        let runs = &self.runs;
+        self.exporter
+            .section_ui(ui, self.figure_rect, || figure_data(runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -436,9 +432,7 @@ impl Demo for MriDemo {
             self.load_shipped(&ctx.compute.device);
         }
         self.poll(ui, ctx);
-        if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
-        }
+        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
             let shown = self.shown;

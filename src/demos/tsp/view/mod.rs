@@ -13,7 +13,7 @@ use super::methods::{
 use super::model::{KIND, shipped_for};
 use super::sim::{self, Instance, tour_text};
 use super::train::{TrainConfig, train};
-use crate::demos::{Demo, DemoCtx};
+use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
@@ -362,21 +362,19 @@ impl TspDemo {
     }
 }
 
+const ABOUT: About = About {
+    name: super::NAME,
+    title: "TSP tours",
+    summary: "Cities in the unit square, tours by search and by attention",
+    explanation: "Forward model: the length of a closed tour through the cities. Inverses: nearest \
+     neighbour, farthest insertion, 2-opt local search and Held–Karp's exact dynamic program \
+     (classical), an attention model trained with REINFORCE that builds a tour city by city \
+     (amortized), and the model's tour improved by 2-opt (augmented).",
+};
+
 impl Demo for TspDemo {
-    fn name(&self) -> &'static str {
-        super::NAME
-    }
-    fn title(&self) -> &'static str {
-        "TSP tours"
-    }
-    fn summary(&self) -> &'static str {
-        "Cities in the unit square, tours by search and by attention"
-    }
-    fn explanation(&self) -> &'static str {
-        "Forward model: the length of a closed tour through the cities. Inverses: nearest \
-         neighbour, farthest insertion, 2-opt local search and Held–Karp's exact dynamic program \
-         (classical), an attention model trained with REINFORCE that builds a tour city by city \
-         (amortized), and the model's tour improved by 2-opt (augmented)."
+    fn about(&self) -> &About {
+        &ABOUT
     }
 
     fn figure_rect(&self) -> Rect {
@@ -388,11 +386,9 @@ impl Demo for TspDemo {
         ui.collapsing("Attention model: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        ui.collapsing("Export figure", |ui| {
-            let rect = self.figure_rect;
-            let (instance, runs) = (&self.instance, &self.runs);
-            self.exporter.ui(ui, rect, || figure_data(instance, runs));
-        });
+        let (instance, runs) = (&self.instance, &self.runs);
+        self.exporter
+            .section_ui(ui, self.figure_rect, || figure_data(instance, runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -400,9 +396,7 @@ impl Demo for TspDemo {
             self.load_shipped(&ctx.compute.device);
         }
         self.poll(ui, ctx);
-        if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
-        }
+        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.solution.method).collect();
             let shown = self.shown;
