@@ -864,3 +864,32 @@ fn causal_panel_infers_and_scrubs_the_adaptation() {
         "the new samples have no graph drawn"
     );
 }
+
+/// The learned-model section every panel shares: Train starts a job whose loss and validation
+/// curves are drawn as it runs, and Cancel stops it and says so. (`UI_SCREENSHOT_DIR=DIR` keeps
+/// a picture of the running section, to look at.)
+#[test]
+fn the_shared_training_section_plots_live_curves_and_cancels() {
+    let mut harness = harness(app(Some("ldpc")));
+    harness
+        .get_by_label("Learned decoders: train, save, load")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the training curves", |h| {
+        h.query_by_label_contains("loss (cross-entropy summed over iterations)")
+            .is_some()
+    });
+    harness.run_steps(3);
+    if let Ok(dir) = std::env::var("UI_SCREENSHOT_DIR")
+        && let Ok(image) = harness.render()
+    {
+        image
+            .save(std::path::Path::new(&dir).join("training-section.png"))
+            .expect("save the picture");
+    }
+    harness.get_by_label("Cancel training").click();
+    step_until(&mut harness, "the cancelled run", |h| {
+        h.query_by_label_contains("training cancelled").is_some()
+    });
+}

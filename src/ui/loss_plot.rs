@@ -19,18 +19,24 @@ pub fn plotted_points(points: &[[f64; 2]], log_scale: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// A loss plot with a log-scale toggle.
+/// A curve plot over training steps, under `title`; with `log_scale`, a toggle for a
+/// logarithmic axis.
 pub fn loss_plot_ui(
     ui: &mut Ui,
     id: &str,
+    title: &str,
     series: &[LossSeries<'_>],
-    log_scale: &mut bool,
+    log_scale: Option<&mut bool>,
     height: f32,
 ) {
+    let mut log = false;
     ui.horizontal(|ui| {
-        ui.strong("training loss");
-        ui.checkbox(log_scale, "log scale")
-            .on_hover_text("Plot the loss on a logarithmic axis");
+        ui.strong(title);
+        if let Some(log_scale) = log_scale {
+            ui.checkbox(log_scale, "log scale")
+                .on_hover_text("Plot the curves on a logarithmic axis");
+            log = *log_scale;
+        }
     });
     let names: Vec<String> = series.iter().map(|s| format!("— {}", s.name)).collect();
     crate::ui::legend_ui(
@@ -40,7 +46,6 @@ pub fn loss_plot_ui(
             .map(String::as_str)
             .zip(series.iter().map(|s| s.color)),
     );
-    let log = *log_scale;
     let mut plot = Plot::new(id)
         .height(height)
         .x_axis_label("step")

@@ -153,23 +153,21 @@ where
                 color,
             })
             .collect();
-        loss_plot_ui(
-            ui,
-            &format!("{id}-loss"),
-            &series,
-            &mut self.log_loss,
-            120.0,
-        );
-        let mut linear = false;
+        let loss_id = format!("{id}-loss");
+        let log = Some(&mut self.log_loss);
+        loss_plot_ui(ui, &loss_id, "training loss", &series, log, 120.0);
+        let validation = [LossSeries {
+            name: C::METRIC.label,
+            points: &curves.validation,
+            color: validation_color,
+        }];
+        let title = format!("{} (the best model is kept)", C::METRIC.label);
         loss_plot_ui(
             ui,
             &format!("{id}-validation"),
-            &[LossSeries {
-                name: C::METRIC.label,
-                points: &curves.validation,
-                color: validation_color,
-            }],
-            &mut linear,
+            &title,
+            &validation,
+            None,
             100.0,
         );
     }
