@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 
-use super::methods::{ClassicalMethod, ClassicalSettings, Method, mse, run_classical};
+use super::methods::{
+    ClassicalMethod, ClassicalSettings, Method, mse, oracle_smoother, run_classical,
+};
 use super::model::{ChainModel, ChainModelConfig};
 use super::sim::{SimConfig, Trajectory, simulate};
 use super::train::{TrainConfig, datasets, evaluate, train};
@@ -88,28 +90,7 @@ pub fn run_sweep(
     device_label: &str,
 ) -> Result<Sweep, JobError> {
     let test = test_trajectory(4000).map_err(JobError::Failed)?;
-    let oracle = {
-        let tr = &test;
-        let est = super::classical::eks(
-            &super::classical::ExactDynamics {
-                dt: 0.05,
-                substeps: 10,
-            },
-            &super::classical::NoiseModel {
-                process_std: super::methods::ORACLE_PROCESS_STD,
-                obs_std: 0.5,
-                dt: 0.05,
-            },
-            &tr.observations,
-            super::classical::default_prior(&tr.observations[0]),
-        )
-        .map_err(JobError::failed)?;
-        let means: Vec<[f64; 3]> = est
-            .iter()
-            .map(|g| [g.mean[0], g.mean[1], g.mean[2]])
-            .collect();
-        mse(&means, &tr.states)
-    };
+    let oracle = mse(&oracle_smoother(&test, 0.5, 10)?, &test.states);
     let mut points = Vec::new();
     for (i, &size) in sizes.iter().enumerate() {
         ctx.check_cancelled()?;

@@ -330,21 +330,7 @@ pub fn compare_classical(
         });
     }
     let started = Instant::now();
-    let dt = sampling_interval(&trajectory.t);
-    let oracle = super::classical::eks(
-        &super::classical::ExactDynamics { dt, substeps },
-        &NoiseModel {
-            process_std: ORACLE_PROCESS_STD,
-            obs_std: settings.obs_std,
-            dt,
-        },
-        &trajectory.observations,
-        default_prior(&trajectory.observations[0]),
-    )?;
-    let estimates: Vec<State> = oracle
-        .iter()
-        .map(|g| [g.mean[0], g.mean[1], g.mean[2]])
-        .collect();
+    let estimates = oracle_smoother(trajectory, settings.obs_std, substeps)?;
     results.push(MethodResult {
         name: "EKS (exact RK4 dynamics)".to_owned(),
         kind: MethodKind::Oracle,
@@ -353,6 +339,30 @@ pub fn compare_classical(
         seconds: started.elapsed().as_secs_f64(),
     });
     Ok(results)
+}
+
+/// The oracle: the extended RTS smoother on the exact (RK4) dynamics with `substeps` per
+/// sample, a reference line no real method reaches.
+pub fn oracle_smoother(
+    trajectory: &super::sim::Trajectory,
+    obs_std: f64,
+    substeps: usize,
+) -> anyhow::Result<Vec<State>> {
+    let dt = sampling_interval(&trajectory.t);
+    let smoothed = super::classical::eks(
+        &super::classical::ExactDynamics { dt, substeps },
+        &NoiseModel {
+            process_std: ORACLE_PROCESS_STD,
+            obs_std,
+            dt,
+        },
+        &trajectory.observations,
+        default_prior(&trajectory.observations[0]),
+    )?;
+    Ok(smoothed
+        .iter()
+        .map(|g| [g.mean[0], g.mean[1], g.mean[2]])
+        .collect())
 }
 
 /// The oracle's process noise: its model is exact up to RK4 error (tuned on validation, see
