@@ -149,6 +149,13 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// Several named terms (the first is the loss shown).
+    pub fn terms(terms: &[(&'static str, f64)]) -> Self {
+        Self {
+            terms: terms.to_vec(),
+        }
+    }
+
     pub fn loss(loss: f64) -> Self {
         Self {
             terms: vec![("loss", loss)],

@@ -31,6 +31,7 @@ pub struct TrainingSection<M, C> {
     log_loss: bool,
     /// The models trained in this session, one per kind, with the config each was trained on.
     trained: Vec<(C, Trained<M>)>,
+    shipped_loaded: bool,
 }
 
 impl<M, C> TrainingSection<M, C>
@@ -49,6 +50,7 @@ where
             files: ModelFilesUi::new(file_name),
             log_loss: true,
             trained: Vec::new(),
+            shipped_loaded: false,
         }
     }
 
@@ -120,6 +122,18 @@ where
                 None
             }
         }
+    }
+
+    /// Every shipped model, on `device`, on the first call only: they load when the panel is
+    /// first drawn, not when the app starts.
+    pub fn shipped_once(&mut self, device: &Device) -> Vec<M> {
+        if std::mem::replace(&mut self.shipped_loaded, true) {
+            return Vec::new();
+        }
+        stored_model::all_shipped(device).unwrap_or_else(|e| {
+            self.status = Some(Err(format!("{e:#}")));
+            Vec::new()
+        })
     }
 
     /// A model of `kind` replaced by one not trained here (loaded, or shipped): Save no longer

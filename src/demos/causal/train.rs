@@ -207,12 +207,7 @@ impl Trainee for AcdTrainee<'_> {
             &mut self.rng,
             &self.devices.autodiff,
         );
-        Ok((
-            net,
-            StepReport {
-                terms: vec![("nll", nll), ("kl", kl)],
-            },
-        ))
+        Ok((net, StepReport::terms(&[("nll", nll), ("kl", kl)])))
     }
 
     fn validate(&self, net: &AcdModel) -> Scored<LearnedModel> {

@@ -240,9 +240,7 @@ impl Trainee for AmTrainee<'_> {
         );
         Ok((
             net,
-            StepReport {
-                terms: vec![("sampled", mean_length), ("best of starts", best_length)],
-            },
+            StepReport::terms(&[("sampled", mean_length), ("best of starts", best_length)]),
         ))
     }
 

@@ -15,7 +15,7 @@ use super::model::KIND;
 use super::sim::{self, Series, SpringsConfig};
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx};
-use crate::stored_model::{StoredModel, shipped};
+use crate::stored_model::StoredModel;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
@@ -67,7 +67,6 @@ pub struct CausalDemo {
     table: MetricsTable,
     inferring: JobSlot<Comparison>,
     learned: Option<LearnedModel>,
-    loaded_shipped: bool,
     training: TrainingSection<LearnedModel, TrainConfig>,
     status: Option<Result<String, String>>,
     series_field: PathField,
@@ -103,7 +102,6 @@ impl Default for CausalDemo {
             ]),
             inferring: JobSlot::new(true),
             learned: None,
-            loaded_shipped: false,
             training: TrainingSection::new(300.0, 10.0..=7200.0, "causal-acd.mpk"),
             status: None,
             series_field: PathField::new(DialogKind::Open, "series CSV", &["csv"], ""),
@@ -193,7 +191,8 @@ impl CausalDemo {
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if let Some(model) = self.training.poll() {
+        let shipped = self.training.shipped_once(&ctx.compute.device);
+        for model in shipped.into_iter().chain(self.training.poll()) {
             self.set_model(model);
         }
         match self.inferring.poll() {
@@ -294,13 +293,6 @@ impl Demo for CausalDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        if !self.loaded_shipped {
-            self.loaded_shipped = true;
-            match shipped(KIND, &ctx.compute.device) {
-                Ok(model) => self.set_model(model),
-                Err(e) => self.training.status = Some(Err(format!("{e:#}"))),
-            }
-        }
         self.poll(ui, ctx);
         crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {

@@ -16,7 +16,7 @@ use super::sim::{BURST_PROBABILITY, Channel, send_frame};
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
-use crate::stored_model::{StoredModel, shipped};
+use crate::stored_model::StoredModel;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
@@ -108,7 +108,6 @@ pub struct LdpcDemo {
     curve_frames: usize,
     curve_job: JobSlot<Curves, f64>,
     learned: Vec<LearnedDecoder>,
-    loaded_shipped: bool,
     train_kind: NetKind,
     training: TrainingSection<LearnedDecoder, TrainConfig>,
     code_field: PathField,
@@ -158,7 +157,6 @@ impl Default for LdpcDemo {
             curve_frames: 300,
             curve_job: JobSlot::new(true),
             learned: Vec::new(),
-            loaded_shipped: false,
             train_kind: NetKind::Nebp,
             training: TrainingSection::new(300.0, 10.0..=3600.0, "ldpc-nebp.mpk"),
             code_field: PathField::new(
@@ -202,16 +200,6 @@ impl LdpcDemo {
         self.curves.clear();
         self.curve_job.mark_stale();
         self.resend();
-    }
-
-    fn load_shipped(&mut self, device: &burn::tensor::Device) {
-        self.loaded_shipped = true;
-        for kind in [NetKind::Nbp, NetKind::Nebp] {
-            match shipped(kind.name(), device) {
-                Ok(decoder) => self.add_model(decoder),
-                Err(e) => self.training.status = Some(Err(format!("{e:#}"))),
-            }
-        }
     }
 
     fn add_model(&mut self, decoder: LearnedDecoder) {
@@ -302,8 +290,9 @@ impl LdpcDemo {
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if let Some(decoder) = self.training.poll() {
-            self.add_model(decoder);
+        let shipped = self.training.shipped_once(&ctx.compute.device);
+        for model in shipped.into_iter().chain(self.training.poll()) {
+            self.add_model(model);
         }
         match self.inference.poll() {
             Some(((), JobOutcome::Finished(runs))) => {
@@ -418,9 +407,6 @@ impl Demo for LdpcDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        if !self.loaded_shipped {
-            self.load_shipped(&ctx.compute.device);
-        }
         self.poll(ui, ctx);
         crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {

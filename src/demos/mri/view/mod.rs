@@ -17,7 +17,7 @@ use super::sim::{
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
-use crate::stored_model::{StoredModel, shipped};
+use crate::stored_model::StoredModel;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
@@ -112,7 +112,6 @@ pub struct MriDemo {
     training_images: Option<std::path::PathBuf>,
     images_field: PathField,
     training: TrainingSection<MriModel, TrainConfig>,
-    loaded_shipped: bool,
 }
 
 impl Default for MriDemo {
@@ -155,7 +154,6 @@ impl Default for MriDemo {
             images_field: PathField::new(DialogKind::Folder, "folder of PNGs", &[], ""),
             // The loss is a log already (and negative).
             training: TrainingSection::new(300.0, 10.0..=3600.0, "mri-rim.mpk").log_scale(false),
-            loaded_shipped: false,
         };
         demo.remeasure();
         demo
@@ -190,16 +188,6 @@ impl MriDemo {
         self.runs.clear();
         self.table.rows.clear();
         self.textures_dirty = true;
-    }
-
-    fn load_shipped(&mut self, device: &burn::tensor::Device) {
-        self.loaded_shipped = true;
-        for kind in Method::LEARNED.iter().filter_map(|m| m.model_kind()) {
-            match shipped(kind.name(), device) {
-                Ok(model) => self.add_model(model),
-                Err(e) => self.training.status = Some(Err(format!("{e:#}"))),
-            }
-        }
     }
 
     fn add_model(&mut self, model: MriModel) {
@@ -249,7 +237,8 @@ impl MriDemo {
 
     /// Collects finished jobs; starts a reconstruction when the results are stale.
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if let Some(model) = self.training.poll() {
+        let shipped = self.training.shipped_once(&ctx.compute.device);
+        for model in shipped.into_iter().chain(self.training.poll()) {
             self.add_model(model);
         }
         match self.inference.poll() {
@@ -428,9 +417,6 @@ impl Demo for MriDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        if !self.loaded_shipped {
-            self.load_shipped(&ctx.compute.device);
-        }
         self.poll(ui, ctx);
         crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
