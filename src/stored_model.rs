@@ -148,3 +148,46 @@ pub fn all_shipped<M: StoredModel>(device: &Device) -> anyhow::Result<Vec<M>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::{causal, ldpc, lorenz, mri, tsp};
+
+    /// `M`'s shipped models load, each by its kind, and a file of another demo is refused by name.
+    fn check<M: StoredModel>(foreign: &[u8]) -> usize {
+        let device = Device::flex();
+        let models = all_shipped::<M>(&device).expect("every shipped model loads");
+        for ((kind, _), model) in M::SHIPPED.iter().zip(&models) {
+            assert_eq!(model.kind(), *kind);
+            assert!(shipped::<M>(kind, &device).is_ok());
+        }
+        let Err(err) = from_bytes::<M>(foreign, "foreign", None, &device) else {
+            panic!("a file of another demo was taken for a {} model", M::DEMO);
+        };
+        assert!(
+            format!("{err:#}").contains(&format!("not a {} one", M::DEMO)),
+            "{err:#}"
+        );
+        assert!(shipped::<M>("no such kind", &device).is_err());
+        models.len()
+    }
+
+    #[test]
+    fn every_demos_shipped_models_load_and_other_demos_files_are_refused() {
+        let mri_rim = include_bytes!("../assets/mri-rim.mpk");
+        let lorenz_gnn = include_bytes!("../assets/lorenz-gnn.mpk");
+        let shipped = check::<lorenz::model::ChainModel>(mri_rim)
+            + check::<mri::model::MriModel>(lorenz_gnn)
+            + check::<ldpc::methods::LearnedDecoder>(lorenz_gnn)
+            + check::<tsp::methods::LearnedModel>(lorenz_gnn)
+            + check::<causal::methods::LearnedModel>(lorenz_gnn);
+        // Every .mpk in assets/ is some demo's shipped model.
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/assets"))
+            .expect("assets/")
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "mpk"))
+            .count();
+        assert_eq!(shipped, files);
+    }
+}

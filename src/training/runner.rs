@@ -525,4 +525,168 @@ mod tests {
         assert!(c.term("none").is_empty());
         assert!(Better::Lower.improves(1.0, 2.0) && Better::Higher.improves(2.0, 1.0));
     }
+
+    /// A line y = 2x fitted by a 1→1 linear layer: a problem small enough to watch the loop.
+    mod toy {
+        use super::*;
+        use burn::nn::{Linear, LinearConfig};
+        use burn::optim::ModuleOptimizer;
+        use burn::tensor::{Tensor, TensorData};
+
+        #[derive(Clone, Debug)]
+        pub struct Toy {
+            pub net: Linear,
+        }
+
+        impl StoredModel for Toy {
+            const DEMO: &'static str = "toy";
+            const SHIPPED: &'static [crate::stored_model::Shipped] = &[];
+            type Net = Linear;
+            type Stored = ();
+            fn kind(&self) -> &'static str {
+                "line"
+            }
+            fn net(&self) -> &Linear {
+                &self.net
+            }
+            fn stored(&self) {}
+            fn validate(_: &()) -> Result<(), String> {
+                Ok(())
+            }
+            fn build(_: &(), device: &Device) -> Linear {
+                LinearConfig::new(1, 1).init(device)
+            }
+            fn assemble(net: Linear, _: ()) -> Self {
+                Self { net }
+            }
+        }
+
+        #[derive(Clone, serde::Serialize)]
+        pub struct ToyConfig {
+            pub schedule: Schedule,
+        }
+
+        impl TrainSettings for ToyConfig {
+            const METRIC: Metric = Metric {
+                key: "val_mse",
+                label: "validation MSE",
+                better: Better::Lower,
+                decimals: 4,
+                unit: "",
+            };
+            fn schedule(&self) -> &Schedule {
+                &self.schedule
+            }
+        }
+
+        pub struct ToyTrainee {
+            pub config: ToyConfig,
+            pub autodiff: Device,
+            /// Steps whose loss comes back NaN (a step that overflowed).
+            pub poisoned: Vec<u64>,
+            pub step: u64,
+        }
+
+        fn mse(net: &Linear, device: &Device) -> Tensor<1> {
+            let x =
+                Tensor::<2>::from_data(TensorData::new(vec![-1.0f32, 0.5, 2.0], [3, 1]), device);
+            let y = x.clone() * 2.0;
+            (net.forward(x) - y).powf_scalar(2.0).mean()
+        }
+
+        impl Trainee for ToyTrainee {
+            type Net = Linear;
+            type Model = Toy;
+            type Config = ToyConfig;
+            fn config(&self) -> &ToyConfig {
+                &self.config
+            }
+            fn fresh(&mut self, device: &Device) -> Linear {
+                Toy::build(&(), device)
+            }
+            fn adopt(&mut self, loaded: Toy) -> Result<Linear, String> {
+                Ok(loaded.net)
+            }
+            fn step(
+                &mut self,
+                net: Linear,
+                optimizer: &mut ModuleOptimizer,
+                learning_rate: f64,
+            ) -> Result<(Linear, StepReport), JobError> {
+                self.step += 1;
+                if self.poisoned.contains(&self.step) {
+                    return Ok((net, StepReport::loss(f64::NAN)));
+                }
+                let loss = mse(&net, &self.autodiff);
+                let (net, loss) = crate::training::descend(net, loss, optimizer, learning_rate);
+                Ok((net, StepReport::loss(loss)))
+            }
+            fn validate(&self, net: &Linear) -> Scored<Toy> {
+                let plain = Device::flex();
+                let net = net.valid().to_device(&plain);
+                let score = f64::from(mse(&net, &plain).into_scalar::<f32>());
+                Scored::new(Toy { net }, score)
+            }
+        }
+    }
+
+    fn toy_run(
+        steps: u64,
+        poisoned: Vec<u64>,
+        checkpoint: Option<PathBuf>,
+    ) -> Result<Trained<toy::Toy>, JobError> {
+        let handle = crate::jobs::spawn(
+            "toy",
+            || {},
+            move |ctx| {
+                let mut schedule = Schedule::new(steps, 0.05, 5);
+                schedule.checkpoint = checkpoint;
+                let devices = Devices::new(&Device::flex(), 1);
+                let mut trainee = toy::ToyTrainee {
+                    config: toy::ToyConfig { schedule },
+                    autodiff: devices.autodiff.clone(),
+                    poisoned,
+                    step: 0,
+                };
+                run(ctx, &mut trainee, &devices, None)
+            },
+        )
+        .expect("spawn");
+        handle.wait()
+    }
+
+    #[test]
+    fn the_best_model_is_kept_and_checkpointed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("toy.mpk");
+        let trained = toy_run(60, Vec::new(), Some(path.clone())).expect("run");
+        assert_eq!(trained.steps, 60);
+        assert!(trained.score < 0.05, "{}", trained.score);
+        // The checkpoint holds the best model, with its score in the header.
+        let loaded: toy::Toy =
+            crate::stored_model::load(&path, "line", &Device::flex()).expect("load");
+        let bytes = std::fs::read(&path).expect("read");
+        let (header, _) = crate::model_file::split(&bytes, "toy").expect("split");
+        assert_eq!(header.training["val_mse"].as_f64(), Some(trained.score));
+        // Saved when validation found it: at a multiple of the validation interval.
+        let at = header.training["steps"].as_u64().expect("steps");
+        assert!(at > 0 && at <= 60 && at % 5 == 0, "{at}");
+        let x = burn::tensor::Tensor::<2>::from_floats([[1.5]], &Device::flex());
+        let (a, b) = (trained.model.net.forward(x.clone()), loaded.net.forward(x));
+        assert_eq!(a.into_data(), b.into_data());
+    }
+
+    #[test]
+    fn a_non_finite_step_restarts_from_the_best_a_bounded_number_of_times() {
+        // Two bad steps: the run goes back to its best model twice and finishes.
+        let trained = toy_run(40, vec![12, 13], None).expect("run");
+        assert_eq!(trained.steps, 40);
+        assert!(trained.score < 0.5, "{}", trained.score);
+        // Every step bad from step 8 on: the run stops after the bounded number of restarts.
+        let err = toy_run(40, (8..40).collect(), None).expect_err("stops");
+        assert!(
+            matches!(&err, JobError::Failed(m) if m.contains("stopped being finite")),
+            "{err:?}"
+        );
+    }
 }
