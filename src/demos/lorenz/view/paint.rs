@@ -8,9 +8,9 @@ impl LorenzDemo {
         let learned = &mut self.learned;
         ui.horizontal_wrapped(|ui| {
             ui.label("learned model");
-            ui.selectable_value(&mut learned.hybrid, true, "hybrid")
+            ui.selectable_value(&mut learned.hybrid, true, Method::Hybrid.name())
                 .on_hover_text(Method::Hybrid.hint());
-            ui.selectable_value(&mut learned.hybrid, false, "GNN only")
+            ui.selectable_value(&mut learned.hybrid, false, Method::Gnn.label())
                 .on_hover_text(Method::Gnn.hint());
             ui.label("training samples");
             ui.add(egui::Slider::new(&mut learned.train_samples, 20..=100_000).logarithmic(true))
@@ -136,8 +136,12 @@ pub(super) fn sweep_plot_ui(ui: &mut Ui) {
             MethodKind::Classical.color().gamma_multiply(0.5),
             |p| p.uks_mse,
         ),
-        ("GNN only", MethodKind::Amortized.color(), |p| p.gnn_mse),
-        ("hybrid", MethodKind::Augmented.color(), |p| p.hybrid_mse),
+        (Method::Gnn.label(), Method::Gnn.kind().color(), |p| {
+            p.gnn_mse
+        }),
+        (Method::Hybrid.name(), Method::Hybrid.kind().color(), |p| {
+            p.hybrid_mse
+        }),
     ];
     let names: Vec<String> = lines
         .iter()
