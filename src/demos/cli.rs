@@ -23,7 +23,7 @@ pub trait DemoCli: Sync {
     /// The demo's actions: a `#[derive(clap::Subcommand)]` enum.
     type Action: clap::Subcommand;
     /// The `NAME` subcommand's line in `inference-lab --help`.
-    fn about(&self) -> &'static str;
+    const ABOUT: &'static str;
     /// Runs one action.
     fn run(&self, action: Self::Action, globals: Globals) -> anyhow::Result<()>;
     /// `bench --demo NAME`: the demo's comparison table.
@@ -52,7 +52,7 @@ impl<T: DemoCli> DemoCommand for T {
         use clap::Subcommand;
         T::Action::augment_subcommands(
             clap::Command::new(name)
-                .about(self.about())
+                .about(T::ABOUT)
                 .subcommand_required(true)
                 .arg_required_else_help(true),
         )

@@ -22,12 +22,159 @@ pub struct CausalCli;
 impl DemoCli for CausalCli {
     type Action = CausalAction;
 
-    fn about(&self) -> &'static str {
-        "Causal graphs of interacting particles"
-    }
+    const ABOUT: &'static str = "Causal graphs of interacting particles";
 
-    fn run(&self, action: CausalAction, globals: Globals) -> anyhow::Result<()> {
-        run_action(action, globals)
+    fn run(&self, action: CausalAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
+        match action {
+            CausalAction::Simulate {
+                samples,
+                out,
+                noise,
+                hidden,
+                truth,
+            } => {
+                check_noise(noise)?;
+                if !(1..=1_000_000).contains(&samples) {
+                    anyhow::bail!("--samples {samples}: must be in 1..=1000000");
+                }
+                let config = SpringsConfig {
+                    noise,
+                    hidden_particle: hidden,
+                    ..SpringsConfig::default()
+                };
+                let series = sim::simulate_many(&config, samples, seed);
+                crate::files::write_atomic(&out, sim::series_csv(&series).as_bytes())?;
+                if let Some(truth) = truth {
+                    crate::files::write_atomic(&truth, sim::truth_csv(&series).as_bytes())?;
+                }
+                eprintln!("wrote {samples} samples to {}", out.display());
+                Ok(())
+            }
+            CausalAction::Infer {
+                input,
+                method,
+                model,
+                out,
+                tta_steps,
+                tta_lr,
+                json,
+            } => {
+                let started = Instant::now();
+                let series = sim::load_series(&input)?;
+                let device = if method.is_learned() {
+                    crate::backend::compute_for(backend).device
+                } else {
+                    Device::flex()
+                };
+                let learned = if method.is_learned() {
+                    Some(load_or_shipped::<LearnedModel>(
+                        model.as_deref(),
+                        KIND,
+                        &device,
+                    )?)
+                } else {
+                    None
+                };
+                if let Some(learned) = &learned
+                    && let Some(bad) = series.iter().find_map(|s| learned.check(s).err())
+                {
+                    anyhow::bail!("{}: {bad}", input.display());
+                }
+                let mut adaptation = Adaptation {
+                    seed,
+                    ..Adaptation::default()
+                };
+                if let Some(steps) = tta_steps {
+                    anyhow::ensure!(steps <= 100_000, "--tta-steps {steps}: at most 100000");
+                    adaptation.steps = steps;
+                }
+                if let Some(lr) = tta_lr {
+                    anyhow::ensure!(
+                        lr.is_finite() && lr > 0.0 && lr < 1.0,
+                        "--tta-lr {lr}: must be in (0, 1)"
+                    );
+                    adaptation.learning_rate = lr;
+                }
+                let refs: Vec<&Series> = series.iter().collect();
+                let probabilities = infer(method, &refs, learned.as_ref(), adaptation, &device)
+                    .map_err(anyhow::Error::msg)?;
+                crate::files::write_atomic(
+                    &out,
+                    sim::edges_csv(&series, &probabilities).as_bytes(),
+                )?;
+                let seconds = started.elapsed().as_secs_f64();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "demo": "causal", "method": method.name(), "samples": series.len(),
+                            "metrics": { "seconds": seconds }
+                        })
+                    );
+                } else {
+                    eprintln!(
+                        "{} on {} samples: edges written to {} in {seconds:.2} s",
+                        method.label(),
+                        series.len(),
+                        out.display()
+                    );
+                }
+                Ok(())
+            }
+            CausalAction::Train {
+                common,
+                steps,
+                batch,
+                lr,
+                encoder_hidden,
+                decoder_hidden,
+                val,
+                noise,
+                init,
+            } => {
+                check_noise(noise)?;
+                let mut config = TrainConfig::default();
+                if let Some(h) = encoder_hidden {
+                    config.model.encoder_hidden = h;
+                }
+                if let Some(h) = decoder_hidden {
+                    config.model.decoder_hidden = h;
+                }
+                if let Some(path) = &init {
+                    config.model = load::<LearnedModel>(path, KIND, &Device::flex())?.config;
+                }
+                config.springs.noise = noise;
+                config.batch = batch;
+                config.val_samples = val;
+                config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
+                config.validate().map_err(anyhow::Error::msg)?;
+                common.run("causal acd".into(), config, backend, train)
+            }
+            CausalAction::Eval {
+                model,
+                samples,
+                noise,
+                hidden,
+                json,
+            } => {
+                check_noise(noise)?;
+                if !(2..=100_000).contains(&samples) {
+                    anyhow::bail!("--samples {samples}: must be in 2..=100000");
+                }
+                let compute = crate::backend::compute_for(backend);
+                let learned =
+                    load_or_shipped::<LearnedModel>(model.as_deref(), KIND, &compute.device)?;
+                let settings = EvalSettings {
+                    samples,
+                    noise,
+                    hidden,
+                    seed,
+                    adaptation: Adaptation::default(),
+                };
+                let report = evaluate(&learned, &settings, &compute.device)?;
+                print_report(&report, report.table(), json)
+            }
+        }
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
@@ -140,155 +287,6 @@ fn check_noise(noise: f64) -> anyhow::Result<()> {
         anyhow::bail!("--noise {noise}: must be in [0, 10]");
     }
     Ok(())
-}
-
-fn run_action(action: CausalAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
-    match action {
-        CausalAction::Simulate {
-            samples,
-            out,
-            noise,
-            hidden,
-            truth,
-        } => {
-            check_noise(noise)?;
-            if !(1..=1_000_000).contains(&samples) {
-                anyhow::bail!("--samples {samples}: must be in 1..=1000000");
-            }
-            let config = SpringsConfig {
-                noise,
-                hidden_particle: hidden,
-                ..SpringsConfig::default()
-            };
-            let series = sim::simulate_many(&config, samples, seed);
-            crate::files::write_atomic(&out, sim::series_csv(&series).as_bytes())?;
-            if let Some(truth) = truth {
-                crate::files::write_atomic(&truth, sim::truth_csv(&series).as_bytes())?;
-            }
-            eprintln!("wrote {samples} samples to {}", out.display());
-            Ok(())
-        }
-        CausalAction::Infer {
-            input,
-            method,
-            model,
-            out,
-            tta_steps,
-            tta_lr,
-            json,
-        } => {
-            let started = Instant::now();
-            let series = sim::load_series(&input)?;
-            let device = if method.is_learned() {
-                crate::backend::compute_for(backend).device
-            } else {
-                Device::flex()
-            };
-            let learned = if method.is_learned() {
-                Some(load_or_shipped::<LearnedModel>(
-                    model.as_deref(),
-                    KIND,
-                    &device,
-                )?)
-            } else {
-                None
-            };
-            if let Some(learned) = &learned
-                && let Some(bad) = series.iter().find_map(|s| learned.check(s).err())
-            {
-                anyhow::bail!("{}: {bad}", input.display());
-            }
-            let mut adaptation = Adaptation {
-                seed,
-                ..Adaptation::default()
-            };
-            if let Some(steps) = tta_steps {
-                anyhow::ensure!(steps <= 100_000, "--tta-steps {steps}: at most 100000");
-                adaptation.steps = steps;
-            }
-            if let Some(lr) = tta_lr {
-                anyhow::ensure!(
-                    lr.is_finite() && lr > 0.0 && lr < 1.0,
-                    "--tta-lr {lr}: must be in (0, 1)"
-                );
-                adaptation.learning_rate = lr;
-            }
-            let refs: Vec<&Series> = series.iter().collect();
-            let probabilities = infer(method, &refs, learned.as_ref(), adaptation, &device)
-                .map_err(anyhow::Error::msg)?;
-            crate::files::write_atomic(&out, sim::edges_csv(&series, &probabilities).as_bytes())?;
-            let seconds = started.elapsed().as_secs_f64();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "demo": "causal", "method": method.name(), "samples": series.len(),
-                        "metrics": { "seconds": seconds }
-                    })
-                );
-            } else {
-                eprintln!(
-                    "{} on {} samples: edges written to {} in {seconds:.2} s",
-                    method.label(),
-                    series.len(),
-                    out.display()
-                );
-            }
-            Ok(())
-        }
-        CausalAction::Train {
-            common,
-            steps,
-            batch,
-            lr,
-            encoder_hidden,
-            decoder_hidden,
-            val,
-            noise,
-            init,
-        } => {
-            check_noise(noise)?;
-            let mut config = TrainConfig::default();
-            if let Some(h) = encoder_hidden {
-                config.model.encoder_hidden = h;
-            }
-            if let Some(h) = decoder_hidden {
-                config.model.decoder_hidden = h;
-            }
-            if let Some(path) = &init {
-                config.model = load::<LearnedModel>(path, KIND, &Device::flex())?.config;
-            }
-            config.springs.noise = noise;
-            config.batch = batch;
-            config.val_samples = val;
-            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-            config.validate().map_err(anyhow::Error::msg)?;
-            common.run("causal acd".into(), config, backend, train)
-        }
-        CausalAction::Eval {
-            model,
-            samples,
-            noise,
-            hidden,
-            json,
-        } => {
-            check_noise(noise)?;
-            if !(2..=100_000).contains(&samples) {
-                anyhow::bail!("--samples {samples}: must be in 2..=100000");
-            }
-            let compute = crate::backend::compute_for(backend);
-            let learned = load_or_shipped::<LearnedModel>(model.as_deref(), KIND, &compute.device)?;
-            let settings = EvalSettings {
-                samples,
-                noise,
-                hidden,
-                seed,
-                adaptation: Adaptation::default(),
-            };
-            let report = evaluate(&learned, &settings, &compute.device)?;
-            print_report(&report, report.table(), json)
-        }
-    }
 }
 
 #[cfg(test)]

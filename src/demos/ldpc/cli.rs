@@ -26,12 +26,129 @@ pub struct LdpcCli;
 impl DemoCli for LdpcCli {
     type Action = LdpcAction;
 
-    fn about(&self) -> &'static str {
-        "LDPC decoding on a factor graph"
-    }
+    const ABOUT: &'static str = "LDPC decoding on a factor graph";
 
-    fn run(&self, action: LdpcAction, globals: Globals) -> anyhow::Result<()> {
-        run_action(action, globals)
+    fn run(&self, action: LdpcAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
+        match action {
+            LdpcAction::Decode {
+                code,
+                llr,
+                method,
+                iters,
+                out,
+                model,
+                json,
+            } => {
+                check_iters(iters)?;
+                let code = code::load(&code)?;
+                let llr = read_llr_csv(&llr, code.n)?;
+                let device = device_for(method, backend);
+                let learned = learned_for(method, model.as_deref(), &device)?;
+                let started = Instant::now();
+                let (bits, _) =
+                    decode_frames(method, &code, &llr, iters, learned.as_ref(), &device)
+                        .map_err(anyhow::Error::msg)?;
+                let seconds = started.elapsed().as_secs_f64();
+                crate::files::write_atomic(&out, bits_csv(&bits, code.n).as_bytes())?;
+                if json {
+                    let frames = llr.len() / code.n;
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "demo": "ldpc", "method": method.name(), "code": code.name,
+                            "frames": frames,
+                            "metrics": { "seconds": seconds, "frames_per_second": frames as f64 / seconds.max(1e-12) }
+                        })
+                    );
+                }
+                Ok(())
+            }
+            LdpcAction::Ber {
+                code,
+                snr_db,
+                burst_sigma,
+                frames,
+                method,
+                iters,
+                model,
+                json,
+            } => {
+                check_iters(iters)?;
+                if frames == 0 || frames > 100_000_000 {
+                    anyhow::bail!("--frames must be in 1..=100000000, not {frames}");
+                }
+                let code = code::load(&code)?;
+                for &s in &snr_db {
+                    Channel {
+                        eb_n0_db: s,
+                        burst_sigma,
+                    }
+                    .validate()
+                    .map_err(anyhow::Error::msg)?;
+                }
+                let device = device_for(method, backend);
+                let learned = learned_for(method, model.as_deref(), &device)?;
+                let sweep = Sweep {
+                    snr_db: &snr_db,
+                    burst_sigma,
+                    frames,
+                    iters,
+                    seed,
+                };
+                let points = ber_curve(&code, method, learned.as_ref(), &sweep, &device)?;
+                if json {
+                    println!("{}", ber_json(&code, method, burst_sigma, iters, &points));
+                } else {
+                    println!(
+                        "{} on {}, σ_b = {burst_sigma}, {iters} iterations",
+                        method.label(),
+                        code.name
+                    );
+                    for p in &points {
+                        println!(
+                            "Eb/N0 {:>5.2} dB   BER {:.3e}   FER {:.3e}   {:.3} s",
+                            p.eb_n0_db, p.ber, p.fer, p.seconds
+                        );
+                    }
+                }
+                Ok(())
+            }
+            LdpcAction::Train {
+                common,
+                kind,
+                steps,
+                code,
+                batch,
+                iters,
+                hidden,
+                lr,
+                init,
+            } => {
+                let mut model = NetConfig::of(kind);
+                if let Some(i) = iters {
+                    model.iterations = i;
+                }
+                if let Some(h) = hidden {
+                    model.hidden = h;
+                }
+                if let Some(path) = &init {
+                    model = load::<LearnedDecoder>(path, kind.name(), &Device::flex())?.config;
+                }
+                let mut config = TrainConfig::new(model);
+                config.code = code;
+                config.batch_frames = batch;
+                config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
+                config.validate().map_err(anyhow::Error::msg)?;
+                super::train::config_code(&config).map_err(anyhow::Error::msg)?;
+                let name = format!("ldpc {}", config.model.kind.name());
+                common.run(name, config, backend, train)
+            }
+            LdpcAction::Eval(EvalArgs { model, json }) => {
+                let compute = crate::backend::compute_for(backend);
+                let report = evaluate_all(model.as_deref(), seed, &compute.device)?;
+                print_report(&report, report.table(), json)
+            }
+        }
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
@@ -161,128 +278,6 @@ fn check_iters(iters: usize) -> anyhow::Result<()> {
         anyhow::bail!("--iters {iters}: at most 10000 iterations");
     }
     Ok(())
-}
-
-fn run_action(action: LdpcAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
-    match action {
-        LdpcAction::Decode {
-            code,
-            llr,
-            method,
-            iters,
-            out,
-            model,
-            json,
-        } => {
-            check_iters(iters)?;
-            let code = code::load(&code)?;
-            let llr = read_llr_csv(&llr, code.n)?;
-            let device = device_for(method, backend);
-            let learned = learned_for(method, model.as_deref(), &device)?;
-            let started = Instant::now();
-            let (bits, _) = decode_frames(method, &code, &llr, iters, learned.as_ref(), &device)
-                .map_err(anyhow::Error::msg)?;
-            let seconds = started.elapsed().as_secs_f64();
-            crate::files::write_atomic(&out, bits_csv(&bits, code.n).as_bytes())?;
-            if json {
-                let frames = llr.len() / code.n;
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "demo": "ldpc", "method": method.name(), "code": code.name,
-                        "frames": frames,
-                        "metrics": { "seconds": seconds, "frames_per_second": frames as f64 / seconds.max(1e-12) }
-                    })
-                );
-            }
-            Ok(())
-        }
-        LdpcAction::Ber {
-            code,
-            snr_db,
-            burst_sigma,
-            frames,
-            method,
-            iters,
-            model,
-            json,
-        } => {
-            check_iters(iters)?;
-            if frames == 0 || frames > 100_000_000 {
-                anyhow::bail!("--frames must be in 1..=100000000, not {frames}");
-            }
-            let code = code::load(&code)?;
-            for &s in &snr_db {
-                Channel {
-                    eb_n0_db: s,
-                    burst_sigma,
-                }
-                .validate()
-                .map_err(anyhow::Error::msg)?;
-            }
-            let device = device_for(method, backend);
-            let learned = learned_for(method, model.as_deref(), &device)?;
-            let sweep = Sweep {
-                snr_db: &snr_db,
-                burst_sigma,
-                frames,
-                iters,
-                seed,
-            };
-            let points = ber_curve(&code, method, learned.as_ref(), &sweep, &device)?;
-            if json {
-                println!("{}", ber_json(&code, method, burst_sigma, iters, &points));
-            } else {
-                println!(
-                    "{} on {}, σ_b = {burst_sigma}, {iters} iterations",
-                    method.label(),
-                    code.name
-                );
-                for p in &points {
-                    println!(
-                        "Eb/N0 {:>5.2} dB   BER {:.3e}   FER {:.3e}   {:.3} s",
-                        p.eb_n0_db, p.ber, p.fer, p.seconds
-                    );
-                }
-            }
-            Ok(())
-        }
-        LdpcAction::Train {
-            common,
-            kind,
-            steps,
-            code,
-            batch,
-            iters,
-            hidden,
-            lr,
-            init,
-        } => {
-            let mut model = NetConfig::of(kind);
-            if let Some(i) = iters {
-                model.iterations = i;
-            }
-            if let Some(h) = hidden {
-                model.hidden = h;
-            }
-            if let Some(path) = &init {
-                model = load::<LearnedDecoder>(path, kind.name(), &Device::flex())?.config;
-            }
-            let mut config = TrainConfig::new(model);
-            config.code = code;
-            config.batch_frames = batch;
-            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-            config.validate().map_err(anyhow::Error::msg)?;
-            super::train::config_code(&config).map_err(anyhow::Error::msg)?;
-            let name = format!("ldpc {}", config.model.kind.name());
-            common.run(name, config, backend, train)
-        }
-        LdpcAction::Eval(EvalArgs { model, json }) => {
-            let compute = crate::backend::compute_for(backend);
-            let report = evaluate_all(model.as_deref(), seed, &compute.device)?;
-            print_report(&report, report.table(), json)
-        }
-    }
 }
 
 /// `ldpc ber --json`: `metrics` holds `ber`, `fer` and `seconds`, one entry per Eb/N0.

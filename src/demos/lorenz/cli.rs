@@ -26,12 +26,116 @@ pub struct LorenzCli;
 impl DemoCli for LorenzCli {
     type Action = LorenzAction;
 
-    fn about(&self) -> &'static str {
-        "Lorenz-attractor filtering"
-    }
+    const ABOUT: &'static str = "Lorenz-attractor filtering";
 
-    fn run(&self, action: LorenzAction, globals: Globals) -> anyhow::Result<()> {
-        run_action(action, globals)
+    fn run(&self, action: LorenzAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
+        match action {
+            LorenzAction::Simulate {
+                steps,
+                out,
+                out_obs,
+                noise,
+                dt,
+            } => {
+                let config = SimConfig {
+                    steps,
+                    sample_dt: dt,
+                    obs_std: noise,
+                    seed,
+                    ..SimConfig::default()
+                };
+                let trajectory =
+                    simulate(&config).map_err(|e| anyhow::anyhow!("lorenz simulate: {e}"))?;
+                let rows = |values: &[[f64; 3]]| -> Vec<Vec<f64>> {
+                    trajectory
+                        .t
+                        .iter()
+                        .zip(values)
+                        .map(|(t, v)| vec![*t, v[0], v[1], v[2]])
+                        .collect()
+                };
+                crate::csv_table::write_csv(
+                    &out,
+                    &["t", "x1", "x2", "x3"],
+                    &rows(&trajectory.states),
+                )?;
+                if let Some(obs) = out_obs {
+                    crate::csv_table::write_csv(
+                        &obs,
+                        &["t", "y1", "y2", "y3"],
+                        &rows(&trajectory.observations),
+                    )?;
+                }
+                Ok(())
+            }
+            LorenzAction::Infer {
+                input,
+                method,
+                model,
+                out,
+                json,
+                truth,
+                taylor_order,
+                process_std,
+                obs_std,
+            } => {
+                let (t, observations) = read_series(&input, ["y1", "y2", "y3"])?;
+                let started = Instant::now();
+                let settings = ClassicalSettings {
+                    taylor_order,
+                    process_std,
+                    obs_std,
+                };
+                let device = burn::tensor::Device::flex();
+                let chain = method.model(model.as_deref(), &device)?;
+                let estimates =
+                    method.estimate(&t, &observations, &settings, chain.as_ref(), &device)?;
+                let seconds = started.elapsed().as_secs_f64();
+                let rows: Vec<Vec<f64>> = t
+                    .iter()
+                    .zip(&estimates)
+                    .map(|(t, x)| vec![*t, x[0], x[1], x[2]])
+                    .collect();
+                crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows)?;
+                if json {
+                    let mut metrics = serde_json::json!({ "seconds": seconds });
+                    if let Some(truth) = truth {
+                        let (truth_t, states) = read_series(&truth, ["x1", "x2", "x3"])?;
+                        if truth_t.len() != t.len() {
+                            bail!(
+                                "{}: {} rows, but {} has {}",
+                                truth.display(),
+                                truth_t.len(),
+                                input.display(),
+                                t.len()
+                            );
+                        }
+                        metrics["mse"] = serde_json::json!(mse(&estimates, &states));
+                    }
+                    println!(
+                        "{}",
+                        serde_json::json!({ "demo": "lorenz", "method": method.name(), "metrics": metrics })
+                    );
+                }
+                Ok(())
+            }
+            LorenzAction::Train {
+                common,
+                kind,
+                train_samples,
+                steps,
+            } => {
+                let mut config = TrainConfig::new(kind.config(), train_samples);
+                config.schedule = common.schedule(config.schedule, steps, None, None, seed);
+                config.validate().map_err(anyhow::Error::msg)?;
+                let name = format!("lorenz {}", kind.name());
+                common.run(name, config, backend, train)
+            }
+            LorenzAction::Eval(EvalArgs { model, json }) => {
+                let report = evaluate_all(model.as_deref())?;
+                print_report(&report, report.table(), json)
+            }
+        }
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
@@ -123,112 +227,6 @@ pub enum LorenzAction {
     Eval(EvalArgs),
 }
 
-fn run_action(action: LorenzAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
-    match action {
-        LorenzAction::Simulate {
-            steps,
-            out,
-            out_obs,
-            noise,
-            dt,
-        } => {
-            let config = SimConfig {
-                steps,
-                sample_dt: dt,
-                obs_std: noise,
-                seed,
-                ..SimConfig::default()
-            };
-            let trajectory =
-                simulate(&config).map_err(|e| anyhow::anyhow!("lorenz simulate: {e}"))?;
-            let rows = |values: &[[f64; 3]]| -> Vec<Vec<f64>> {
-                trajectory
-                    .t
-                    .iter()
-                    .zip(values)
-                    .map(|(t, v)| vec![*t, v[0], v[1], v[2]])
-                    .collect()
-            };
-            crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows(&trajectory.states))?;
-            if let Some(obs) = out_obs {
-                crate::csv_table::write_csv(
-                    &obs,
-                    &["t", "y1", "y2", "y3"],
-                    &rows(&trajectory.observations),
-                )?;
-            }
-            Ok(())
-        }
-        LorenzAction::Infer {
-            input,
-            method,
-            model,
-            out,
-            json,
-            truth,
-            taylor_order,
-            process_std,
-            obs_std,
-        } => {
-            let (t, observations) = read_series(&input, ["y1", "y2", "y3"])?;
-            let started = Instant::now();
-            let settings = ClassicalSettings {
-                taylor_order,
-                process_std,
-                obs_std,
-            };
-            let device = burn::tensor::Device::flex();
-            let chain = method.model(model.as_deref(), &device)?;
-            let estimates =
-                method.estimate(&t, &observations, &settings, chain.as_ref(), &device)?;
-            let seconds = started.elapsed().as_secs_f64();
-            let rows: Vec<Vec<f64>> = t
-                .iter()
-                .zip(&estimates)
-                .map(|(t, x)| vec![*t, x[0], x[1], x[2]])
-                .collect();
-            crate::csv_table::write_csv(&out, &["t", "x1", "x2", "x3"], &rows)?;
-            if json {
-                let mut metrics = serde_json::json!({ "seconds": seconds });
-                if let Some(truth) = truth {
-                    let (truth_t, states) = read_series(&truth, ["x1", "x2", "x3"])?;
-                    if truth_t.len() != t.len() {
-                        bail!(
-                            "{}: {} rows, but {} has {}",
-                            truth.display(),
-                            truth_t.len(),
-                            input.display(),
-                            t.len()
-                        );
-                    }
-                    metrics["mse"] = serde_json::json!(mse(&estimates, &states));
-                }
-                println!(
-                    "{}",
-                    serde_json::json!({ "demo": "lorenz", "method": method.name(), "metrics": metrics })
-                );
-            }
-            Ok(())
-        }
-        LorenzAction::Train {
-            common,
-            kind,
-            train_samples,
-            steps,
-        } => {
-            let mut config = TrainConfig::new(kind.config(), train_samples);
-            config.schedule = common.schedule(config.schedule, steps, None, None, seed);
-            config.validate().map_err(anyhow::Error::msg)?;
-            let name = format!("lorenz {}", kind.name());
-            common.run(name, config, backend, train)
-        }
-        LorenzAction::Eval(EvalArgs { model, json }) => {
-            let report = evaluate_all(model.as_deref())?;
-            print_report(&report, report.table(), json)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,20 +237,21 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("traj.csv");
         let obs = dir.path().join("obs.csv");
-        run_action(
-            LorenzAction::Simulate {
-                steps: 50,
-                out: out.clone(),
-                out_obs: Some(obs.clone()),
-                noise: 0.5,
-                dt: 0.05,
-            },
-            Globals {
-                backend: BackendRequest::Cpu,
-                seed: 1,
-            },
-        )
-        .expect("simulate");
+        LorenzCli
+            .run(
+                LorenzAction::Simulate {
+                    steps: 50,
+                    out: out.clone(),
+                    out_obs: Some(obs.clone()),
+                    noise: 0.5,
+                    dt: 0.05,
+                },
+                Globals {
+                    backend: BackendRequest::Cpu,
+                    seed: 1,
+                },
+            )
+            .expect("simulate");
         let states =
             crate::csv_table::read_numeric_csv(&out, &["t", "x1", "x2", "x3"]).expect("states");
         let observations =

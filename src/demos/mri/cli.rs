@@ -25,9 +25,7 @@ pub struct MriCli;
 impl DemoCli for MriCli {
     type Action = MriAction;
 
-    fn about(&self) -> &'static str {
-        "MRI reconstruction"
-    }
+    const ABOUT: &'static str = "MRI reconstruction";
 
     fn run(&self, action: MriAction, globals: Globals) -> anyhow::Result<()> {
         run(action, globals.backend, globals.seed)

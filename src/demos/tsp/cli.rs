@@ -23,12 +23,111 @@ pub struct TspCli;
 impl DemoCli for TspCli {
     type Action = TspAction;
 
-    fn about(&self) -> &'static str {
-        "Travelling-salesman tours"
-    }
+    const ABOUT: &'static str = "Travelling-salesman tours";
 
-    fn run(&self, action: TspAction, globals: Globals) -> anyhow::Result<()> {
-        run_action(action, globals)
+    fn run(&self, action: TspAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
+        match action {
+            TspAction::Solve {
+                instance,
+                method,
+                model,
+                out,
+                samples,
+                json,
+            } => {
+                let started = Instant::now();
+                let instance = sim::load(&instance)?;
+                if samples > 10_000 {
+                    anyhow::bail!("--samples {samples}: at most 10000");
+                }
+                // The classical methods never touch burn (no GPU probe).
+                let device = if method.is_learned() {
+                    crate::backend::compute_for(backend).device
+                } else {
+                    Device::flex()
+                };
+                let learned = learned_for(method, model.as_deref(), instance.len(), &device)?;
+                let decoding = AmDecoding {
+                    samples,
+                    seed,
+                    ..AmDecoding::multi_start(instance.len())
+                };
+                let solution = solve(method, &instance, learned.as_ref(), decoding, &device)
+                    .map_err(anyhow::Error::msg)?;
+                let comment = format!(
+                    "inference-lab tsp solve --method {}: length {}",
+                    method.name(),
+                    solution.length
+                );
+                crate::files::write_atomic(
+                    &out,
+                    tour_text(&instance, &solution.tour, &comment).as_bytes(),
+                )?;
+                let seconds = started.elapsed().as_secs_f64();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "demo": "tsp", "method": method.name(), "instance": instance.name,
+                            "n": instance.len(),
+                            "metrics": { "length": solution.length, "seconds": seconds }
+                        })
+                    );
+                } else {
+                    eprintln!(
+                        "{} on {} ({} cities): length {} in {seconds:.3} s",
+                        method.label(),
+                        instance.name,
+                        instance.len(),
+                        solution.length
+                    );
+                }
+                Ok(())
+            }
+            TspAction::Train {
+                common,
+                n,
+                steps,
+                batch,
+                lr,
+                dim,
+                layers,
+                val,
+                init,
+            } => {
+                let mut model = AmConfig::default();
+                if let Some(d) = dim {
+                    model.dim = d;
+                }
+                if let Some(l) = layers {
+                    model.layers = l;
+                }
+                if let Some(path) = &init {
+                    model = load::<LearnedModel>(path, KIND, &Device::flex())?.config;
+                }
+                let mut config = TrainConfig::new(n);
+                config.model = model;
+                config.batch = batch;
+                config.val_instances = val;
+                config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
+                config.validate().map_err(anyhow::Error::msg)?;
+                common.run(format!("tsp am (n {n})"), config, backend, train)
+            }
+            TspAction::Eval {
+                n,
+                instances,
+                model,
+                json,
+            } => {
+                if !(3..=1000).contains(&n) || !(1..=100_000).contains(&instances) {
+                    anyhow::bail!("--n must be in 3..=1000 and --instances in 1..=100000");
+                }
+                let compute = crate::backend::compute_for(backend);
+                let learned = load_or_shipped(model.as_deref(), n, &compute.device)?;
+                let report = evaluate(&learned, n, instances, seed, &compute.device)?;
+                print_report(&report, report.table(), json)
+            }
+        }
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
@@ -121,111 +220,6 @@ fn learned_for(
         Ok(Some(load_or_shipped(model, n, device)?))
     } else {
         Ok(None)
-    }
-}
-
-fn run_action(action: TspAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
-    match action {
-        TspAction::Solve {
-            instance,
-            method,
-            model,
-            out,
-            samples,
-            json,
-        } => {
-            let started = Instant::now();
-            let instance = sim::load(&instance)?;
-            if samples > 10_000 {
-                anyhow::bail!("--samples {samples}: at most 10000");
-            }
-            // The classical methods never touch burn (no GPU probe).
-            let device = if method.is_learned() {
-                crate::backend::compute_for(backend).device
-            } else {
-                Device::flex()
-            };
-            let learned = learned_for(method, model.as_deref(), instance.len(), &device)?;
-            let decoding = AmDecoding {
-                samples,
-                seed,
-                ..AmDecoding::multi_start(instance.len())
-            };
-            let solution = solve(method, &instance, learned.as_ref(), decoding, &device)
-                .map_err(anyhow::Error::msg)?;
-            let comment = format!(
-                "inference-lab tsp solve --method {}: length {}",
-                method.name(),
-                solution.length
-            );
-            crate::files::write_atomic(
-                &out,
-                tour_text(&instance, &solution.tour, &comment).as_bytes(),
-            )?;
-            let seconds = started.elapsed().as_secs_f64();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "demo": "tsp", "method": method.name(), "instance": instance.name,
-                        "n": instance.len(),
-                        "metrics": { "length": solution.length, "seconds": seconds }
-                    })
-                );
-            } else {
-                eprintln!(
-                    "{} on {} ({} cities): length {} in {seconds:.3} s",
-                    method.label(),
-                    instance.name,
-                    instance.len(),
-                    solution.length
-                );
-            }
-            Ok(())
-        }
-        TspAction::Train {
-            common,
-            n,
-            steps,
-            batch,
-            lr,
-            dim,
-            layers,
-            val,
-            init,
-        } => {
-            let mut model = AmConfig::default();
-            if let Some(d) = dim {
-                model.dim = d;
-            }
-            if let Some(l) = layers {
-                model.layers = l;
-            }
-            if let Some(path) = &init {
-                model = load::<LearnedModel>(path, KIND, &Device::flex())?.config;
-            }
-            let mut config = TrainConfig::new(n);
-            config.model = model;
-            config.batch = batch;
-            config.val_instances = val;
-            config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-            config.validate().map_err(anyhow::Error::msg)?;
-            common.run(format!("tsp am (n {n})"), config, backend, train)
-        }
-        TspAction::Eval {
-            n,
-            instances,
-            model,
-            json,
-        } => {
-            if !(3..=1000).contains(&n) || !(1..=100_000).contains(&instances) {
-                anyhow::bail!("--n must be in 3..=1000 and --instances in 1..=100000");
-            }
-            let compute = crate::backend::compute_for(backend);
-            let learned = load_or_shipped(model.as_deref(), n, &compute.device)?;
-            let report = evaluate(&learned, n, instances, seed, &compute.device)?;
-            print_report(&report, report.table(), json)
-        }
     }
 }
 
