@@ -95,6 +95,19 @@ impl<T: Send + 'static, S> JobSlot<T, S> {
         }
     }
 
+    /// The job's result once it finished; a failure's message goes to `error` (cancelled and
+    /// stale runs say nothing).
+    pub fn finished(&mut self, error: &mut Option<String>) -> Option<T> {
+        match self.poll()?.1 {
+            JobOutcome::Finished(value) => Some(value),
+            JobOutcome::Failed(msg) => {
+                *error = Some(msg);
+                None
+            }
+            JobOutcome::Cancelled | JobOutcome::Stale => None,
+        }
+    }
+
     /// How the job ended, once, with what it was started with; `None` while it runs or when
     /// none was started.
     pub fn poll(&mut self) -> Option<(S, JobOutcome<T>)> {
@@ -189,5 +202,33 @@ mod tests {
             outcome.unfinished_status("training"),
             Some(Ok("training cancelled".to_owned()))
         );
+    }
+
+    #[test]
+    fn finished_hands_over_the_value_and_a_failure_becomes_the_error() {
+        let (ctx, mut jobs) = (egui::Context::default(), JobRegistry::default());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut error = None;
+        let mut slot: JobSlot<u32> = JobSlot::new(false);
+        slot.start("ok", (), &ctx, &mut jobs, |_| Ok(4))
+            .expect("start");
+        let value = loop {
+            if let Some(v) = slot.finished(&mut error) {
+                break v;
+            }
+            assert!(Instant::now() < deadline, "the job did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!((value, error.clone()), (4, None));
+        slot.start("fails", (), &ctx, &mut jobs, |_| {
+            Err(JobError::failed("no data"))
+        })
+        .expect("start");
+        while error.is_none() {
+            assert!(slot.finished(&mut error).is_none());
+            assert!(Instant::now() < deadline, "the job did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(error.as_deref(), Some("no data"));
     }
 }

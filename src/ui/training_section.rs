@@ -136,6 +136,14 @@ where
         })
     }
 
+    /// What the panel gets new this frame: the shipped models on the first call, a finished
+    /// run's model.
+    pub fn new_models(&mut self, device: &Device) -> Vec<M> {
+        let mut models = self.shipped_once(device);
+        models.extend(self.poll());
+        models
+    }
+
     /// A model of `kind` replaced by one not trained here (loaded, or shipped): Save no longer
     /// has a run to write for it.
     pub fn forget(&mut self, kind: &str) {

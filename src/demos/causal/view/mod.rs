@@ -18,7 +18,7 @@ use crate::demos::{About, Demo, DemoCtx};
 use crate::stored_model::StoredModel;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
-use crate::ui::job_slot::{JobOutcome, JobSlot};
+use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
@@ -191,27 +191,22 @@ impl CausalDemo {
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        let shipped = self.training.shipped_once(&ctx.compute.device);
-        for model in shipped.into_iter().chain(self.training.poll()) {
+        for model in self.training.new_models(&ctx.compute.device) {
             self.set_model(model);
         }
-        match self.inferring.poll() {
-            Some(((), JobOutcome::Finished(inference))) => {
-                self.inference = inference;
-                self.step.set_len(self.inference.adaptation.len());
-                self.step.go_to_end();
-                if !self.inference.runs.iter().any(|r| r.method == self.shown) {
-                    self.shown = Method::Granger;
-                }
-                self.update_table();
-                self.error = self
-                    .inference
-                    .skipped
-                    .clone()
-                    .map(|why| format!("the learned methods did not run: {why} (Granger did)"));
+        if let Some(inference) = self.inferring.finished(&mut self.error) {
+            self.inference = inference;
+            self.step.set_len(self.inference.adaptation.len());
+            self.step.go_to_end();
+            if !self.inference.runs.iter().any(|r| r.method == self.shown) {
+                self.shown = Method::Granger;
             }
-            Some(((), JobOutcome::Failed(msg))) => self.error = Some(msg),
-            _ => {}
+            self.update_table();
+            self.error = self
+                .inference
+                .skipped
+                .clone()
+                .map(|why| format!("the learned methods did not run: {why} (Granger did)"));
         }
         if self.inferring.is_due() {
             self.start_inference(ui, ctx);

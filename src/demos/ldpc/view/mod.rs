@@ -19,7 +19,7 @@ use crate::jobs::JobError;
 use crate::stored_model::StoredModel;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
-use crate::ui::job_slot::{JobOutcome, JobSlot};
+use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
@@ -290,23 +290,16 @@ impl LdpcDemo {
     }
 
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        let shipped = self.training.shipped_once(&ctx.compute.device);
-        for model in shipped.into_iter().chain(self.training.poll()) {
+        for model in self.training.new_models(&ctx.compute.device) {
             self.add_model(model);
         }
-        match self.inference.poll() {
-            Some(((), JobOutcome::Finished(runs))) => {
-                self.runs = runs;
-                self.update_table();
-                self.select(self.shown);
-            }
-            Some(((), JobOutcome::Failed(msg))) => self.error = Some(msg),
-            _ => {}
+        if let Some(runs) = self.inference.finished(&mut self.error) {
+            self.runs = runs;
+            self.update_table();
+            self.select(self.shown);
         }
-        match self.curve_job.poll() {
-            Some((_, JobOutcome::Finished(curves))) => self.curves = curves,
-            Some((_, JobOutcome::Failed(msg))) => self.error = Some(msg),
-            _ => {}
+        if let Some(curves) = self.curve_job.finished(&mut self.error) {
+            self.curves = curves;
         }
         if self.inference.is_due() && self.frame.is_some() {
             self.start_inference(ui, ctx);

@@ -21,7 +21,7 @@ use crate::stored_model::StoredModel;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
-use crate::ui::job_slot::{JobOutcome, JobSlot};
+use crate::ui::job_slot::JobSlot;
 use crate::ui::log_axis::{log_position, log_step_marks, step_hover_label, step_label};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::timeline::{Timeline, timeline_ui};
@@ -237,18 +237,13 @@ impl MriDemo {
 
     /// Collects finished jobs; starts a reconstruction when the results are stale.
     fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        let shipped = self.training.shipped_once(&ctx.compute.device);
-        for model in shipped.into_iter().chain(self.training.poll()) {
+        for model in self.training.new_models(&ctx.compute.device) {
             self.add_model(model);
         }
-        match self.inference.poll() {
-            Some(((), JobOutcome::Finished(runs))) => {
-                self.runs = runs;
-                self.update_table();
-                self.select(self.shown);
-            }
-            Some(((), JobOutcome::Failed(msg))) => self.error = Some(msg),
-            Some(((), JobOutcome::Cancelled | JobOutcome::Stale)) | None => {}
+        if let Some(runs) = self.inference.finished(&mut self.error) {
+            self.runs = runs;
+            self.update_table();
+            self.select(self.shown);
         }
         if self.inference.is_due() && self.mask.is_some() {
             self.start_inference(ui, ctx);

@@ -17,7 +17,7 @@ use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::file_dialog::{DialogKind, PathField};
-use crate::ui::job_slot::{JobOutcome, JobSlot};
+use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
@@ -251,18 +251,14 @@ impl TspDemo {
         if let Some(model) = self.training.poll() {
             self.set_model(model);
         }
-        match self.solving.poll() {
-            Some(((), JobOutcome::Finished(runs))) => {
-                if let Some(exact) = runs.iter().find(|r| r.solution.method == Method::Exact) {
-                    self.optimum = Some(exact.solution.length);
-                }
-                self.runs = runs;
-                self.update_table();
-                self.select(self.shown);
-                self.error = None;
+        if let Some(runs) = self.solving.finished(&mut self.error) {
+            if let Some(exact) = runs.iter().find(|r| r.solution.method == Method::Exact) {
+                self.optimum = Some(exact.solution.length);
             }
-            Some(((), JobOutcome::Failed(msg))) => self.error = Some(msg),
-            _ => {}
+            self.runs = runs;
+            self.update_table();
+            self.select(self.shown);
+            self.error = None;
         }
         if self.solving.is_due() {
             self.start_inference(ui, ctx);
