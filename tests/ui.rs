@@ -24,6 +24,17 @@ fn app(demo: Option<&str>) -> InferenceLab {
     )
 }
 
+/// Held by the tests whose pictures depend on timing (the panels' snapshots: a table's
+/// `seconds` column moves the layout) and by the one that trains, so that they never share
+/// the two cores.
+static TIMING_SENSITIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    TIMING_SENSITIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn harness(app: InferenceLab) -> Harness<'static, InferenceLab> {
     let mut harness = Harness::builder()
         .with_size([1400.0, 900.0])
@@ -456,6 +467,7 @@ fn settle_jobs(harness: &mut Harness<'static, InferenceLab>) {
 /// The snapshots allow 0.5% of the pixels to differ: the `seconds` column is measured each run.
 #[test]
 fn panels_fill_a_projector_and_a_desk_screen() {
+    let _serial = serial();
     let mut snapshots = egui_kittest::SnapshotResults::new();
     for demo in demos::panels().into_iter().filter(|d| d.is_built()) {
         for (pixels, presentation, name) in [
@@ -870,6 +882,7 @@ fn causal_panel_infers_and_scrubs_the_adaptation() {
 /// a picture of the running section, to look at.)
 #[test]
 fn the_shared_training_section_plots_live_curves_and_cancels() {
+    let _serial = serial();
     let mut harness = harness(app(Some("ldpc")));
     harness
         .get_by_label("Learned decoders: train, save, load")
