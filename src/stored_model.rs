@@ -102,21 +102,6 @@ pub fn load_any<M: StoredModel>(path: &Path, device: &Device) -> anyhow::Result<
     from_bytes(&bytes, &origin, None, device)
 }
 
-/// The kind of the demo's model in a file, without building it.
-pub fn kind_of<M: StoredModel>(path: &Path) -> anyhow::Result<String> {
-    let (bytes, origin) = read(path)?;
-    let (header, _) = model_file::split(&bytes, &origin)?;
-    if header.demo != M::DEMO {
-        bail!(
-            "{origin}: a {} {} model, not a {} one",
-            header.demo,
-            header.kind,
-            M::DEMO
-        );
-    }
-    Ok(header.kind)
-}
-
 /// The shipped model of `kind` (the first, where several are shipped).
 pub fn shipped<M: StoredModel>(kind: &str, device: &Device) -> anyhow::Result<M> {
     let Some((_, bytes)) = M::SHIPPED.iter().find(|(k, _)| *k == kind) else {

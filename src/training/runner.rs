@@ -285,9 +285,10 @@ pub trait Trainee {
         self.config().schedule().learning_rate
     }
 
-    /// One step on a fresh batch: the net after it and what it reports.
+    /// Step `step` (from 1) on a fresh batch: the net after it and what it reports.
     fn step(
         &mut self,
+        step: u64,
         net: Self::Net,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,
@@ -403,7 +404,7 @@ pub fn run<T: Trainee>(
     while ctx.begin_training_step(&mut step, &bounds, devices.compiles)? {
         let rate = trainee.learning_rate(bounds.progress(step));
         let report;
-        (net, report) = trainee.step(net, &mut optimizer, rate)?;
+        (net, report) = trainee.step(step, net, &mut optimizer, rate)?;
         if !report.is_finite() {
             // A rare batch overflows: go back to the best model with fresh optimizer state
             // rather than lose the run, and stop only if it keeps happening.
@@ -568,10 +569,10 @@ mod tests {
 
         impl TrainSettings for ToyConfig {
             const METRIC: Metric = Metric {
-                key: "val_mse",
-                label: "validation MSE",
+                key: "val_loss",
+                label: "validation loss",
                 better: Better::Lower,
-                decimals: 4,
+                decimals: 6,
                 unit: "",
             };
             fn schedule(&self) -> &Schedule {
@@ -584,7 +585,6 @@ mod tests {
             pub autodiff: Device,
             /// Steps whose loss comes back NaN (a step that overflowed).
             pub poisoned: Vec<u64>,
-            pub step: u64,
         }
 
         fn mse(net: &Linear, device: &Device) -> Tensor<1> {
@@ -609,12 +609,12 @@ mod tests {
             }
             fn step(
                 &mut self,
+                step: u64,
                 net: Linear,
                 optimizer: &mut ModuleOptimizer,
                 learning_rate: f64,
             ) -> Result<(Linear, StepReport), JobError> {
-                self.step += 1;
-                if self.poisoned.contains(&self.step) {
+                if self.poisoned.contains(&step) {
                     return Ok((net, StepReport::loss(f64::NAN)));
                 }
                 let loss = mse(&net, &self.autodiff);
@@ -646,7 +646,6 @@ mod tests {
                     config: toy::ToyConfig { schedule },
                     autodiff: devices.autodiff.clone(),
                     poisoned,
-                    step: 0,
                 };
                 run(ctx, &mut trainee, &devices, None)
             },
@@ -667,7 +666,7 @@ mod tests {
             crate::stored_model::load(&path, "line", &Device::flex()).expect("load");
         let bytes = std::fs::read(&path).expect("read");
         let (header, _) = crate::model_file::split(&bytes, "toy").expect("split");
-        assert_eq!(header.training["val_mse"].as_f64(), Some(trained.score));
+        assert_eq!(header.training["val_loss"].as_f64(), Some(trained.score));
         // Saved when validation found it: at a multiple of the validation interval.
         let at = header.training["steps"].as_u64().expect("steps");
         assert!(at > 0 && at <= 60 && at % 5 == 0, "{at}");

@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use super::methods::{Adaptation, LearnedModel, Method, compare};
 use super::sim::{Series, SpringsConfig, simulate_many};
 use crate::demos::DemoMethod;
+use crate::training::Stream;
 
 /// What to evaluate on.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -28,7 +29,7 @@ pub fn test_set(settings: &EvalSettings) -> Vec<Series> {
     simulate_many(
         &config,
         settings.samples,
-        settings.seed.wrapping_add(0x7e57_0000_0000),
+        Stream::test(settings.seed.wrapping_add(0x7e57_0000_0000)),
     )
 }
 

@@ -154,7 +154,6 @@ struct AcdTrainee<'a> {
     labels: Vec<Vec<bool>>,
     devices: &'a Devices,
     rng: StdRng,
-    step: u64,
 }
 
 impl Trainee for AcdTrainee<'_> {
@@ -192,12 +191,12 @@ impl Trainee for AcdTrainee<'_> {
 
     fn step(
         &mut self,
+        step: u64,
         net: AcdModel,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,
     ) -> Result<(AcdModel, StepReport), JobError> {
-        self.step += 1;
-        let batch = training_batch(self.config, self.step);
+        let batch = training_batch(self.config, step);
         let (net, nll, kl) = optimization_step(
             net,
             optimizer,
@@ -241,7 +240,6 @@ pub fn train(
         labels,
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
-        step: 0,
     };
     runner::run(ctx, &mut trainee, &devices, curves)
 }

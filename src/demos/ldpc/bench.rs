@@ -16,6 +16,7 @@ use super::sim::{Channel, send_frames};
 use crate::demos::DemoMethod;
 use crate::jobs::JobContext;
 use crate::stored_model;
+use crate::training::Stream;
 
 /// One point of an error-rate curve.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -226,7 +227,7 @@ pub fn evaluate_all(
                 channel,
                 frames,
                 iters,
-                EVAL_SEED ^ seed.wrapping_add(i as u64),
+                Stream::test(EVAL_SEED ^ seed.wrapping_add(i as u64)),
                 device,
             )?;
             methods.push(EvalMethod {

@@ -204,28 +204,26 @@ struct DecoderTrainee<'a> {
     graph: GraphIndex,
     val: Frames,
     /// Plain BP's validation BER: the bar a trained model must clear.
-    bp_ber: f64,
+    bp: Scored<LearnedDecoder>,
     devices: &'a Devices,
     rng: StdRng,
 }
 
-impl DecoderTrainee<'_> {
-    fn scored(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
-        let decoder = LearnedDecoder {
-            net: net.valid(),
-            config: self.config.model.clone(),
-        };
-        let iterations = self.config.model.iterations;
-        let (bits, _) = decode_learned(
-            &decoder,
-            &self.code,
-            &self.val.llr,
-            iterations,
-            &self.devices.plain,
-        );
-        let ber = ErrorCounts::count(&bits, &self.val.bits, self.code.n).ber();
-        Scored::new(decoder, ber)
-    }
+/// The validation BER of `net` (its inference copy) on `val`'s frames.
+fn scored(
+    net: &DecoderNet,
+    config: &NetConfig,
+    code: &Code,
+    val: &Frames,
+    device: &Device,
+) -> Scored<LearnedDecoder> {
+    let decoder = LearnedDecoder {
+        net: net.valid(),
+        config: config.clone(),
+    };
+    let (bits, _) = decode_learned(&decoder, code, &val.llr, config.iterations, device);
+    let ber = ErrorCounts::count(&bits, &val.bits, code.n).ber();
+    Scored::new(decoder, ber)
 }
 
 impl Trainee for DecoderTrainee<'_> {
@@ -252,6 +250,7 @@ impl Trainee for DecoderTrainee<'_> {
 
     fn step(
         &mut self,
+        _step: u64,
         net: DecoderNet,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,
@@ -274,18 +273,27 @@ impl Trainee for DecoderTrainee<'_> {
     }
 
     fn validate(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
-        self.scored(net)
+        scored(
+            net,
+            &self.config.model,
+            &self.code,
+            &self.val,
+            &self.devices.plain,
+        )
     }
 
     /// Plain BP (the untrained model) or the starting model, whichever validates better.
     fn start(&self, net: &DecoderNet) -> Scored<LearnedDecoder> {
-        let start = self.scored(net);
-        let bp = self.scored(&DecoderNet::new(&self.config.model, &self.devices.autodiff));
-        if start.score <= bp.score { start } else { bp }
+        let start = self.validate(net);
+        if start.score <= self.bp.score {
+            start
+        } else {
+            self.bp.clone()
+        }
     }
 
     fn beside(&self) -> Vec<(&'static str, f64)> {
-        vec![("bp_val_ber", self.bp_ber)]
+        vec![("bp_val_ber", self.bp.score)]
     }
 }
 
@@ -306,19 +314,18 @@ pub fn train(
         config.val_frames,
         Stream::Validation.seed(config.schedule.seed, 0),
     );
+    let plain_bp = DecoderNet::new(&config.model, &devices.autodiff);
+    let bp = scored(&plain_bp, &config.model, &code, &val, device);
+    ctx.set_message(format!("validation BER: BP {:.5}", bp.score));
     let mut trainee = DecoderTrainee {
         config,
         code,
         graph,
         val,
-        bp_ber: f64::NAN,
+        bp,
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    trainee.bp_ber = trainee
-        .scored(&DecoderNet::new(&config.model, &devices.autodiff))
-        .score;
-    ctx.set_message(format!("validation BER: BP {:.5}", trainee.bp_ber));
     runner::run(ctx, &mut trainee, &devices, curves)
 }
 

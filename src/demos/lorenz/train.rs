@@ -164,6 +164,7 @@ impl Trainee for ChainTrainee<'_> {
 
     fn step(
         &mut self,
+        _step: u64,
         net: ChainGnn,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,

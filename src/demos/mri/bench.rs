@@ -21,6 +21,7 @@ use super::train::{Example, example, validation_set};
 use crate::backend::BackendRequest;
 use crate::demos::DemoMethod;
 use crate::stored_model;
+use crate::training::Stream;
 
 /// Seeds of the held-out test phantoms (training draws below 2^62, validation from 2^62).
 const TEST_SEED: u64 = 3 << 62;
@@ -87,7 +88,7 @@ pub fn measure_all(truths: &[Image], accel: f64, seed: u64) -> Result<Vec<Exampl
                 t.clone(),
                 &Fourier::new(t.side),
                 &MeasureConfig {
-                    seed: seed + i as u64,
+                    seed: Stream::test(seed + i as u64),
                     ..MeasureConfig::new(MaskKind::Cartesian, accel)
                 },
             )
@@ -143,7 +144,9 @@ pub fn eval_cli(model: Option<&Path>, json: bool, backend: BackendRequest) -> an
     let compute = crate::backend::compute_for(backend);
     let device = compute.device.clone();
     let models = LearnedModels::load(model, &device)?;
-    let truths: Vec<Image> = (0..8).map(|i| phantom(64, TEST_SEED + i)).collect();
+    let truths: Vec<Image> = (0..8)
+        .map(|i| phantom(64, Stream::test(TEST_SEED + i)))
+        .collect();
     let rows = compare(&truths, &models, &device).map_err(anyhow::Error::msg)?;
     if json {
         println!(
@@ -346,7 +349,12 @@ pub fn bench_cli(
     let truths: Vec<(String, Image)> = match images {
         Some(dir) => read_dir_images(dir)?,
         None => (0..8)
-            .map(|i| (format!("phantom {i}"), phantom(128, TEST_SEED + i)))
+            .map(|i| {
+                (
+                    format!("phantom {i}"),
+                    phantom(128, Stream::test(TEST_SEED + i)),
+                )
+            })
             .collect(),
     };
     println!(

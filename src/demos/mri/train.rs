@@ -382,6 +382,7 @@ impl Trainee for MriTrainee<'_> {
 
     fn step(
         &mut self,
+        _step: u64,
         net: MriNet,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,

@@ -20,6 +20,7 @@ use super::methods::{
 };
 use super::sim::{self, Instance};
 use crate::demos::DemoMethod;
+use crate::training::Stream;
 
 /// Seeds of held-out instances: no training or validation run uses them.
 const TEST_SEED: u64 = 0x7E57_0000;
@@ -53,10 +54,12 @@ pub fn test_instances(n: usize, count: usize, seed: u64) -> Vec<Instance> {
         .map(|i| {
             Instance::random(
                 n,
-                TEST_SEED
-                    ^ seed
-                        .wrapping_mul(7_919)
-                        .wrapping_add((n * 1_000_003 + i) as u64),
+                Stream::test(
+                    TEST_SEED
+                        ^ seed
+                            .wrapping_mul(7_919)
+                            .wrapping_add((n * 1_000_003 + i) as u64),
+                ),
             )
         })
         .collect()

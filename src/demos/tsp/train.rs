@@ -224,6 +224,7 @@ impl Trainee for AmTrainee<'_> {
 
     fn step(
         &mut self,
+        _step: u64,
         net: AttentionModel,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,

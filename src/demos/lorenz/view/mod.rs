@@ -11,7 +11,7 @@ use super::train::{TrainConfig, train};
 use crate::demos::MethodKind;
 use crate::demos::{About, Demo, DemoCtx};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
-use crate::stored_model::{StoredModel, shipped};
+use crate::stored_model::StoredModel;
 use crate::ui::export::{FigureData, FigureExporter};
 use crate::ui::job_slot::{JobOutcome, JobSlot};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
@@ -109,13 +109,6 @@ impl Default for LorenzDemo {
             table_width: 420.0,
             learned: Learned::default(),
         };
-        // The shipped models run as soon as the panel opens.
-        for kind in ChainKind::ALL {
-            match shipped(kind.name(), &burn::tensor::Device::flex()) {
-                Ok(model) => demo.learned.add_model(model),
-                Err(e) => demo.learned.training.status = Some(Err(format!("{e:#}"))),
-            }
-        }
         demo.resimulate();
         demo
     }
@@ -181,7 +174,7 @@ impl LorenzDemo {
     /// Collects finished jobs and reruns the models when the trajectory or the models changed.
     /// Every frame, whether or not the learned section is open.
     fn update_learned(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if self.learned.poll() {
+        if self.learned.poll(&ctx.compute.device) {
             self.update_learned_rows();
             self.rebuild_scene(false);
         }
@@ -337,8 +330,9 @@ impl Learned {
     }
 
     /// Collects finished jobs; returns whether fresh inference results arrived.
-    fn poll(&mut self) -> bool {
-        if let Some(model) = self.training.poll() {
+    fn poll(&mut self, device: &burn::tensor::Device) -> bool {
+        // The shipped models load (and then run) on the panel's first frame.
+        for model in self.training.new_models(device) {
             self.add_model(model);
         }
         match self.inference.poll() {
