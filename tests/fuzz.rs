@@ -384,3 +384,34 @@ fn fuzz_particle_series_csv() {
         }
     });
 }
+
+#[test]
+fn fuzz_digit_csv_and_png() {
+    use inference_lab::demos::vae::io::{images_csv, read_images, read_png};
+    use inference_lab::demos::vae::methods::encoder_q;
+    use inference_lab::demos::vae::model::shipped_with_latent;
+    use inference_lab::demos::vae::sim::{Split, binarized, digits};
+    let device = Device::flex();
+    let model = shipped_with_latent(2, &device).expect("model");
+    let test = binarized(&digits(Split::Test).expect("digits")[..2]);
+    let seeds = vec![
+        images_csv(&test).into_bytes(),
+        images_csv(&test[..1]).replace('\n', "\r\n").into_bytes(),
+    ];
+    fuzz("digit-csv", seeds, |path| {
+        // What `vae infer` does with a file: read it, then the encoder on what it holds.
+        if let Ok(images) = read_images(path)
+            && images.len() <= 4
+        {
+            let _ = encoder_q(&model.net, &images, &device);
+        }
+    });
+    let png = write_to_bytes(|path| {
+        image::GrayImage::from_fn(28, 28, |x, y| image::Luma([((x * y) % 256) as u8]))
+            .save_with_format(path, image::ImageFormat::Png)
+            .expect("png");
+    });
+    fuzz("digit-png", vec![png], |path| {
+        let _ = read_png(path);
+    });
+}

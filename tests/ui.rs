@@ -877,6 +877,61 @@ fn causal_panel_infers_and_scrubs_the_adaptation() {
     );
 }
 
+#[test]
+fn vae_panel_infers_scrubs_and_takes_a_drawn_digit() {
+    let mut harness = harness(app(Some("vae")));
+    step_until(&mut harness, "the posterior", |h| {
+        h.query_by_label_contains("log p(x) =").is_some()
+    });
+    assert_methods_listed(
+        &harness,
+        &[
+            "Exact Bayes (grid)",
+            "Per-image VI",
+            "Encoder",
+            "Encoder + gradient steps",
+            "Iterative amortized",
+        ],
+        1,
+    );
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label_contains("Per-image VI at step 0").is_some(),
+        "the timeline did not go to the fit's start"
+    );
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Per-image VI at step 1").is_some());
+    harness
+        .query_all_by_label("iterative")
+        .next()
+        .expect("the refiner's button")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("Iterative amortized at step 5")
+            .is_some(),
+        "the refiner's last step is its fifth"
+    );
+    // Draw a stroke on a blank canvas: the drawn digit is inferred when drawing is done.
+    harness.get_by_label("Clear").click();
+    harness.run_steps(2);
+    let input = harness.get_by_label("input").rect();
+    let canvas = egui::pos2(input.center().x, input.top() - 30.0);
+    harness.hover_at(canvas);
+    harness.drag_at(canvas);
+    harness.hover_at(canvas + egui::vec2(0.0, 20.0));
+    harness.drop_at(canvas + egui::vec2(0.0, 20.0));
+    harness.run_steps(2);
+    harness.get_by_label("Done drawing").click();
+    step_until(&mut harness, "the drawn digit's posterior", |h| {
+        h.query_by_label_contains("drawn digit: log p(x) =").is_some()
+    });
+    assert_jobs_end_without_a_crash(&mut harness, "vae");
+}
+
 /// The learned-model section every panel shares: Train starts a job whose loss and validation
 /// curves are drawn as it runs, and Cancel stops it and says so. (`UI_SCREENSHOT_DIR=DIR` keeps
 /// a picture of the running section, to look at.)

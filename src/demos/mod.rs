@@ -9,6 +9,7 @@ mod method_kind;
 pub mod mri;
 mod not_built;
 pub mod tsp;
+pub mod vae;
 
 use crate::backend::ComputeChoice;
 use crate::jobs::JobRegistry;
@@ -89,6 +90,7 @@ pub fn registry() -> Vec<DemoEntry> {
         ldpc::entry(),
         tsp::entry(),
         causal::entry(),
+        vae::entry(),
     ]
 }
 
