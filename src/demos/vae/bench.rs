@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 
-use super::classical::{Decoder, ForwardModel, Gaussians, exact_posteriors, importance_log_px};
+use super::classical::{
+    Decoder, ForwardModel, Gaussians, exact_posteriors, fit_with_restarts, importance_log_px,
+};
 use super::methods::{CompareSettings, Comparison, GradientSteps, Method, compare, gradient_steps, encoder_q};
 use super::model::VaeModel;
 use super::sim::{self, Split};
@@ -201,7 +203,7 @@ pub struct Acceptance {
     pub svi_four_times: f64,
     /// The semi-amortized steps' sizes chosen on the validation digits, and the search.
     pub gradient_steps: GradientSteps,
-    pub gradient_search: Vec<(f64, f64, f64)>,
+    pub gradient_search: Vec<(f64, f64)>,
     pub closed_encoder_svi: f64,
     pub closed_iterative: f64,
     pub time_ratio_encoder_svi: f64,
@@ -215,15 +217,14 @@ impl Acceptance {
             "quadrature vs importance sampling: {:.4} nats mean |Δ|\n\
              grid halving: mean |Δ log p(x)| {:.5}, max {:.5} nats; edge mass ≤ {:.1e}\n\
              per-image fit ×4 steps: mean ELBO +{:.4} nats\n\
-             semi-amortized steps (validation): α {} β {}\n\
+             natural-gradient step size ρ (validation): {}\n\
              gap closed in {} steps: encoder+svi {:.1}% at {:.3}× the fit's time, iterative {:.1}% at {:.3}×\n",
             self.quadrature_vs_importance,
             self.halving_mean,
             self.halving_max,
             self.edge_mass_max,
             self.svi_four_times,
-            self.gradient_steps.alpha,
-            self.gradient_steps.beta,
+            self.gradient_steps.rate,
             super::train::REFINER_STEPS,
             100.0 * self.closed_encoder_svi,
             self.time_ratio_encoder_svi,
@@ -244,7 +245,7 @@ pub fn tune_gradient_steps(
     model: &VaeModel,
     count: usize,
     device: &Device,
-) -> anyhow::Result<(GradientSteps, Vec<(f64, f64, f64)>)> {
+) -> anyhow::Result<(GradientSteps, Vec<(f64, f64)>)> {
     let val = sim::binarized(&sim::digits(Split::Validation).map_err(anyhow::Error::msg)?);
     let val: Vec<Vec<f32>> = val.into_iter().step_by((500 / count.max(1)).max(1)).collect();
     let latent = model.config.latent;
@@ -259,16 +260,14 @@ pub fn tune_gradient_steps(
     let start = encoder_q(&model.net, &val, device);
     let mut search = Vec::new();
     let mut best = (GradientSteps::default(), f64::NEG_INFINITY);
-    for alpha in [0.3, 0.5, 0.7, 1.0] {
-        for beta in [0.1, 0.2, 0.35, 0.5] {
-            let sizes = GradientSteps { alpha, beta };
-            let trace = gradient_steps(&decoder, &val, start.clone(), settings.steps, sizes, &nodes, &|| false);
-            let q = trace.last().cloned().unwrap_or_else(|| start.clone());
-            let score = mean(&decoder.elbos(&val, &q, &scoring));
-            search.push((alpha, beta, score));
-            if score > best.1 {
-                best = (sizes, score);
-            }
+    for rate in [0.2, 0.35, 0.5, 0.7, 0.85, 1.0] {
+        let sizes = GradientSteps { rate };
+        let trace = gradient_steps(&decoder, &val, start.clone(), settings.steps, sizes, &nodes, &|| false);
+        let q = trace.last().cloned().unwrap_or_else(|| start.clone());
+        let score = mean(&decoder.elbos(&val, &q, &scoring));
+        search.push((rate, score));
+        if score > best.1 {
+            best = (sizes, score);
         }
     }
     Ok((best.0, search))
@@ -325,7 +324,7 @@ pub fn run_acceptance(
     let short_q = svi_q.clone();
     let mut long = settings.svi;
     long.steps *= 4;
-    let long_trace = super::classical::fit(&decoder, &subset, Gaussians::prior(subset.len(), 2), &long, &|| false);
+    let long_trace = fit_with_restarts(&decoder, &subset, &long, &|| false);
     let scoring = settings.scoring.nodes(2);
     let short_elbo: Vec<f64> = decoder.elbos(&subset, &short_q_subset(&short_q, 5), &scoring);
     let long_elbo = long_trace

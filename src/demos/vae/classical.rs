@@ -237,14 +237,18 @@ impl ForwardModel for Decoder<'_> {
     }
 }
 
-/// How the per-image fit runs.
+/// How the per-image fit runs: Adam on fresh reparameterized samples (unbiased, so a broad q
+/// cannot exploit a coarse rule's error), then a last quarter on a fixed rule (deterministic,
+/// accurate once q is narrow) to settle.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SviSettings {
     pub steps: usize,
     /// Adam's step size at the start (it decays linearly to a tenth by the last step).
     pub learning_rate: f64,
-    /// E_q during the fit.
-    pub expectation: Expectation,
+    /// Fresh samples per image and step in the first three quarters.
+    pub samples: usize,
+    /// E_q in the last quarter.
+    pub polish: Expectation,
 }
 
 impl SviSettings {
@@ -253,18 +257,31 @@ impl SviSettings {
         Self {
             steps: 500,
             learning_rate: 0.05,
-            expectation: Expectation::for_latent(latent, 5, 16),
+            samples: 16,
+            polish: Expectation::for_latent(latent, 6, 64),
         }
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(1..=100_000).contains(&self.steps) {
-            return Err(format!("steps {} must be in 1..=100000", self.steps));
+        if !(1..=100_000).contains(&self.steps) || !(1..=10_000).contains(&self.samples) {
+            return Err(format!(
+                "steps {} must be in 1..=100000 and samples {} in 1..=10000",
+                self.steps, self.samples
+            ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
             return Err(format!("learning rate {} must be in (0, 1]", self.learning_rate));
         }
         Ok(())
+    }
+
+    /// The rule of step `step`.
+    fn rule(&self, step: usize, latent: usize) -> Nodes {
+        if step * 4 < self.steps * 3 {
+            sampled_nodes(latent, self.samples, 0x5f17_0000 ^ step as u64)
+        } else {
+            self.polish.nodes(latent)
+        }
     }
 }
 
@@ -323,12 +340,7 @@ pub fn fit(
         if stop() {
             break;
         }
-        let nodes = match settings.expectation {
-            Expectation::Sampled { count, seed } => {
-                sampled_nodes(latent, count, seed.wrapping_add(step as u64))
-            }
-            hermite => hermite.nodes(latent),
-        };
+        let nodes = settings.rule(step, latent);
         let q = Gaussians {
             mu: unflat(&mu, latent),
             log_sigma: unflat(&ls, latent),
@@ -348,35 +360,76 @@ pub fn fit(
     trace
 }
 
-/// One step of preconditioned gradient ascent on each image's ELBO: μ += α σ² ∂/∂μ (Newton's
-/// step where the posterior is Gaussian), log σ += β ∂/∂log σ.
-pub fn gradient_step(q: &Gaussians, grad: &Gaussians, alpha: f64, beta: f64) -> Gaussians {
-    let step_rows = |rows: &[Vec<f32>], g: &[Vec<f32>], scale: &dyn Fn(usize, usize) -> f64| {
-        rows.iter()
-            .zip(g)
-            .enumerate()
-            .map(|(n, (r, gr))| {
-                r.iter()
-                    .zip(gr)
-                    .enumerate()
-                    .map(|(d, (v, gv))| v + (scale(n, d) * f64::from(*gv)) as f32)
-                    .collect::<Vec<f32>>()
-            })
-            .collect::<Vec<Vec<f32>>>()
+/// How far from the origin the classical fit's extra starts lie (along z₁ and z₂).
+const RESTART_DISTANCE: f32 = 1.5;
+
+/// The textbook remedy for the fit's local optima: restarts. The fit runs from the prior and
+/// from N((±1.5, 0), I) and N((0, ±1.5), I) (in the first two latent dimensions), all at once,
+/// and each image keeps the run with the highest final ELBO: its trace is that run's.
+pub fn fit_with_restarts(
+    model: &dyn ForwardModel,
+    images: &[Vec<f32>],
+    settings: &SviSettings,
+    stop: &dyn Fn() -> bool,
+) -> Vec<Gaussians> {
+    let latent = model.latent();
+    let n = images.len();
+    let mut starts = vec![vec![0.0f32; latent]];
+    for d in 0..latent.min(2) {
+        for sign in [1.0, -1.0] {
+            let mut mean = vec![0.0; latent];
+            mean[d] = sign * RESTART_DISTANCE;
+            starts.push(mean);
+        }
+    }
+    let repeated: Vec<Vec<f32>> = starts.iter().flat_map(|_| images.iter().cloned()).collect();
+    let start = Gaussians {
+        mu: starts
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(s.clone(), n))
+            .collect(),
+        log_sigma: vec![vec![0.0; latent]; n * starts.len()],
     };
-    let variance = |n: usize, d: usize| (2.0 * f64::from(q.log_sigma[n][d])).exp();
-    let log_sigma: Vec<Vec<f32>> = step_rows(&q.log_sigma, &grad.log_sigma, &|_, _| beta)
-        .into_iter()
-        .map(|r: Vec<f32>| {
-            r.into_iter()
-                .map(|s| s.clamp(LOG_SIGMA_RANGE.0 as f32, LOG_SIGMA_RANGE.1 as f32))
-                .collect()
+    let trace = fit(model, &repeated, start, settings, stop);
+    let Some(last) = trace.last() else {
+        return Vec::new();
+    };
+    let scores = model.elbos(&repeated, last, &settings.polish.nodes(latent));
+    let best: Vec<usize> = (0..n)
+        .map(|i| {
+            (0..starts.len())
+                .max_by(|&a, &b| scores[a * n + i].total_cmp(&scores[b * n + i]))
+                .map_or(i, |k| k * n + i)
         })
         .collect();
-    Gaussians {
-        mu: step_rows(&q.mu, &grad.mu, &|n, d| alpha * variance(n, d)),
-        log_sigma,
+    trace
+        .iter()
+        .map(|q| Gaussians {
+            mu: best.iter().map(|&r| q.mu[r].clone()).collect(),
+            log_sigma: best.iter().map(|&r| q.log_sigma[r].clone()).collect(),
+        })
+        .collect()
+}
+
+/// One natural-gradient step on each image's ELBO (Khan & Lin's conjugate-computation VI for
+/// a diagonal Gaussian): the ELBO's gradient in log σ gives the expected curvature,
+/// −E_q[∂² log p(x, z)] = (1 − ∂ELBO/∂log σ) / σ², the precision moves a share `rate` towards
+/// it (floored at a tenth of the old one, where the curvature is not convex), and μ takes the
+/// Newton step ∂ELBO/∂μ / precision scaled by `rate`.
+pub fn gradient_step(q: &Gaussians, grad: &Gaussians, rate: f64) -> Gaussians {
+    let (lo, hi) = LOG_SIGMA_RANGE;
+    let mut next = q.clone();
+    for n in 0..q.len() {
+        for d in 0..q.latent() {
+            let variance = (2.0 * f64::from(q.log_sigma[n][d])).exp();
+            let precision = 1.0 / variance;
+            let curvature = ((1.0 - f64::from(grad.log_sigma[n][d])) / variance).max(0.1 * precision);
+            let updated = (1.0 - rate) * precision + rate * curvature;
+            next.mu[n][d] += (rate * f64::from(grad.mu[n][d]) / updated) as f32;
+            next.log_sigma[n][d] = (-0.5 * updated.ln()).clamp(lo, hi) as f32;
+        }
     }
+    next
 }
 
 /// A uniform grid over z ∈ [−half_width, half_width]² for the exact posterior.
@@ -594,4 +647,254 @@ pub fn log_sum_exp(values: &[f64]) -> f64 {
         return max;
     }
     max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::vae::model::{VaeConfig, VaeNet};
+    use nalgebra::{DMatrix, DVector};
+
+    /// x = W z + b + N(0, s² I): p(z|x) and p(x) are Gaussian in closed form.
+    struct LinearGaussian {
+        w: DMatrix<f64>,
+        b: DVector<f64>,
+        s: f64,
+    }
+
+    impl LinearGaussian {
+        fn new() -> Self {
+            Self {
+                w: DMatrix::from_row_slice(3, 2, &[1.5, 0.3, -0.4, 2.0, 0.8, 0.9]),
+                b: DVector::from_vec(vec![0.1, -0.2, 0.3]),
+                s: 0.7,
+            }
+        }
+
+        fn x(image: &[f32]) -> DVector<f64> {
+            DVector::from_iterator(image.len(), image.iter().map(|&v| f64::from(v)))
+        }
+
+        /// Posterior mean and precision, and log p(x).
+        fn exact(&self, image: &[f32]) -> (DVector<f64>, DMatrix<f64>, f64) {
+            let x = Self::x(image);
+            let s2 = self.s * self.s;
+            let precision = DMatrix::identity(2, 2) + self.w.transpose() * &self.w / s2;
+            let cov = precision.clone().try_inverse().expect("invertible");
+            let mean = &cov * self.w.transpose() * (&x - &self.b) / s2;
+            let marginal = &self.w * self.w.transpose() + DMatrix::identity(3, 3) * s2;
+            let r = &x - &self.b;
+            let quad = (r.transpose() * marginal.clone().try_inverse().expect("inv") * &r)[0];
+            let log_px = -0.5 * (quad + marginal.determinant().ln() + 3.0 * (2.0 * std::f64::consts::PI).ln());
+            (mean, precision, log_px)
+        }
+    }
+
+    impl ForwardModel for LinearGaussian {
+        fn latent(&self) -> usize {
+            2
+        }
+
+        fn log_lik(&self, images: &[Vec<f32>], z: &[Vec<f32>]) -> Vec<Vec<f64>> {
+            let s2 = self.s * self.s;
+            images
+                .iter()
+                .map(|image| {
+                    let x = Self::x(image);
+                    z.iter()
+                        .map(|p| {
+                            let zv = DVector::from_vec(vec![f64::from(p[0]), f64::from(p[1])]);
+                            let r = &x - &self.w * zv - &self.b;
+                            -0.5 * (r.norm_squared() / s2 + 3.0 * (2.0 * std::f64::consts::PI * s2).ln())
+                        })
+                        .collect()
+                })
+                .collect()
+        }
+
+        fn elbos(&self, images: &[Vec<f32>], q: &Gaussians, _: &Nodes) -> Vec<f64> {
+            self.elbo_gradients(images, q, &hermite_nodes(2, 1)).0
+        }
+
+        /// Closed form: E_q ‖x − Wz − b‖² = ‖x − Wμ − b‖² + Σ_dj W_dj² σ_j².
+        fn elbo_gradients(&self, images: &[Vec<f32>], q: &Gaussians, _: &Nodes) -> (Vec<f64>, Gaussians) {
+            let s2 = self.s * self.s;
+            let mut values = Vec::new();
+            let mut grad = Gaussians::prior(0, 0);
+            for (n, image) in images.iter().enumerate() {
+                let x = Self::x(image);
+                let mu = DVector::from_iterator(2, q.mu[n].iter().map(|&v| f64::from(v)));
+                let ls: Vec<f64> = q.log_sigma[n].iter().map(|&v| f64::from(v)).collect();
+                let var: Vec<f64> = ls.iter().map(|s| (2.0 * s).exp()).collect();
+                let r = &x - &self.w * &mu - &self.b;
+                let spread: f64 = (0..2).map(|j| self.w.column(j).norm_squared() * var[j]).sum();
+                let expected = -0.5 * ((r.norm_squared() + spread) / s2
+                    + 3.0 * (2.0 * std::f64::consts::PI * s2).ln());
+                let kl: f64 = (0..2)
+                    .map(|j| 0.5 * (mu[j] * mu[j] + var[j] - 1.0 - 2.0 * ls[j]))
+                    .sum();
+                values.push(expected - kl);
+                let g_mu = self.w.transpose() * &r / s2 - &mu;
+                grad.mu.push(g_mu.iter().map(|&v| v as f32).collect());
+                grad.log_sigma.push(
+                    (0..2)
+                        .map(|j| (-self.w.column(j).norm_squared() * var[j] / s2 - var[j] + 1.0) as f32)
+                        .collect(),
+                );
+            }
+            (values, grad)
+        }
+    }
+
+    const X: [f32; 3] = [0.9, 1.7, -0.4];
+
+    #[test]
+    fn gauss_hermite_integrates_the_normal_moments_exactly() {
+        let (x, w) = gauss_hermite(6);
+        let moment = |k: i32| x.iter().zip(&w).map(|(x, w)| w * x.powi(k)).sum::<f64>();
+        assert!((moment(0) - 1.0).abs() < 1e-12);
+        assert!(moment(1).abs() < 1e-12);
+        assert!((moment(2) - 1.0).abs() < 1e-12);
+        assert!((moment(4) - 3.0).abs() < 1e-10);
+        assert!((moment(6) - 15.0).abs() < 1e-9);
+        let nodes = hermite_nodes(2, 4);
+        assert_eq!(nodes.count(), 16);
+        assert!((nodes.weights.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn quadrature_matches_the_closed_form_of_a_linear_gaussian_decoder() {
+        let model = LinearGaussian::new();
+        let (mean, precision, log_px) = model.exact(&X);
+        let cov = precision.try_inverse().expect("inv");
+        let exact = exact_posteriors(&model, &[X.to_vec()], &Grid::EXACT, None, &|| false)
+            .expect("ran")
+            .remove(0);
+        assert!((exact.log_px - log_px).abs() < 1e-6, "{} vs {log_px}", exact.log_px);
+        for d in 0..2 {
+            assert!((exact.mean[d] - mean[d]).abs() < 1e-6);
+            assert!((exact.std[d] - cov[(d, d)].sqrt()).abs() < 1e-6);
+        }
+        let corr = cov[(0, 1)] / (cov[(0, 0)] * cov[(1, 1)]).sqrt();
+        assert!((exact.correlation - corr).abs() < 1e-6);
+        assert!(exact.edge_mass < 1e-12);
+    }
+
+    #[test]
+    fn the_per_image_fit_converges_to_the_best_diagonal_gaussian() {
+        // Mean field on a Gaussian posterior: the mean exactly, variances 1 / Λ_jj.
+        let model = LinearGaussian::new();
+        let (mean, precision, log_px) = model.exact(&X);
+        let settings = SviSettings {
+            steps: 3000,
+            learning_rate: 0.05,
+            samples: 4,
+            polish: Expectation::Hermite { order: 1 },
+        };
+        let trace = fit(&model, &[X.to_vec()], Gaussians::prior(1, 2), &settings, &|| false);
+        let q = trace.last().expect("q");
+        for d in 0..2 {
+            assert!((f64::from(q.mu[0][d]) - mean[d]).abs() < 1e-3, "{q:?} vs {mean}");
+            let want = -0.5 * precision[(d, d)].ln();
+            assert!((f64::from(q.log_sigma[0][d]) - want).abs() < 1e-3, "{q:?}");
+        }
+        let elbo = model.elbos(&[X.to_vec()], q, &hermite_nodes(2, 1))[0];
+        assert!(elbo <= log_px && log_px - elbo < 1.0, "{elbo} vs {log_px}");
+    }
+
+    #[test]
+    fn importance_sampling_estimates_log_px() {
+        let model = LinearGaussian::new();
+        let (mean, precision, log_px) = model.exact(&X);
+        let proposal = Gaussians {
+            mu: vec![mean.iter().map(|&v| v as f32).collect()],
+            log_sigma: vec![(0..2).map(|d| (-0.5 * precision[(d, d)].ln()) as f32).collect()],
+        };
+        let estimate = importance_log_px(&model, &[X.to_vec()], &proposal, 10_000, 1.2, 7)[0];
+        assert!((estimate - log_px).abs() < 0.01, "{estimate} vs {log_px}");
+    }
+
+    fn random_decoder(seed: u64) -> (VaeNet, Vec<Vec<f32>>) {
+        let device = Device::flex();
+        device.seed(seed);
+        let config = VaeConfig {
+            latent: 2,
+            hidden: 8,
+            refiner_hidden: 4,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let images = (0..3)
+            .map(|_| (0..PIXELS).map(|_| f32::from(rand::RngExt::random::<bool>(&mut rng))).collect())
+            .collect();
+        (VaeNet::new(&config, &device), images)
+    }
+
+    #[test]
+    fn every_elbo_is_below_log_px_on_random_decoders() {
+        let device = Device::flex();
+        for seed in 0..3 {
+            let (net, images) = random_decoder(seed);
+            let decoder = Decoder {
+                net: &net,
+                latent: 2,
+                device: &device,
+            };
+            let exact = exact_posteriors(&decoder, &images, &Grid::EXACT, None, &|| false)
+                .expect("ran");
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed + 10);
+            for _ in 0..5 {
+                let q = Gaussians {
+                    mu: (0..3).map(|_| vec![StandardNormal.sample(&mut rng), StandardNormal.sample(&mut rng)]).collect(),
+                    log_sigma: (0..3).map(|_| vec![-1.0, -0.5]).collect(),
+                };
+                let elbos = decoder.elbos(&images, &q, &hermite_nodes(2, 16));
+                for (e, x) in elbos.iter().zip(&exact) {
+                    assert!(*e <= x.log_px + 1e-3, "ELBO {e} above log p(x) {}", x.log_px);
+                }
+            }
+            // The exact posterior's own Gaussian comes closest.
+            let (mu, log_sigma) = exact.iter().map(Exact::as_gaussian).unzip();
+            let best = decoder.elbos(&images, &Gaussians { mu, log_sigma }, &hermite_nodes(2, 16));
+            for (e, x) in best.iter().zip(&exact) {
+                assert!(*e <= x.log_px + 1e-3 && x.log_px - e < 5.0, "{e} vs {}", x.log_px);
+            }
+        }
+    }
+
+    #[test]
+    fn the_reparameterized_gradient_matches_finite_differences() {
+        let device = Device::flex();
+        let (net, images) = random_decoder(5);
+        let decoder = Decoder {
+            net: &net,
+            latent: 2,
+            device: &device,
+        };
+        let nodes = hermite_nodes(2, 5);
+        let q = Gaussians {
+            mu: vec![vec![0.3, -0.7]; 3],
+            log_sigma: vec![vec![-0.4, -1.1]; 3],
+        };
+        let (_, grad) = decoder.elbo_gradients(&images, &q, &nodes);
+        let h = 1e-2f32;
+        for n in 0..3 {
+            for d in 0..2 {
+                for (which, analytic) in [(0, grad.mu[n][d]), (1, grad.log_sigma[n][d])] {
+                    let shifted = |delta: f32| {
+                        let mut p = q.clone();
+                        let rows = if which == 0 { &mut p.mu } else { &mut p.log_sigma };
+                        rows[n][d] += delta;
+                        decoder.elbos(&images, &p, &nodes)[n]
+                    };
+                    let numeric = (shifted(h) - shifted(-h)) / (2.0 * f64::from(h));
+                    let analytic = f64::from(analytic);
+                    assert!(
+                        (numeric - analytic).abs() < 2e-2 + 1e-2 * analytic.abs(),
+                        "image {n}, {} {d}: {analytic} vs {numeric}",
+                        if which == 0 { "μ" } else { "log σ" }
+                    );
+                }
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ use burn::tensor::Device;
 
 use super::classical::{
     Decoder, Exact, Expectation, ForwardModel, Gaussians, Grid, SviSettings, exact_posteriors,
-    fit, gradient_step, importance_log_px,
+    fit_with_restarts, gradient_step, importance_log_px,
 };
 use super::model::{VaeModel, VaeNet, rows_tensor, tensor_rows};
 use super::sim::PIXELS;
@@ -77,13 +77,15 @@ impl DemoMethod for Method {
                  251² grid over [−5, 5]² (2-D latent only)"
             }
             Self::Svi => {
-                "q = N(μ, diag σ²) fitted to this image alone by Adam on its ELBO, from the \
-                 prior, 500 steps: slow, but the best Gaussian"
+                "q = N(μ, diag σ²) fitted to this image alone by Adam on its ELBO, 500 steps \
+                 from the prior and from four other starts, the best kept: slow, but the best \
+                 Gaussian"
             }
             Self::Encoder => "q_φ(z|x): the VAE's encoder, one pass, trained on every image at once",
             Self::EncoderSvi => {
-                "the encoder's q, then k steps μ += α σ² ∂ELBO/∂μ, log σ += β ∂ELBO/∂log σ \
-                 (semi-amortized, Kim et al. 2018)"
+                "the encoder's q, then k natural-gradient steps on this image's ELBO through the \
+                 decoder: precision ← (1−ρ)·precision + ρ·(−E_q ∂²log p(x,z)), μ += ρ·∂ELBO/∂μ / \
+                 precision (semi-amortized, Kim et al. 2018)"
             }
             Self::Iterative => {
                 "the encoder's q, then k steps of a network fed the ELBO's gradient through the \
@@ -142,24 +144,20 @@ pub fn refined(
     trace
 }
 
-/// The semi-amortized steps' sizes: μ += α σ² ∂/∂μ, log σ += β ∂/∂log σ.
+/// The semi-amortized steps' size ρ (a natural-gradient step's share; 1 is Newton's step).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GradientSteps {
-    pub alpha: f64,
-    pub beta: f64,
+    pub rate: f64,
 }
 
 impl Default for GradientSteps {
     /// Tuned on the validation digits (`bench --demo vae` prints the search).
     fn default() -> Self {
-        Self {
-            alpha: 0.7,
-            beta: 0.35,
-        }
+        Self { rate: 0.5 }
     }
 }
 
-/// `steps` preconditioned gradient steps from `start`: q before and after every step.
+/// `steps` natural-gradient steps from `start`: q before and after every step.
 pub fn gradient_steps(
     model: &dyn ForwardModel,
     images: &[Vec<f32>],
@@ -176,7 +174,7 @@ pub fn gradient_steps(
         }
         let Some(q) = trace.last() else { break };
         let (_, grad) = model.elbo_gradients(images, q, nodes);
-        let next = gradient_step(q, &grad, sizes.alpha, sizes.beta);
+        let next = gradient_step(q, &grad, sizes.rate);
         trace.push(next);
     }
     trace
@@ -299,13 +297,7 @@ pub fn compare(
                 let (mu, log_sigma) = exact.iter().map(Exact::as_gaussian).unzip();
                 vec![Gaussians { mu, log_sigma }]
             }
-            Method::Svi => fit(
-                &decoder,
-                images,
-                Gaussians::prior(images.len(), latent),
-                &settings.svi,
-                stop,
-            ),
+            Method::Svi => fit_with_restarts(&decoder, images, &settings.svi, stop),
             Method::Encoder => vec![encoder()],
             Method::EncoderSvi => gradient_steps(
                 &decoder,

@@ -267,12 +267,13 @@ pub struct VaeModel {
 /// The one kind of model this demo trains: encoder, decoder and refiner together.
 pub const KIND: &str = "vae";
 
-// Filled once `vae train` has made them (docs/vae.md).
+// Made by `vae train` (the commands in docs/vae.md).
+const SHIPPED_VAE2: &[u8] = include_bytes!("../../../assets/vae-2d.mpk");
 
 
 impl StoredModel for VaeModel {
     const DEMO: &'static str = super::NAME;
-    const SHIPPED: &'static [Shipped] = &[];
+    const SHIPPED: &'static [Shipped] = &[(KIND, SHIPPED_VAE2)];
     type Net = VaeNet;
     type Stored = VaeConfig;
 
