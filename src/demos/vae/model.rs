@@ -269,11 +269,12 @@ pub const KIND: &str = "vae";
 
 // Made by `vae train` (the commands in docs/vae.md).
 const SHIPPED_VAE2: &[u8] = include_bytes!("../../../assets/vae-2d.mpk");
+const SHIPPED_VAE16: &[u8] = include_bytes!("../../../assets/vae-16d.mpk");
 
 
 impl StoredModel for VaeModel {
     const DEMO: &'static str = super::NAME;
-    const SHIPPED: &'static [Shipped] = &[(KIND, SHIPPED_VAE2)];
+    const SHIPPED: &'static [Shipped] = &[(KIND, SHIPPED_VAE2), (KIND, SHIPPED_VAE16)];
     type Net = VaeNet;
     type Stored = VaeConfig;
 

@@ -64,6 +64,7 @@ pub struct VaeDemo {
     png_field: PathField,
     exporter: FigureExporter,
     figure_rect: Rect,
+    textures: paint::Textures,
     error: Option<String>,
 }
 
@@ -103,6 +104,7 @@ impl Default for VaeDemo {
             png_field: PathField::new(DialogKind::Open, "PNG image", &["png"], ""),
             exporter: FigureExporter::new("vae"),
             figure_rect: Rect::NOTHING,
+            textures: paint::Textures::default(),
             error,
         }
     }
@@ -297,6 +299,7 @@ impl Demo for VaeDemo {
         crate::ui::error_ui(ui, self.error.as_deref());
         self.header_ui(ui);
         let figure_top = ui.cursor().min;
+        self.status_ui(ui);
         let rect = match self.view {
             View::Posterior => self.posterior_view_ui(ui),
             View::Manifold => self.manifold_view_ui(ui),

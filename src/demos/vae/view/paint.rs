@@ -1,7 +1,7 @@
 //! The panel's painting: its controls, the latent plane, the digits, the table and the
 //! manifold, drawn from the state and results `view/mod.rs` keeps.
 
-use egui::{ColorImage, Sense, Shape, Stroke, TextureOptions};
+use egui::{ColorImage, Sense, Shape, Stroke, TextureHandle, TextureOptions};
 
 use super::*;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
@@ -96,20 +96,20 @@ impl VaeDemo {
         }
     }
 
-    /// The view switch, the method buttons and the timeline.
+    /// The view switch and the method buttons in one row (on a projector every row above the
+    /// figure costs it), then the timeline.
     pub(super) fn header_ui(&mut self, ui: &mut Ui) {
         ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.view, View::Posterior, "Posterior")
                 .on_hover_text("The latent plane of this digit: exact p(z|x) and every q");
             ui.selectable_value(&mut self.view, View::Manifold, "Manifold")
                 .on_hover_text("Decoded digits over z, and the encoder's means of the test set");
-            ui.separator();
             if self.view == View::Posterior {
-                let methods: Vec<Method> = Method::ALL.to_vec();
+                ui.separator();
                 if let Some(method) = crate::ui::method_buttons_ui(
                     ui,
                     "Whose steps the timeline plays",
-                    &methods,
+                    &Method::ALL,
                     self.shown,
                     true,
                 ) {
@@ -121,24 +121,28 @@ impl VaeDemo {
         if self.view == View::Posterior {
             timeline_ui(ui, &mut self.step, "step", false);
         }
+    }
+
+    /// The figure's first line: which digit, log p(x), which method at which step.
+    pub(super) fn status_ui(&self, ui: &mut Ui) {
         let status = match (&self.inspection, self.inferring.is_running(), &self.model) {
             (_, _, None) => "no model yet: train one or load a file".to_owned(),
             (None, true, _) => "inferring…".to_owned(),
-            (Some(i), _, _) => format!(
+            (Some(i), _, _) if self.view == View::Posterior => format!(
                 "{}: log p(x) = {:.2} nats (quadrature); {} at step {}",
                 self.source,
                 i.comparison.log_px.first().copied().unwrap_or(f64::NAN),
                 self.shown.label(),
                 self.step.position()
             ),
-            (None, false, _) => self.source.clone(),
+            _ => "the decoder's manifold and the encoder's means of the 500 test digits".to_owned(),
         };
         ui.label(RichText::new(status).strong());
     }
 
     pub(super) fn posterior_view_ui(&mut self, ui: &mut Ui) -> Rect {
         let available = ui.available_size();
-        let side = available.y.min(available.x * 0.5).max(200.0);
+        let side = available.y.min(available.x * 0.6).max(200.0);
         let right = (available.x - side - 12.0).max(200.0);
         ui.horizontal_top(|ui| {
             let plane = self.plane_ui(ui, side);
@@ -157,8 +161,13 @@ impl VaeDemo {
     }
 
     /// The latent plane: the exact posterior's density and each method's ellipses.
-    fn plane_ui(&self, ui: &mut Ui, side: f32) -> Rect {
-        let (rect, _) = ui.allocate_exact_size(vec2(side, side), Sense::hover());
+    fn plane_ui(&mut self, ui: &mut Ui, side: f32) -> Rect {
+        let (rect, response) = ui.allocate_exact_size(vec2(side, side), Sense::hover());
+        response.on_hover_text(
+            "The exact posterior p(z|x) (magma, brighter is more probable) and each method's q \
+             as its 1σ and 2σ ellipses, in its kind's color; the white path is the shown \
+             method's mean step by step",
+        );
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
         let Some(inspection) = &self.inspection else {
@@ -169,12 +178,11 @@ impl VaeDemo {
         let flipped: Vec<f32> = (0..n * n)
             .map(|i| inspection.density[(n - 1 - i / n) * n + i % n])
             .collect();
-        let image = colorize(&flipped, n, n, ValueRange::of(&flipped), Colormap::Magma);
-        let texture = ui
-            .ctx()
-            .load_texture("vae-posterior", image, TextureOptions::LINEAR);
+        let texture = self.textures.get(ui, "vae-posterior", &flipped, TextureOptions::LINEAR, || {
+            colorize(&flipped, n, n, ValueRange::of(&flipped), Colormap::Magma)
+        });
         painter.image(
-            texture.id(),
+            texture,
             rect,
             Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
             Color32::WHITE,
@@ -219,7 +227,7 @@ impl VaeDemo {
             rect.left_bottom() + vec2(6.0, -6.0),
             egui::Align2::LEFT_BOTTOM,
             format!(
-                "z₁ {:.2} … {:.2}, z₂ {:.2} … {:.2}: p(z|x) in magma, q's 1σ and 2σ ellipses",
+                "z₁ {:.2} … {:.2}, z₂ {:.2} … {:.2}",
                 centre[0] - half,
                 centre[0] + half,
                 centre[1] - half,
@@ -237,11 +245,13 @@ impl VaeDemo {
             .inspection
             .as_ref()
             .map_or(0, |i| i.decoded.len());
-        let size = ((width - 8.0 * count as f32) / count as f32).clamp(48.0, 112.0);
+        let size = ((width - 8.0 * count as f32) / count as f32)
+            .min(ui.available_height() / 5.0)
+            .clamp(36.0, 112.0);
         ui.horizontal_wrapped(|ui| {
             ui.vertical(|ui| {
                 let input = self.canvas.clone();
-                let response = digit_ui(ui, &input, size, "vae-input", Sense::drag());
+                let response = digit_ui(ui, &mut self.textures, &input, size, "vae-input", Sense::drag());
                 if self.drawing {
                     self.paint_stroke(&response);
                 }
@@ -251,7 +261,7 @@ impl VaeDemo {
                 for (run, decoded) in inspection.comparison.runs.iter().zip(&inspection.decoded) {
                     ui.vertical(|ui| {
                         let id = format!("vae-decoded-{}", run.method.name());
-                        digit_ui(ui, decoded, size, &id, Sense::hover())
+                        digit_ui(ui, &mut self.textures, decoded, size, &id, Sense::hover())
                             .on_hover_text(format!("decoded at {}'s mean", run.method.label()));
                         ui.label(RichText::new(run.method.name()).color(run.method.kind().color()));
                     });
@@ -285,13 +295,22 @@ impl VaeDemo {
 
     /// A strip of test digits around the picked one; a click picks.
     fn strip_ui(&mut self, ui: &mut Ui, width: f32) {
-        let size = (width / STRIP as f32 - 6.0).clamp(24.0, 48.0);
+        let size = (width / STRIP as f32 - 6.0)
+            .min(ui.available_height() / 6.0)
+            .clamp(20.0, 48.0);
         let start = self.picked.saturating_sub(STRIP / 2).min(self.test.len().saturating_sub(STRIP));
         let mut clicked = None;
         ui.horizontal(|ui| {
             for index in start..(start + STRIP).min(self.test.len()) {
                 let id = format!("vae-strip-{index}");
-                let response = digit_ui(ui, &self.test[index].pixels, size, &id, Sense::click());
+                let response = digit_ui(
+                    ui,
+                    &mut self.textures,
+                    &self.test[index].pixels,
+                    size,
+                    &id,
+                    Sense::click(),
+                );
                 if index == self.picked {
                     ui.painter().rect_stroke(
                         response.rect,
@@ -316,6 +335,11 @@ impl VaeDemo {
         let Some(inspection) = &self.inspection else {
             return;
         };
+        // On a small screen the plot gives way: the plane and the table come first.
+        let height = ui.available_height().min(260.0);
+        if height < 90.0 {
+            return;
+        }
         let log_px = inspection.comparison.log_px.first().copied().unwrap_or(f64::NAN);
         let lines: Vec<_> = inspection
             .comparison
@@ -325,7 +349,7 @@ impl VaeDemo {
             .filter(|(run, e)| run.method == self.shown && e.len() > 1)
             .collect();
         egui_plot::Plot::new("vae-elbo-steps")
-            .height(ui.available_height().clamp(120.0, 260.0))
+            .height(height)
             .x_axis_label("step")
             .y_axis_label("ELBO (nats)")
             .legend(egui_plot::Legend::default())
@@ -368,12 +392,11 @@ impl VaeDemo {
                     pixels[(row * s + p / s) * m * s + col * s + p % s] = *v;
                 }
             }
-            let image = colorize(&pixels, m * s, m * s, ValueRange::new(0.0, 1.0), Colormap::Gray);
-            let texture = ui
-                .ctx()
-                .load_texture("vae-manifold", image, TextureOptions::LINEAR);
+            let texture = self.textures.get(ui, "vae-manifold", &pixels, TextureOptions::LINEAR, || {
+                colorize(&pixels, m * s, m * s, ValueRange::new(0.0, 1.0), Colormap::Gray)
+            });
             let left = ui
-                .add(egui::Image::new((texture.id(), vec2(side, side))))
+                .add(egui::Image::new((texture, vec2(side, side))))
                 .on_hover_text(format!(
                     "p(x|z)'s mean on a {m}×{m} grid over z ∈ [−{MANIFOLD_EXTENT}, {MANIFOLD_EXTENT}]²"
                 ))
@@ -409,14 +432,50 @@ impl VaeDemo {
 }
 
 /// A 28×28 digit (values in [0, 1]) as a square of `size` points.
-fn digit_ui(ui: &mut Ui, pixels: &[f32], size: f32, id: &str, sense: Sense) -> egui::Response {
-    let image: ColorImage = colorize(
-        pixels,
-        sim::SIDE,
-        sim::SIDE,
-        ValueRange::new(0.0, 1.0),
-        Colormap::Gray,
-    );
-    let texture = ui.ctx().load_texture(id, image, TextureOptions::NEAREST);
-    ui.add(egui::Image::new((texture.id(), vec2(size, size))).sense(sense))
+fn digit_ui(
+    ui: &mut Ui,
+    textures: &mut Textures,
+    pixels: &[f32],
+    size: f32,
+    id: &str,
+    sense: Sense,
+) -> egui::Response {
+    let texture = textures.get(ui, id, pixels, TextureOptions::NEAREST, || {
+        colorize(pixels, sim::SIDE, sim::SIDE, ValueRange::new(0.0, 1.0), Colormap::Gray)
+    });
+    ui.add(egui::Image::new((texture, vec2(size, size))).sense(sense))
+}
+
+/// The panel's textures, kept while their pixels stay the same (a texture dropped in the frame
+/// that made it may never be drawn).
+#[derive(Default)]
+pub(super) struct Textures {
+    kept: std::collections::HashMap<String, (u64, TextureHandle)>,
+}
+
+impl Textures {
+    fn get(
+        &mut self,
+        ui: &Ui,
+        id: &str,
+        values: &[f32],
+        options: TextureOptions,
+        image: impl FnOnce() -> ColorImage,
+    ) -> egui::TextureId {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for v in values {
+            v.to_bits().hash(&mut hasher);
+        }
+        let key = hasher.finish();
+        match self.kept.get(id) {
+            Some((k, texture)) if *k == key => texture.id(),
+            _ => {
+                let texture = ui.ctx().load_texture(id, image(), options);
+                let tid = texture.id();
+                self.kept.insert(id.to_owned(), (key, texture));
+                tid
+            }
+        }
+    }
 }
