@@ -897,12 +897,18 @@ fn vae_panel_infers_scrubs_and_takes_a_drawn_digit() {
     harness.key_press(Key::Home);
     harness.run_steps(2);
     assert!(
-        harness.query_by_label_contains("Per-image VI at step 0").is_some(),
+        harness
+            .query_by_label_contains("Per-image VI at step 0")
+            .is_some(),
         "the timeline did not go to the fit's start"
     );
     harness.key_press(Key::ArrowRight);
     harness.run_steps(2);
-    assert!(harness.query_by_label_contains("Per-image VI at step 1").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Per-image VI at step 1")
+            .is_some()
+    );
     harness
         .query_all_by_label("iterative")
         .next()
@@ -927,7 +933,8 @@ fn vae_panel_infers_scrubs_and_takes_a_drawn_digit() {
     harness.run_steps(2);
     harness.get_by_label("Done drawing").click();
     step_until(&mut harness, "the drawn digit's posterior", |h| {
-        h.query_by_label_contains("drawn digit: log p(x) =").is_some()
+        h.query_by_label_contains("drawn digit: log p(x) =")
+            .is_some()
     });
     assert_jobs_end_without_a_crash(&mut harness, "vae");
 }

@@ -9,7 +9,9 @@ use burn::tensor::Device;
 use super::classical::{
     Decoder, ForwardModel, Gaussians, exact_posteriors, fit_with_restarts, importance_log_px,
 };
-use super::methods::{CompareSettings, Comparison, GradientSteps, Method, compare, gradient_steps, encoder_q};
+use super::methods::{
+    CompareSettings, Comparison, GradientSteps, Method, compare, encoder_q, gradient_steps,
+};
 use super::model::VaeModel;
 use super::sim::{self, Split};
 use super::train::mean;
@@ -176,9 +178,17 @@ pub fn evaluate(model: &VaeModel, count: usize, device: &Device) -> anyhow::Resu
         .filter(|m| latent == 2 || *m != Method::Exact)
         .collect();
     let settings = CompareSettings::new(latent);
-    let comparison = compare(model, &images, &methods, &settings, device, &|m| {
-        log::info!("vae eval: {m}");
-    }, &|| false)
+    let comparison = compare(
+        model,
+        &images,
+        &methods,
+        &settings,
+        device,
+        &|m| {
+            log::info!("vae eval: {m}");
+        },
+        &|| false,
+    )
     .map_err(anyhow::Error::msg)?
     .ok_or_else(|| anyhow::anyhow!("stopped"))?;
     Ok(EvalReport::from_comparison(&comparison, latent))
@@ -247,7 +257,10 @@ pub fn tune_gradient_steps(
     device: &Device,
 ) -> anyhow::Result<(GradientSteps, Vec<(f64, f64)>)> {
     let val = sim::binarized(&sim::digits(Split::Validation).map_err(anyhow::Error::msg)?);
-    let val: Vec<Vec<f32>> = val.into_iter().step_by((500 / count.max(1)).max(1)).collect();
+    let val: Vec<Vec<f32>> = val
+        .into_iter()
+        .step_by((500 / count.max(1)).max(1))
+        .collect();
     let latent = model.config.latent;
     let decoder = Decoder {
         net: &model.net,
@@ -262,7 +275,15 @@ pub fn tune_gradient_steps(
     let mut best = (GradientSteps::default(), f64::NEG_INFINITY);
     for rate in [0.2, 0.35, 0.5, 0.7, 0.85, 1.0] {
         let sizes = GradientSteps { rate };
-        let trace = gradient_steps(&decoder, &val, start.clone(), settings.steps, sizes, &nodes, &|| false);
+        let trace = gradient_steps(
+            &decoder,
+            &val,
+            start.clone(),
+            settings.steps,
+            sizes,
+            &nodes,
+            &|| false,
+        );
         let q = trace.last().cloned().unwrap_or_else(|| start.clone());
         let score = mean(&decoder.elbos(&val, &q, &scoring));
         search.push((rate, score));
@@ -292,9 +313,17 @@ pub fn run_acceptance(
     let mut settings = CompareSettings::new(2);
     settings.gradient = gradient;
     let started = Instant::now();
-    let comparison = compare(two_d, &images, &Method::ALL, &settings, device, &|m| {
-        eprintln!("vae bench: {m} ({:.0} s)", started.elapsed().as_secs_f64());
-    }, &|| false)
+    let comparison = compare(
+        two_d,
+        &images,
+        &Method::ALL,
+        &settings,
+        device,
+        &|m| {
+            eprintln!("vae bench: {m} ({:.0} s)", started.elapsed().as_secs_f64());
+        },
+        &|| false,
+    )
     .map_err(anyhow::Error::msg)?
     .ok_or_else(|| anyhow::anyhow!("stopped"))?;
     let report = EvalReport::from_comparison(&comparison, 2);

@@ -86,7 +86,10 @@ pub fn gauss_hermite(order: usize) -> (Vec<f64>, Vec<f64>) {
 pub fn hermite_nodes(latent: usize, order: usize) -> Nodes {
     let (x, w) = gauss_hermite(order);
     let count = order.pow(latent as u32);
-    let (mut eps, mut weights) = (Vec::with_capacity(count * latent), Vec::with_capacity(count));
+    let (mut eps, mut weights) = (
+        Vec::with_capacity(count * latent),
+        Vec::with_capacity(count),
+    );
     for index in 0..count {
         let (mut rest, mut weight) = (index, 1.0);
         for _ in 0..latent {
@@ -154,8 +157,12 @@ pub trait ForwardModel {
     /// Each image's ELBO under q, E_q over `nodes`.
     fn elbos(&self, images: &[Vec<f32>], q: &Gaussians, nodes: &Nodes) -> Vec<f64>;
     /// The same, with each ELBO's gradient with respect to μ and log σ.
-    fn elbo_gradients(&self, images: &[Vec<f32>], q: &Gaussians, nodes: &Nodes)
-    -> (Vec<f64>, Gaussians);
+    fn elbo_gradients(
+        &self,
+        images: &[Vec<f32>],
+        q: &Gaussians,
+        nodes: &Nodes,
+    ) -> (Vec<f64>, Gaussians);
 }
 
 /// The VAE's decoder on a device.
@@ -188,7 +195,9 @@ impl ForwardModel for Decoder<'_> {
         let x = rows_tensor(images, PIXELS, self.device);
         let mut rows = vec![Vec::with_capacity(z.len()); images.len()];
         for points in z.chunks(GRID_CHUNK) {
-            let logits = self.net.decode(rows_tensor(points, self.latent, self.device));
+            let logits = self
+                .net
+                .decode(rows_tensor(points, self.latent, self.device));
             let values = log_lik_matrix(x.clone(), logits)
                 .into_data()
                 .try_to_vec::<f32>()
@@ -270,7 +279,10 @@ impl SviSettings {
             ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            return Err(format!("learning rate {} must be in (0, 1]", self.learning_rate));
+            return Err(format!(
+                "learning rate {} must be in (0, 1]",
+                self.learning_rate
+            ));
         }
         Ok(())
     }
@@ -423,7 +435,8 @@ pub fn gradient_step(q: &Gaussians, grad: &Gaussians, rate: f64) -> Gaussians {
         for d in 0..q.latent() {
             let variance = (2.0 * f64::from(q.log_sigma[n][d])).exp();
             let precision = 1.0 / variance;
-            let curvature = ((1.0 - f64::from(grad.log_sigma[n][d])) / variance).max(0.1 * precision);
+            let curvature =
+                ((1.0 - f64::from(grad.log_sigma[n][d])) / variance).max(0.1 * precision);
             let updated = (1.0 - rate) * precision + rate * curvature;
             next.mu[n][d] += (rate * f64::from(grad.mu[n][d]) / updated) as f32;
             next.log_sigma[n][d] = (-0.5 * updated.ln()).clamp(lo, hi) as f32;
@@ -440,10 +453,10 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// The oracle's grid: z ∈ [−5, 5]², spacing 0.04 (251² points; bench checks that halving
+    /// The oracle's grid: z ∈ [−6, 6]², spacing 0.04 (301² points; bench checks that halving
     /// the spacing moves log p(x) by < 0.01 nats).
     pub const EXACT: Grid = Grid {
-        half_width: 5.0,
+        half_width: 6.0,
         spacing: 0.04,
     };
 
@@ -685,7 +698,8 @@ mod tests {
             let marginal = &self.w * self.w.transpose() + DMatrix::identity(3, 3) * s2;
             let r = &x - &self.b;
             let quad = (r.transpose() * marginal.clone().try_inverse().expect("inv") * &r)[0];
-            let log_px = -0.5 * (quad + marginal.determinant().ln() + 3.0 * (2.0 * std::f64::consts::PI).ln());
+            let log_px = -0.5
+                * (quad + marginal.determinant().ln() + 3.0 * (2.0 * std::f64::consts::PI).ln());
             (mean, precision, log_px)
         }
     }
@@ -705,7 +719,8 @@ mod tests {
                         .map(|p| {
                             let zv = DVector::from_vec(vec![f64::from(p[0]), f64::from(p[1])]);
                             let r = &x - &self.w * zv - &self.b;
-                            -0.5 * (r.norm_squared() / s2 + 3.0 * (2.0 * std::f64::consts::PI * s2).ln())
+                            -0.5 * (r.norm_squared() / s2
+                                + 3.0 * (2.0 * std::f64::consts::PI * s2).ln())
                         })
                         .collect()
                 })
@@ -717,7 +732,12 @@ mod tests {
         }
 
         /// Closed form: E_q ‖x − Wz − b‖² = ‖x − Wμ − b‖² + Σ_dj W_dj² σ_j².
-        fn elbo_gradients(&self, images: &[Vec<f32>], q: &Gaussians, _: &Nodes) -> (Vec<f64>, Gaussians) {
+        fn elbo_gradients(
+            &self,
+            images: &[Vec<f32>],
+            q: &Gaussians,
+            _: &Nodes,
+        ) -> (Vec<f64>, Gaussians) {
             let s2 = self.s * self.s;
             let mut values = Vec::new();
             let mut grad = Gaussians::prior(0, 0);
@@ -727,9 +747,12 @@ mod tests {
                 let ls: Vec<f64> = q.log_sigma[n].iter().map(|&v| f64::from(v)).collect();
                 let var: Vec<f64> = ls.iter().map(|s| (2.0 * s).exp()).collect();
                 let r = &x - &self.w * &mu - &self.b;
-                let spread: f64 = (0..2).map(|j| self.w.column(j).norm_squared() * var[j]).sum();
-                let expected = -0.5 * ((r.norm_squared() + spread) / s2
-                    + 3.0 * (2.0 * std::f64::consts::PI * s2).ln());
+                let spread: f64 = (0..2)
+                    .map(|j| self.w.column(j).norm_squared() * var[j])
+                    .sum();
+                let expected = -0.5
+                    * ((r.norm_squared() + spread) / s2
+                        + 3.0 * (2.0 * std::f64::consts::PI * s2).ln());
                 let kl: f64 = (0..2)
                     .map(|j| 0.5 * (mu[j] * mu[j] + var[j] - 1.0 - 2.0 * ls[j]))
                     .sum();
@@ -738,7 +761,9 @@ mod tests {
                 grad.mu.push(g_mu.iter().map(|&v| v as f32).collect());
                 grad.log_sigma.push(
                     (0..2)
-                        .map(|j| (-self.w.column(j).norm_squared() * var[j] / s2 - var[j] + 1.0) as f32)
+                        .map(|j| {
+                            (-self.w.column(j).norm_squared() * var[j] / s2 - var[j] + 1.0) as f32
+                        })
                         .collect(),
                 );
             }
@@ -770,7 +795,11 @@ mod tests {
         let exact = exact_posteriors(&model, &[X.to_vec()], &Grid::EXACT, None, &|| false)
             .expect("ran")
             .remove(0);
-        assert!((exact.log_px - log_px).abs() < 1e-6, "{} vs {log_px}", exact.log_px);
+        assert!(
+            (exact.log_px - log_px).abs() < 1e-6,
+            "{} vs {log_px}",
+            exact.log_px
+        );
         for d in 0..2 {
             assert!((exact.mean[d] - mean[d]).abs() < 1e-6);
             assert!((exact.std[d] - cov[(d, d)].sqrt()).abs() < 1e-6);
@@ -791,10 +820,19 @@ mod tests {
             samples: 4,
             polish: Expectation::Hermite { order: 1 },
         };
-        let trace = fit(&model, &[X.to_vec()], Gaussians::prior(1, 2), &settings, &|| false);
+        let trace = fit(
+            &model,
+            &[X.to_vec()],
+            Gaussians::prior(1, 2),
+            &settings,
+            &|| false,
+        );
         let q = trace.last().expect("q");
         for d in 0..2 {
-            assert!((f64::from(q.mu[0][d]) - mean[d]).abs() < 1e-3, "{q:?} vs {mean}");
+            assert!(
+                (f64::from(q.mu[0][d]) - mean[d]).abs() < 1e-3,
+                "{q:?} vs {mean}"
+            );
             let want = -0.5 * precision[(d, d)].ln();
             assert!((f64::from(q.log_sigma[0][d]) - want).abs() < 1e-3, "{q:?}");
         }
@@ -808,7 +846,11 @@ mod tests {
         let (mean, precision, log_px) = model.exact(&X);
         let proposal = Gaussians {
             mu: vec![mean.iter().map(|&v| v as f32).collect()],
-            log_sigma: vec![(0..2).map(|d| (-0.5 * precision[(d, d)].ln()) as f32).collect()],
+            log_sigma: vec![
+                (0..2)
+                    .map(|d| (-0.5 * precision[(d, d)].ln()) as f32)
+                    .collect(),
+            ],
         };
         let estimate = importance_log_px(&model, &[X.to_vec()], &proposal, 10_000, 1.2, 7)[0];
         assert!((estimate - log_px).abs() < 0.01, "{estimate} vs {log_px}");
@@ -824,7 +866,11 @@ mod tests {
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let images = (0..3)
-            .map(|_| (0..PIXELS).map(|_| f32::from(rand::RngExt::random::<bool>(&mut rng))).collect())
+            .map(|_| {
+                (0..PIXELS)
+                    .map(|_| f32::from(rand::RngExt::random::<bool>(&mut rng)))
+                    .collect()
+            })
             .collect();
         (VaeNet::new(&config, &device), images)
     }
@@ -839,24 +885,39 @@ mod tests {
                 latent: 2,
                 device: &device,
             };
-            let exact = exact_posteriors(&decoder, &images, &Grid::EXACT, None, &|| false)
-                .expect("ran");
+            let exact =
+                exact_posteriors(&decoder, &images, &Grid::EXACT, None, &|| false).expect("ran");
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed + 10);
             for _ in 0..5 {
                 let q = Gaussians {
-                    mu: (0..3).map(|_| vec![StandardNormal.sample(&mut rng), StandardNormal.sample(&mut rng)]).collect(),
+                    mu: (0..3)
+                        .map(|_| {
+                            vec![
+                                StandardNormal.sample(&mut rng),
+                                StandardNormal.sample(&mut rng),
+                            ]
+                        })
+                        .collect(),
                     log_sigma: (0..3).map(|_| vec![-1.0, -0.5]).collect(),
                 };
                 let elbos = decoder.elbos(&images, &q, &hermite_nodes(2, 16));
                 for (e, x) in elbos.iter().zip(&exact) {
-                    assert!(*e <= x.log_px + 1e-3, "ELBO {e} above log p(x) {}", x.log_px);
+                    assert!(
+                        *e <= x.log_px + 1e-3,
+                        "ELBO {e} above log p(x) {}",
+                        x.log_px
+                    );
                 }
             }
             // The exact posterior's own Gaussian comes closest.
             let (mu, log_sigma) = exact.iter().map(Exact::as_gaussian).unzip();
             let best = decoder.elbos(&images, &Gaussians { mu, log_sigma }, &hermite_nodes(2, 16));
             for (e, x) in best.iter().zip(&exact) {
-                assert!(*e <= x.log_px + 1e-3 && x.log_px - e < 5.0, "{e} vs {}", x.log_px);
+                assert!(
+                    *e <= x.log_px + 1e-3 && x.log_px - e < 5.0,
+                    "{e} vs {}",
+                    x.log_px
+                );
             }
         }
     }
@@ -882,7 +943,11 @@ mod tests {
                 for (which, analytic) in [(0, grad.mu[n][d]), (1, grad.log_sigma[n][d])] {
                     let shifted = |delta: f32| {
                         let mut p = q.clone();
-                        let rows = if which == 0 { &mut p.mu } else { &mut p.log_sigma };
+                        let rows = if which == 0 {
+                            &mut p.mu
+                        } else {
+                            &mut p.log_sigma
+                        };
                         rows[n][d] += delta;
                         decoder.elbos(&images, &p, &nodes)[n]
                     };

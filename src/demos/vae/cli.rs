@@ -59,9 +59,17 @@ impl DemoCli for VaeCli {
                     }
                 }
                 let started = Instant::now();
-                let comparison = compare(&model, &binary, &[method], &settings, &device, &|_| {}, &|| false)
-                    .map_err(anyhow::Error::msg)?
-                    .ok_or_else(|| anyhow::anyhow!("stopped"))?;
+                let comparison = compare(
+                    &model,
+                    &binary,
+                    &[method],
+                    &settings,
+                    &device,
+                    &|_| {},
+                    &|| false,
+                )
+                .map_err(anyhow::Error::msg)?
+                .ok_or_else(|| anyhow::anyhow!("stopped"))?;
                 let run = comparison
                     .run(method)
                     .ok_or_else(|| anyhow::anyhow!("{} gave no answer", method.name()))?;
@@ -170,7 +178,11 @@ impl DemoCli for VaeCli {
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
         Ok(vec![
             boxed(bench_step("vae (2-D latent)", &TrainConfig::new(2), device))?,
-            boxed(bench_step("vae (16-D latent)", &TrainConfig::new(16), device))?,
+            boxed(bench_step(
+                "vae (16-D latent)",
+                &TrainConfig::new(16),
+                device,
+            ))?,
         ])
     }
 }

@@ -29,7 +29,10 @@ pub fn parse_images(text: &str, origin: &str) -> anyhow::Result<Vec<Vec<f32>>> {
         let mut pixels = Vec::with_capacity(PIXELS);
         for (f, field) in fields.iter().enumerate() {
             let value: f32 = field.trim().parse().map_err(|_| {
-                anyhow::anyhow!("{origin}: line {line_no}, field {}: {field:?} is not a number", f + 1)
+                anyhow::anyhow!(
+                    "{origin}: line {line_no}, field {}: {field:?} is not a number",
+                    f + 1
+                )
             })?;
             if !(0.0..=1.0).contains(&value) {
                 bail!(
@@ -195,12 +198,21 @@ mod tests {
         fields[6] = "1.5";
         let err = format!(
             "{:#}",
-            parse_images(&format!("{}\n{}", line(&["0"; PIXELS]), line(&fields)), "x.csv")
-                .expect_err("range")
+            parse_images(
+                &format!("{}\n{}", line(&["0"; PIXELS]), line(&fields)),
+                "x.csv"
+            )
+            .expect_err("range")
         );
-        assert!(err.contains("line 2, field 7") && err.contains("outside"), "{err}");
+        assert!(
+            err.contains("line 2, field 7") && err.contains("outside"),
+            "{err}"
+        );
         fields[6] = "NaN";
-        let err = format!("{:#}", parse_images(&line(&fields), "x.csv").expect_err("nan"));
+        let err = format!(
+            "{:#}",
+            parse_images(&line(&fields), "x.csv").expect_err("nan")
+        );
         assert!(err.contains("field 7"), "{err}");
         fields[6] = "abc";
         assert!(parse_images(&line(&fields), "x.csv").is_err());
@@ -243,7 +255,16 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            ["W0.npy", "W1.npy", "W2.npy", "activations.npy", "b0.npy", "b1.npy", "b2.npy", "latent.npy"]
+            [
+                "W0.npy",
+                "W1.npy",
+                "W2.npy",
+                "activations.npy",
+                "b0.npy",
+                "b1.npy",
+                "b2.npy",
+                "latent.npy"
+            ]
         );
         let mut w2 = Vec::new();
         std::io::Read::read_to_end(&mut archive.by_name("W2.npy").expect("W2"), &mut w2)

@@ -74,14 +74,16 @@ impl DemoMethod for Method {
         match self {
             Self::Exact => {
                 "p(z|x) ∝ p(x|z)p(z) and log p(x) = log ∫ p(x|z)p(z)dz by quadrature on a \
-                 251² grid over [−5, 5]² (2-D latent only)"
+                 301² grid over [−6, 6]² (2-D latent only)"
             }
             Self::Svi => {
                 "q = N(μ, diag σ²) fitted to this image alone by Adam on its ELBO, 500 steps \
                  from the prior and from four other starts, the best kept: slow, but the best \
                  Gaussian"
             }
-            Self::Encoder => "q_φ(z|x): the VAE's encoder, one pass, trained on every image at once",
+            Self::Encoder => {
+                "q_φ(z|x): the VAE's encoder, one pass, trained on every image at once"
+            }
             Self::EncoderSvi => {
                 "the encoder's q, then k natural-gradient steps on this image's ELBO through the \
                  decoder: precision ← (1−ρ)·precision + ρ·(−E_q ∂²log p(x,z)), μ += ρ·∂ELBO/∂μ / \
@@ -109,13 +111,11 @@ pub fn encoder_q(net: &VaeNet, images: &[Vec<f32>], device: &Device) -> Gaussian
 /// `steps` refiner steps from `start`, each fed the ELBO's gradient (over `nodes`): q before
 /// and after every step.
 pub fn refined(
-    net: &VaeNet,
-    model: &dyn ForwardModel,
+    decoder: &Decoder<'_>,
     images: &[Vec<f32>],
     start: Gaussians,
     steps: usize,
     nodes: &super::model::Nodes,
-    device: &Device,
     stop: &dyn Fn() -> bool,
 ) -> Vec<Gaussians> {
     let latent = start.latent();
@@ -125,8 +125,9 @@ pub fn refined(
             break;
         }
         let Some(q) = trace.last() else { break };
-        let (_, grad) = model.elbo_gradients(images, q, nodes);
-        let (mu, log_sigma) = net.refine(
+        let (_, grad) = decoder.elbo_gradients(images, q, nodes);
+        let device = decoder.device;
+        let (mu, log_sigma) = decoder.net.refine(
             (
                 rows_tensor(&q.mu, latent, device),
                 rows_tensor(&q.log_sigma, latent, device),
@@ -309,13 +310,11 @@ pub fn compare(
                 stop,
             ),
             Method::Iterative => refined(
-                &model.net,
                 &decoder,
                 images,
                 encoder(),
                 settings.steps,
                 &gradient_rule(latent).nodes(latent),
-                device,
                 stop,
             ),
         };
@@ -393,7 +392,15 @@ pub fn inspect(
     stop: &dyn Fn() -> bool,
 ) -> Result<Option<Inspection>, String> {
     let images = vec![image.to_vec()];
-    let Some(comparison) = compare(model, &images, &Method::ALL, settings, device, progress, stop)?
+    let Some(comparison) = compare(
+        model,
+        &images,
+        &Method::ALL,
+        settings,
+        device,
+        progress,
+        stop,
+    )?
     else {
         return Ok(None);
     };
@@ -416,7 +423,9 @@ pub fn inspect(
         };
         let repeated = vec![image.to_vec(); steps.len()];
         step_elbos.push(decoder.elbos(&repeated, &steps, &light));
-        let mean = run.last().map_or_else(|| vec![0.0, 0.0], |q| q.mu[0].clone());
+        let mean = run
+            .last()
+            .map_or_else(|| vec![0.0, 0.0], |q| q.mu[0].clone());
         let logits = model.net.decode(rows_tensor(&[mean], 2, device));
         decoded.push(
             burn::tensor::activation::sigmoid(logits)

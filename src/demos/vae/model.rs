@@ -126,7 +126,9 @@ impl VaeNet {
         let out = self.encoder.forward(x);
         let l = out.dims()[1] / 2;
         let mu = out.clone().narrow(1, 0, l);
-        let log_sigma = out.narrow(1, l, l).clamp(LOG_SIGMA_RANGE.0, LOG_SIGMA_RANGE.1);
+        let log_sigma = out
+            .narrow(1, l, l)
+            .clamp(LOG_SIGMA_RANGE.0, LOG_SIGMA_RANGE.1);
         (mu, log_sigma)
     }
 
@@ -159,7 +161,12 @@ impl VaeNet {
         // σ²·∂/∂μ is the Newton step of a Gaussian posterior: O(1) whatever the posterior's width.
         let scaled = grad.0 * (log_sigma.clone() * 2.0).exp();
         let input = Tensor::cat(
-            vec![mu.clone(), log_sigma.clone(), scaled, grad.1.clamp(-50.0, 50.0)],
+            vec![
+                mu.clone(),
+                log_sigma.clone(),
+                scaled,
+                grad.1.clamp(-50.0, 50.0),
+            ],
             1,
         );
         let delta = self.refiner.forward(input);
@@ -186,10 +193,11 @@ impl Nodes {
 
     fn tensors(&self, device: &Device) -> (Tensor<3>, Tensor<2>) {
         let k = self.count();
-        let eps = Tensor::<1>::from_data(TensorData::new(self.eps.clone(), [k * self.latent]), device)
-            .reshape([1, k, self.latent]);
-        let weights =
-            Tensor::<1>::from_data(TensorData::new(self.weights.clone(), [k]), device).reshape([1, k]);
+        let eps =
+            Tensor::<1>::from_data(TensorData::new(self.eps.clone(), [k * self.latent]), device)
+                .reshape([1, k, self.latent]);
+        let weights = Tensor::<1>::from_data(TensorData::new(self.weights.clone(), [k]), device)
+            .reshape([1, k]);
         (eps, weights)
     }
 }
@@ -235,7 +243,9 @@ pub fn elbo(
     let (eps, weights) = nodes.tensors(&device);
     let k = nodes.count();
     let z = mu.clone().unsqueeze_dim::<3>(1) + log_sigma.clone().exp().unsqueeze_dim::<3>(1) * eps;
-    let logits = decoder.decode(z.reshape([n * k, l])).reshape([n, k, PIXELS]);
+    let logits = decoder
+        .decode(z.reshape([n * k, l]))
+        .reshape([n, k, PIXELS]);
     let expected = (bernoulli_log_lik(x, logits) * weights)
         .sum_dim(1)
         .reshape([n]);
@@ -270,7 +280,6 @@ pub const KIND: &str = "vae";
 // Made by `vae train` (the commands in docs/vae.md).
 const SHIPPED_VAE2: &[u8] = include_bytes!("../../../assets/vae-2d.mpk");
 const SHIPPED_VAE16: &[u8] = include_bytes!("../../../assets/vae-16d.mpk");
-
 
 impl StoredModel for VaeModel {
     const DEMO: &'static str = super::NAME;

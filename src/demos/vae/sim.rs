@@ -71,8 +71,7 @@ pub fn all_digits() -> Result<Vec<Digit>, String> {
         .map_err(|e| format!("the shipped MNIST-5k sprite: {e}"))?
         .to_luma8();
     let rows = CLASSES * PER_CLASS / SPRITE_COLUMNS;
-    if sprite.width() as usize != SPRITE_COLUMNS * SIDE || sprite.height() as usize != rows * SIDE
-    {
+    if sprite.width() as usize != SPRITE_COLUMNS * SIDE || sprite.height() as usize != rows * SIDE {
         return Err("the shipped MNIST-5k sprite has the wrong size".into());
     }
     Ok((0..CLASSES * PER_CLASS)
@@ -124,7 +123,10 @@ mod tests {
                 assert_eq!(n * 10, part.len());
             }
         }
-        assert!(test.iter().all(|d| !train.contains(d) || d.pixels.iter().all(|&p| p == 0.0)));
+        assert!(
+            test.iter()
+                .all(|d| !train.contains(d) || d.pixels.iter().all(|&p| p == 0.0))
+        );
         assert!(
             train[0].pixels.iter().all(|p| (0.0..=1.0).contains(p))
                 && train[0].pixels.iter().any(|&p| p > 0.9)
@@ -135,9 +137,7 @@ mod tests {
     fn binarization_is_a_threshold_and_sampling_follows_the_grey_value() {
         assert_eq!(binarize(&[0.0, 0.49, 0.5, 1.0]), vec![0.0, 0.0, 1.0, 1.0]);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let ones: f32 = (0..4000)
-            .map(|_| sample_binary(&[0.3], &mut rng)[0])
-            .sum();
+        let ones: f32 = (0..4000).map(|_| sample_binary(&[0.3], &mut rng)[0]).sum();
         assert!((ones / 4000.0 - 0.3).abs() < 0.03, "{ones}");
     }
 }

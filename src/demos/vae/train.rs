@@ -147,9 +147,16 @@ fn validation_elbo(model: &VaeModel, images: &[Vec<f32>], unroll: usize, device:
     let start = encoder_q(&model.net, images, device);
     let q = match unroll {
         0 => start,
-        k => refined(&model.net, &decoder, images, start, k, &gradient_rule(latent).nodes(latent), device, &|| false)
-            .pop()
-            .unwrap_or_else(|| Gaussians::prior(images.len(), model.config.latent)),
+        k => refined(
+            &decoder,
+            images,
+            start,
+            k,
+            &gradient_rule(latent).nodes(latent),
+            &|| false,
+        )
+        .pop()
+        .unwrap_or_else(|| Gaussians::prior(images.len(), model.config.latent)),
     };
     mean(&decoder.elbos(images, &q, &nodes))
 }
@@ -202,7 +209,11 @@ impl Trainee for VaeTrainee<'_> {
         let images = batch(&self.data.train, c.batch, &mut self.data.rng);
         let x = rows_tensor(&images, PIXELS, device);
         let (mu, log_sigma) = net.encode(x.clone());
-        let eps = Tensor::<2>::random([c.batch, c.model.latent], Distribution::Normal(0.0, 1.0), device);
+        let eps = Tensor::<2>::random(
+            [c.batch, c.model.latent],
+            Distribution::Normal(0.0, 1.0),
+            device,
+        );
         let kl_weight = (step as f64 / c.kl_warmup.max(1) as f64).min(1.0);
         let loss = -elbo_sampled(&net, x, mu, log_sigma, eps, kl_weight).mean();
         let (net, loss) = descend(net, loss, optimizer, learning_rate);
@@ -274,7 +285,10 @@ impl Trainee for RefinerTrainee<'_> {
         };
         let loss = -total / c.unroll as f64;
         let (net, loss) = descend(net, loss, optimizer, learning_rate);
-        Ok((net, StepReport::terms(&[("−mean ELBO over the steps", loss)])))
+        Ok((
+            net,
+            StepReport::terms(&[("−mean ELBO over the steps", loss)]),
+        ))
     }
 
     fn validate(&self, net: &VaeNet) -> Scored<VaeModel> {
@@ -376,7 +390,11 @@ pub fn bench_step(
     let mut rng = StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0));
     let x = rows_tensor(&batch(&train, config.batch, &mut rng), PIXELS, &device);
     let net = VaeNet::new(&config.model, &device);
-    let (rate, size, latent) = (config.schedule.learning_rate, config.batch, config.model.latent);
+    let (rate, size, latent) = (
+        config.schedule.learning_rate,
+        config.batch,
+        config.model.latent,
+    );
     Ok(LoopStep::new(
         network,
         format!("{size} digits, {latent}-D latent"),
@@ -415,7 +433,11 @@ mod tests {
         let (trained, curves) = short_run(train, config);
         assert_eq!(trained.steps, 9);
         assert!(curves.validation.len() >= 4, "{:?}", curves.validation);
-        assert!(trained.score.is_finite() && trained.score < 0.0, "{}", trained.score);
+        assert!(
+            trained.score.is_finite() && trained.score < 0.0,
+            "{}",
+            trained.score
+        );
         assert_eq!(trained.beside[0].0, "encoder");
     }
 

@@ -7,7 +7,7 @@
 
 use egui::{Color32, Pos2, Rect, RichText, Ui, vec2};
 
-use super::methods::{CompareSettings, Inspection, Method, inspect, manifold, encoder_q};
+use super::methods::{CompareSettings, Inspection, Method, encoder_q, inspect, manifold};
 use super::model::{KIND, VaeModel};
 use super::sim::{self, Digit, PIXELS, Split};
 use super::train::{TrainConfig, train};
@@ -178,12 +178,11 @@ impl VaeDemo {
                 let digits = manifold(&model, MANIFOLD_SIDE, MANIFOLD_EXTENT, &device);
                 job.check_cancelled()?;
                 let q = encoder_q(&model.net, &sim::binarized(&test), &device);
-                let means = q
-                    .mu
-                    .iter()
-                    .zip(&test)
-                    .map(|(m, d)| ([m[0], m[1]], d.label.unwrap_or(0)))
-                    .collect();
+                let means =
+                    q.mu.iter()
+                        .zip(&test)
+                        .map(|(m, d)| ([m[0], m[1]], d.label.unwrap_or(0)))
+                        .collect();
                 Ok(ManifoldData { digits, means })
             });
         if let Err(e) = started {
@@ -245,7 +244,12 @@ impl VaeDemo {
         let Some(inspection) = &self.inspection else {
             return;
         };
-        let log_px = inspection.comparison.log_px.first().copied().unwrap_or(f64::NAN);
+        let log_px = inspection
+            .comparison
+            .log_px
+            .first()
+            .copied()
+            .unwrap_or(f64::NAN);
         self.table.rows = inspection
             .comparison
             .runs
@@ -312,7 +316,12 @@ impl Demo for VaeDemo {
 fn figure_data(inspection: Option<&Inspection>) -> FigureData {
     let mut rows = Vec::new();
     if let Some(inspection) = inspection {
-        let log_px = inspection.comparison.log_px.first().copied().unwrap_or(f64::NAN);
+        let log_px = inspection
+            .comparison
+            .log_px
+            .first()
+            .copied()
+            .unwrap_or(f64::NAN);
         for (m, run) in inspection.comparison.runs.iter().enumerate() {
             if let Some(q) = run.last() {
                 let mut row = vec![m as f64];
@@ -324,9 +333,17 @@ fn figure_data(inspection: Option<&Inspection>) -> FigureData {
         }
     }
     FigureData {
-        headers: ["method_index", "mu_1", "mu_2", "log_sigma_1", "log_sigma_2", "elbo", "log_px"]
-            .map(String::from)
-            .to_vec(),
+        headers: [
+            "method_index",
+            "mu_1",
+            "mu_2",
+            "log_sigma_1",
+            "log_sigma_2",
+            "elbo",
+            "log_px",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows,
     }
 }
@@ -335,7 +352,10 @@ fn figure_data(inspection: Option<&Inspection>) -> FigureData {
 fn to_screen(rect: Rect, centre: [f64; 2], half_width: f64, z: [f64; 2]) -> Pos2 {
     let u = ((z[0] - centre[0]) / (2.0 * half_width) + 0.5) as f32;
     let v = ((z[1] - centre[1]) / (2.0 * half_width) + 0.5) as f32;
-    Pos2::new(rect.left() + u * rect.width(), rect.bottom() - v * rect.height())
+    Pos2::new(
+        rect.left() + u * rect.width(),
+        rect.bottom() - v * rect.height(),
+    )
 }
 
 /// The colors of the ten classes in the manifold view.

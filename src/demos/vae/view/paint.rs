@@ -40,7 +40,11 @@ impl VaeDemo {
             }
         });
         ui.horizontal_wrapped(|ui| {
-            let label = if self.drawing { "Done drawing" } else { "Draw a digit" };
+            let label = if self.drawing {
+                "Done drawing"
+            } else {
+                "Draw a digit"
+            };
             if ui
                 .selectable_label(self.drawing, label)
                 .on_hover_text("Paint on the input image with the mouse; inference runs when done")
@@ -51,7 +55,11 @@ impl VaeDemo {
                     self.set_canvas(vec![0.0; PIXELS], "drawn digit".to_owned());
                 }
             }
-            if ui.button("Clear").on_hover_text("A blank canvas to draw on").clicked() {
+            if ui
+                .button("Clear")
+                .on_hover_text("A blank canvas to draw on")
+                .clicked()
+            {
                 self.drawing = true;
                 self.set_canvas(vec![0.0; PIXELS], "drawn digit".to_owned());
             }
@@ -178,9 +186,13 @@ impl VaeDemo {
         let flipped: Vec<f32> = (0..n * n)
             .map(|i| inspection.density[(n - 1 - i / n) * n + i % n])
             .collect();
-        let texture = self.textures.get(ui, "vae-posterior", &flipped, TextureOptions::LINEAR, || {
-            colorize(&flipped, n, n, ValueRange::of(&flipped), Colormap::Magma)
-        });
+        let texture = self.textures.get(
+            ui,
+            "vae-posterior",
+            &flipped,
+            TextureOptions::LINEAR,
+            || colorize(&flipped, n, n, ValueRange::of(&flipped), Colormap::Magma),
+        );
         painter.image(
             texture,
             rect,
@@ -196,7 +208,9 @@ impl VaeDemo {
             } else {
                 run.trace.len().saturating_sub(1)
             };
-            let Some(q) = run.trace.get(index) else { continue };
+            let Some(q) = run.trace.get(index) else {
+                continue;
+            };
             let mu = [f64::from(q.mu[0][0]), f64::from(q.mu[0][1])];
             let sigma = [
                 f64::from(q.log_sigma[0][0]).exp(),
@@ -208,7 +222,10 @@ impl VaeDemo {
                 let points: Vec<Pos2> = (0..=72)
                     .map(|i| {
                         let t = i as f64 / 72.0 * std::f64::consts::TAU;
-                        at([mu[0] + k * sigma[0] * t.cos(), mu[1] + k * sigma[1] * t.sin()])
+                        at([
+                            mu[0] + k * sigma[0] * t.cos(),
+                            mu[1] + k * sigma[1] * t.sin(),
+                        ])
                     })
                     .collect();
                 let c = Color32::from_rgba_unmultiplied(color.r(), color.g(), color.b(), alpha);
@@ -241,17 +258,21 @@ impl VaeDemo {
 
     /// The input digit (a canvas while drawing) and the digits decoded at each method's mean.
     fn digits_ui(&mut self, ui: &mut Ui, width: f32) {
-        let count = 1 + self
-            .inspection
-            .as_ref()
-            .map_or(0, |i| i.decoded.len());
+        let count = 1 + self.inspection.as_ref().map_or(0, |i| i.decoded.len());
         let size = ((width - 8.0 * count as f32) / count as f32)
             .min(ui.available_height() / 5.0)
             .clamp(36.0, 112.0);
         ui.horizontal_wrapped(|ui| {
             ui.vertical(|ui| {
                 let input = self.canvas.clone();
-                let response = digit_ui(ui, &mut self.textures, &input, size, "vae-input", Sense::drag());
+                let response = digit_ui(
+                    ui,
+                    &mut self.textures,
+                    &input,
+                    size,
+                    "vae-input",
+                    Sense::drag(),
+                );
                 if self.drawing {
                     self.paint_stroke(&response);
                 }
@@ -298,7 +319,10 @@ impl VaeDemo {
         let size = (width / STRIP as f32 - 6.0)
             .min(ui.available_height() / 6.0)
             .clamp(20.0, 48.0);
-        let start = self.picked.saturating_sub(STRIP / 2).min(self.test.len().saturating_sub(STRIP));
+        let start = self
+            .picked
+            .saturating_sub(STRIP / 2)
+            .min(self.test.len().saturating_sub(STRIP));
         let mut clicked = None;
         ui.horizontal(|ui| {
             for index in start..(start + STRIP).min(self.test.len()) {
@@ -319,7 +343,10 @@ impl VaeDemo {
                         egui::StrokeKind::Outside,
                     );
                 }
-                if response.on_hover_text(format!("test digit {}", index + 1)).clicked() {
+                if response
+                    .on_hover_text(format!("test digit {}", index + 1))
+                    .clicked()
+                {
                     clicked = Some(index);
                 }
             }
@@ -340,7 +367,12 @@ impl VaeDemo {
         if height < 90.0 {
             return;
         }
-        let log_px = inspection.comparison.log_px.first().copied().unwrap_or(f64::NAN);
+        let log_px = inspection
+            .comparison
+            .log_px
+            .first()
+            .copied()
+            .unwrap_or(f64::NAN);
         let lines: Vec<_> = inspection
             .comparison
             .runs
@@ -441,7 +473,13 @@ fn digit_ui(
     sense: Sense,
 ) -> egui::Response {
     let texture = textures.get(ui, id, pixels, TextureOptions::NEAREST, || {
-        colorize(pixels, sim::SIDE, sim::SIDE, ValueRange::new(0.0, 1.0), Colormap::Gray)
+        colorize(
+            pixels,
+            sim::SIDE,
+            sim::SIDE,
+            ValueRange::new(0.0, 1.0),
+            Colormap::Gray,
+        )
     });
     ui.add(egui::Image::new((texture, vec2(size, size))).sense(sense))
 }
