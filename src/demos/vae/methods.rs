@@ -379,6 +379,13 @@ pub struct Inspection {
     pub centre: [f64; 2],
 }
 
+impl Inspection {
+    /// The image's log p(x).
+    pub fn log_px(&self) -> f64 {
+        self.comparison.log_px.first().copied().unwrap_or(f64::NAN)
+    }
+}
+
 /// Points across the display window.
 const WINDOW_SIDE: usize = 121;
 

@@ -165,18 +165,58 @@ pub fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
-/// What both stages share.
-struct Data<'a> {
+/// Which stage a run trains.
+enum Stage {
+    /// The encoder and decoder on the ELBO.
+    Vae,
+    /// The refiner on the frozen VAE `start` (whose encoder scored `encoder_score`), the
+    /// gradients it reads taken over `nodes`.
+    Refiner {
+        start: VaeNet,
+        encoder_score: f64,
+        nodes: Nodes,
+    },
+}
+
+/// One stage of training: its settings (with the stage's schedule), the data, the devices.
+struct VaeTrainee<'a> {
+    stage: Stage,
+    settings: TrainConfig,
     train: Vec<Digit>,
     val: Vec<Vec<f32>>,
     devices: &'a Devices,
     rng: StdRng,
 }
 
-/// Stage 1: the VAE on the ELBO.
-struct VaeTrainee<'a> {
-    data: Data<'a>,
-    settings: TrainConfig,
+impl VaeTrainee<'_> {
+    /// The VAE's step: one reparameterized sample per image, the KL warmed up.
+    fn vae_step(&mut self, step: u64, net: &VaeNet) -> Tensor<1> {
+        let c = &self.settings;
+        let device = &self.devices.autodiff;
+        let images = batch(&self.train, c.batch, &mut self.rng);
+        let x = rows_tensor(&images, PIXELS, device);
+        let (mu, log_sigma) = net.encode(x.clone());
+        let shape = [c.batch, c.model.latent];
+        let eps = Tensor::<2>::random(shape, Distribution::Normal(0.0, 1.0), device);
+        let kl_weight = (step as f64 / c.kl_warmup.max(1) as f64).min(1.0);
+        -elbo_sampled(net, x, mu, log_sigma, eps, kl_weight).mean()
+    }
+
+    /// The refiner's loss: minus the mean ELBO over its `unroll` steps from the encoder's q.
+    fn refiner_loss(&mut self, net: &VaeNet, nodes: &Nodes) -> Tensor<1> {
+        let c = &self.settings;
+        let images = batch(&self.train, c.refiner_batch, &mut self.rng);
+        let x = rows_tensor(&images, PIXELS, &self.devices.autodiff);
+        let (mu, log_sigma) = net.encode(x.clone());
+        let (mut mu, mut log_sigma) = (mu.detach(), log_sigma.detach());
+        let mut total = Tensor::<1>::zeros([1], &self.devices.autodiff);
+        for _ in 0..c.unroll {
+            let grad = elbo_gradient_as_input(net, x.clone(), &mu, &log_sigma, nodes);
+            (mu, log_sigma) = net.refine((mu, log_sigma), grad);
+            total = total + elbo(net, x.clone(), mu.clone(), log_sigma.clone(), nodes).mean();
+        }
+        -total / c.unroll as f64
+    }
 }
 
 impl Trainee for VaeTrainee<'_> {
@@ -189,12 +229,18 @@ impl Trainee for VaeTrainee<'_> {
     }
 
     fn fresh(&mut self, device: &Device) -> VaeNet {
-        VaeNet::new(&self.settings.model, device)
+        match &self.stage {
+            Stage::Vae => VaeNet::new(&self.settings.model, device),
+            Stage::Refiner { start, .. } => start.clone().to_device(device).train().freeze_vae(),
+        }
     }
 
     fn adopt(&mut self, loaded: VaeModel) -> Result<VaeNet, String> {
         same_shape(&loaded.config, &self.settings.model)?;
-        Ok(loaded.net)
+        Ok(match self.stage {
+            Stage::Vae => loaded.net,
+            Stage::Refiner { .. } => loaded.net.freeze_vae(),
+        })
     }
 
     fn step(
@@ -204,20 +250,15 @@ impl Trainee for VaeTrainee<'_> {
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,
     ) -> Result<(VaeNet, StepReport), JobError> {
-        let c = &self.settings;
-        let device = &self.data.devices.autodiff;
-        let images = batch(&self.data.train, c.batch, &mut self.data.rng);
-        let x = rows_tensor(&images, PIXELS, device);
-        let (mu, log_sigma) = net.encode(x.clone());
-        let eps = Tensor::<2>::random(
-            [c.batch, c.model.latent],
-            Distribution::Normal(0.0, 1.0),
-            device,
-        );
-        let kl_weight = (step as f64 / c.kl_warmup.max(1) as f64).min(1.0);
-        let loss = -elbo_sampled(&net, x, mu, log_sigma, eps, kl_weight).mean();
+        let (loss, term) = match &self.stage {
+            Stage::Vae => (self.vae_step(step, &net), "−ELBO (warmed-up KL)"),
+            Stage::Refiner { nodes, .. } => {
+                let nodes = nodes.clone();
+                (self.refiner_loss(&net, &nodes), "−mean ELBO over the steps")
+            }
+        };
         let (net, loss) = descend(net, loss, optimizer, learning_rate);
-        Ok((net, StepReport::terms(&[("−ELBO (warmed-up KL)", loss)])))
+        Ok((net, StepReport::terms(&[(term, loss)])))
     }
 
     fn validate(&self, net: &VaeNet) -> Scored<VaeModel> {
@@ -225,88 +266,19 @@ impl Trainee for VaeTrainee<'_> {
             net: net.valid(),
             config: self.settings.model.clone(),
         };
-        let score = validation_elbo(&model, &self.data.val, 0, &self.data.devices.plain);
-        Scored::new(model, score)
-    }
-}
-
-/// Stage 2: the refiner, the VAE frozen.
-struct RefinerTrainee<'a> {
-    data: Data<'a>,
-    settings: TrainConfig,
-    start: VaeNet,
-    encoder_score: f64,
-    nodes: Nodes,
-}
-
-impl Trainee for RefinerTrainee<'_> {
-    type Net = VaeNet;
-    type Model = VaeModel;
-    type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        &self.settings
-    }
-
-    fn fresh(&mut self, device: &Device) -> VaeNet {
-        self.start.clone().to_device(device).train().freeze_vae()
-    }
-
-    fn adopt(&mut self, loaded: VaeModel) -> Result<VaeNet, String> {
-        same_shape(&loaded.config, &self.settings.model)?;
-        Ok(loaded.net.freeze_vae())
-    }
-
-    fn step(
-        &mut self,
-        _step: u64,
-        net: VaeNet,
-        optimizer: &mut ModuleOptimizer,
-        learning_rate: f64,
-    ) -> Result<(VaeNet, StepReport), JobError> {
-        let c = &self.settings;
-        let device = &self.data.devices.autodiff;
-        let images = batch(&self.data.train, c.refiner_batch, &mut self.data.rng);
-        let x = rows_tensor(&images, PIXELS, device);
-        let (mut mu, mut log_sigma) = net.encode(x.clone());
-        (mu, log_sigma) = (mu.detach(), log_sigma.detach());
-        let mut total = None;
-        for _ in 0..c.unroll {
-            let grad = elbo_gradient_as_input(&net, x.clone(), &mu, &log_sigma, &self.nodes);
-            (mu, log_sigma) = net.refine((mu, log_sigma), grad);
-            let e = elbo(&net, x.clone(), mu.clone(), log_sigma.clone(), &self.nodes).mean();
-            total = Some(match total {
-                None => e,
-                Some(t) => t + e,
-            });
-        }
-        let Some(total) = total else {
-            return Err(JobError::Failed("the refiner needs 1 or more steps".into()));
+        let unroll = match self.stage {
+            Stage::Vae => 0,
+            Stage::Refiner { .. } => self.settings.unroll,
         };
-        let loss = -total / c.unroll as f64;
-        let (net, loss) = descend(net, loss, optimizer, learning_rate);
-        Ok((
-            net,
-            StepReport::terms(&[("−mean ELBO over the steps", loss)]),
-        ))
-    }
-
-    fn validate(&self, net: &VaeNet) -> Scored<VaeModel> {
-        let model = VaeModel {
-            net: net.valid(),
-            config: self.settings.model.clone(),
-        };
-        let score = validation_elbo(
-            &model,
-            &self.data.val,
-            self.settings.unroll,
-            &self.data.devices.plain,
-        );
+        let score = validation_elbo(&model, &self.val, unroll, &self.devices.plain);
         Scored::new(model, score)
     }
 
     fn beside(&self) -> Vec<(&'static str, f64)> {
-        vec![("encoder", self.encoder_score)]
+        match self.stage {
+            Stage::Vae => Vec::new(),
+            Stage::Refiner { encoder_score, .. } => vec![("encoder", encoder_score)],
+        }
     }
 }
 
@@ -343,34 +315,29 @@ pub fn train(
     let devices = Devices::new(device, config.schedule.seed);
     let train = sim::digits(Split::Train).map_err(JobError::Failed)?;
     let val = sim::binarized(&sim::digits(Split::Validation).map_err(JobError::Failed)?);
-    let data = |seed_index| Data {
+    let trainee = |stage, schedule, seed_index| VaeTrainee {
+        stage,
+        settings: TrainConfig {
+            schedule,
+            ..config.clone()
+        },
         train: train.clone(),
         val: val.clone(),
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, seed_index)),
     };
-    let mut vae = VaeTrainee {
-        data: data(0),
-        settings: TrainConfig {
-            schedule: config.vae_schedule(),
-            ..config.clone()
-        },
-    };
+    let mut vae = trainee(Stage::Vae, config.vae_schedule(), 0);
     let stage1 = runner::run(ctx, &mut vae, &devices, curves)?;
     if config.refiner_steps == 0 {
         return Ok(stage1);
     }
     let latent = config.model.latent;
-    let mut refiner = RefinerTrainee {
-        data: data(1),
-        settings: TrainConfig {
-            schedule: config.refiner_schedule(),
-            ..config.clone()
-        },
+    let stage = Stage::Refiner {
         start: stage1.model.net.clone(),
         encoder_score: stage1.score,
         nodes: gradient_rule(latent).nodes(latent),
     };
+    let mut refiner = trainee(stage, config.refiner_schedule(), 1);
     let mut stage2 = runner::run(ctx, &mut refiner, &devices, curves)?;
     stage2.steps += stage1.steps;
     stage2.seconds += stage1.seconds;

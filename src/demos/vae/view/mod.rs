@@ -244,12 +244,7 @@ impl VaeDemo {
         let Some(inspection) = &self.inspection else {
             return;
         };
-        let log_px = inspection
-            .comparison
-            .log_px
-            .first()
-            .copied()
-            .unwrap_or(f64::NAN);
+        let log_px = inspection.log_px();
         self.table.rows = inspection
             .comparison
             .runs
@@ -316,12 +311,7 @@ impl Demo for VaeDemo {
 fn figure_data(inspection: Option<&Inspection>) -> FigureData {
     let mut rows = Vec::new();
     if let Some(inspection) = inspection {
-        let log_px = inspection
-            .comparison
-            .log_px
-            .first()
-            .copied()
-            .unwrap_or(f64::NAN);
+        let log_px = inspection.log_px();
         for (m, run) in inspection.comparison.runs.iter().enumerate() {
             if let Some(q) = run.last() {
                 let mut row = vec![m as f64];

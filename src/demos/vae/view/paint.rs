@@ -139,7 +139,7 @@ impl VaeDemo {
             (Some(i), _, _) if self.view == View::Posterior => format!(
                 "{}: log p(x) = {:.2} nats (quadrature); {} at step {}",
                 self.source,
-                i.comparison.log_px.first().copied().unwrap_or(f64::NAN),
+                i.log_px(),
                 self.shown.label(),
                 self.step.position()
             ),
@@ -367,12 +367,7 @@ impl VaeDemo {
         if height < 90.0 {
             return;
         }
-        let log_px = inspection
-            .comparison
-            .log_px
-            .first()
-            .copied()
-            .unwrap_or(f64::NAN);
+        let log_px = inspection.log_px();
         let lines: Vec<_> = inspection
             .comparison
             .runs
