@@ -436,6 +436,12 @@ impl VaeDemo {
                 let p = to_screen(rect, [0.0, 0.0], MANIFOLD_EXTENT, z);
                 painter.circle_filled(p, 3.0, CLASS_COLORS[usize::from(*label) % 10]);
             }
+            // The legend on its own dark strip, so that no point hides a label.
+            painter.rect_filled(
+                Rect::from_min_size(rect.right_top() + vec2(-34.0, 4.0), vec2(30.0, 206.0)),
+                4.0,
+                Color32::from_black_alpha(220),
+            );
             for (class, color) in CLASS_COLORS.iter().enumerate() {
                 painter.text(
                     rect.right_top() + vec2(-18.0, 8.0 + 20.0 * class as f32),
