@@ -6,12 +6,11 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 
-use super::classical::{
-    Decoder, ForwardModel, Gaussians, exact_posteriors, fit_with_restarts, importance_log_px,
-};
+use super::classical::{Decoder, ForwardModel, Gaussians, fit_with_restarts};
 use super::methods::{
     CompareSettings, Comparison, GradientSteps, Method, compare, encoder_q, gradient_steps,
 };
+use super::metrics::{exact_posteriors, importance_log_px};
 use super::model::VaeModel;
 use super::sim::{self, Split};
 use super::train::mean;

@@ -1,14 +1,13 @@
-//! The classical inverses of the decoder, and the exact answer they are scored against:
+//! The forward model as the inverses see it ([`ForwardModel`]) and the classical inverses:
 //!
-//! - **Exact Bayes** (2-D latent): p(z|x) ∝ p(x|z)p(z) and log p(x) by the trapezoidal rule on a
-//!   uniform grid over z (spectrally accurate for a smooth integrand well inside the box).
 //! - **Expectations under q** by Gauss–Hermite quadrature in q's own coordinates (2-D: the
 //!   ELBO with no sampling noise) or by shared Monte Carlo points (any latent size).
 //! - **Per-image variational inference**: q = N(μ, diag σ²) fitted to one image by Adam on its
-//!   ELBO from the prior; every image's q is its own (Adam is per coordinate), so a batch of
+//!   ELBO, with restarts; every image's q is its own (Adam is per coordinate), so a batch of
 //!   images is fitted at once.
-//! - **Importance sampling** of log p(x) (Burda et al.'s estimate), for latents where the grid
-//!   cannot go.
+//! - **Natural-gradient steps** on one image's ELBO (the semi-amortized method's steps).
+//!
+//! The exact answer they are scored against is in `metrics.rs`.
 
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
@@ -171,6 +170,9 @@ pub struct Decoder<'a> {
     pub latent: usize,
     pub device: &'a Device,
 }
+
+/// Points per decoder pass when a model is evaluated on many points at once.
+pub const GRID_CHUNK: usize = 2048;
 
 /// Images per decoder pass: bounds the `[images × points × 784]` logits in memory.
 fn chunk_images(points: usize) -> usize {
@@ -445,238 +447,23 @@ pub fn gradient_step(q: &Gaussians, grad: &Gaussians, rate: f64) -> Gaussians {
     next
 }
 
-/// A uniform grid over z ∈ [−half_width, half_width]² for the exact posterior.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
-pub struct Grid {
-    pub half_width: f64,
-    pub spacing: f64,
-}
-
-impl Grid {
-    /// The oracle's grid: z ∈ [−6, 6]², spacing 0.04 (301² points; bench checks that halving
-    /// the spacing moves log p(x) by < 0.01 nats).
-    pub const EXACT: Grid = Grid {
-        half_width: 6.0,
-        spacing: 0.04,
-    };
-
-    pub fn side(&self) -> usize {
-        (2.0 * self.half_width / self.spacing).round() as usize + 1
-    }
-
-    pub fn coordinate(&self, index: usize) -> f64 {
-        -self.half_width + index as f64 * self.spacing
-    }
-
-    /// The same box with half the spacing.
-    pub fn halved(&self) -> Self {
-        Self {
-            half_width: self.half_width,
-            spacing: self.spacing / 2.0,
-        }
-    }
-}
-
-/// The exact posterior of one image.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Exact {
-    pub log_px: f64,
-    pub mean: [f64; 2],
-    pub std: [f64; 2],
-    /// Correlation of z₁ and z₂ under p(z|x).
-    pub correlation: f64,
-    /// Posterior mass within one grid step of the box's edge (should be ~0).
-    pub edge_mass: f64,
-}
-
-impl Exact {
-    /// The exact posterior's mean and log-std as a diagonal Gaussian (what `infer --method
-    /// exact` writes).
-    pub fn as_gaussian(&self) -> (Vec<f32>, Vec<f32>) {
-        (
-            self.mean.iter().map(|&m| m as f32).collect(),
-            self.std.iter().map(|&s| s.ln() as f32).collect(),
-        )
-    }
-}
-
-/// Running sums of one image's posterior over grid points, in log space.
-#[derive(Clone)]
-struct Accumulator {
-    max: f64,
-    sums: [f64; 7],
-}
-
-impl Accumulator {
-    fn new() -> Self {
-        Self {
-            max: f64::NEG_INFINITY,
-            sums: [0.0; 7],
-        }
-    }
-
-    fn add(&mut self, log_weight: f64, z: [f64; 2], edge: bool) {
-        if log_weight > self.max {
-            let scale = (self.max - log_weight).exp();
-            for s in &mut self.sums {
-                *s *= scale;
-            }
-            self.max = log_weight;
-        }
-        let w = (log_weight - self.max).exp();
-        let terms = [
-            1.0,
-            z[0],
-            z[1],
-            z[0] * z[0],
-            z[1] * z[1],
-            z[0] * z[1],
-            if edge { 1.0 } else { 0.0 },
-        ];
-        for (s, t) in self.sums.iter_mut().zip(terms) {
-            *s += w * t;
-        }
-    }
-
-    fn finish(&self, area: f64) -> Exact {
-        let s = &self.sums;
-        let mean = [s[1] / s[0], s[2] / s[0]];
-        let var = [
-            (s[3] / s[0] - mean[0] * mean[0]).max(1e-300),
-            (s[4] / s[0] - mean[1] * mean[1]).max(1e-300),
-        ];
-        let cov = s[5] / s[0] - mean[0] * mean[1];
-        Exact {
-            log_px: self.max + s[0].ln() + area.ln(),
-            mean,
-            std: [var[0].sqrt(), var[1].sqrt()],
-            correlation: cov / (var[0] * var[1]).sqrt(),
-            edge_mass: s[6] / s[0],
-        }
-    }
-}
-
-/// Grid points per decoder pass.
-const GRID_CHUNK: usize = 2048;
-
-/// log p(z) of the standard normal in 2-D.
-fn log_prior(z: &[f64; 2]) -> f64 {
-    -0.5 * (z[0] * z[0] + z[1] * z[1]) - (2.0 * std::f64::consts::PI).ln()
-}
-
-/// The exact posterior of every image on `grid` (a 2-D model only). With `density`, also each
-/// image's log p(x, z) at every grid point (row-major, z₂ the row), for the heat map.
-pub fn exact_posteriors(
-    model: &dyn ForwardModel,
-    images: &[Vec<f32>],
-    grid: &Grid,
-    mut density: Option<&mut Vec<Vec<f32>>>,
-    stop: &dyn Fn() -> bool,
-) -> Option<Vec<Exact>> {
-    let side = grid.side();
-    let points: Vec<[f64; 2]> = (0..side * side)
-        .map(|i| [grid.coordinate(i % side), grid.coordinate(i / side)])
-        .collect();
-    let mut acc = vec![Accumulator::new(); images.len()];
-    if let Some(d) = density.as_deref_mut() {
-        *d = vec![Vec::with_capacity(points.len()); images.len()];
-    }
-    let on_edge = |z: &[f64; 2]| {
-        z.iter()
-            .any(|c| c.abs() > grid.half_width - grid.spacing * 1.5)
-    };
-    for chunk in points.chunks(GRID_CHUNK) {
-        if stop() {
-            return None;
-        }
-        let z: Vec<Vec<f32>> = chunk
-            .iter()
-            .map(|p| vec![p[0] as f32, p[1] as f32])
-            .collect();
-        let log_lik = model.log_lik(images, &z);
-        for (n, (a, row)) in acc.iter_mut().zip(&log_lik).enumerate() {
-            for (p, ll) in chunk.iter().zip(row) {
-                let joint = ll + log_prior(p);
-                a.add(joint, *p, on_edge(p));
-                if let Some(d) = density.as_deref_mut() {
-                    d[n].push(joint as f32);
-                }
-            }
-        }
-    }
-    let area = grid.spacing * grid.spacing;
-    Some(acc.iter().map(|a| a.finish(area)).collect())
-}
-
-/// log p(x) by importance sampling from `proposal` (its σ widened by `widen`), `samples` draws
-/// per image: log (1/S) Σ p(x, z_s) / r(z_s).
-pub fn importance_log_px(
-    model: &dyn ForwardModel,
-    images: &[Vec<f32>],
-    proposal: &Gaussians,
-    samples: usize,
-    widen: f64,
-    seed: u64,
-) -> Vec<f64> {
-    let latent = proposal.latent();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let batch = 1000.min(samples).max(1);
-    images
-        .iter()
-        .enumerate()
-        .map(|(n, image)| {
-            let mut log_terms = Vec::with_capacity(samples);
-            let mut done = 0;
-            while done < samples {
-                let count = batch.min(samples - done);
-                let mut z = Vec::with_capacity(count);
-                let mut log_ratio = Vec::with_capacity(count);
-                for _ in 0..count {
-                    let mut point = Vec::with_capacity(latent);
-                    let mut log_r_minus_prior = 0.0;
-                    for d in 0..latent {
-                        let e: f64 = StandardNormal.sample(&mut rng);
-                        let s = f64::from(proposal.log_sigma[n][d]).exp() * widen;
-                        let v = f64::from(proposal.mu[n][d]) + s * e;
-                        point.push(v as f32);
-                        // log r(z) − log p(z), per dimension.
-                        log_r_minus_prior += -0.5 * e * e - s.ln() + 0.5 * v * v;
-                    }
-                    z.push(point);
-                    log_ratio.push(-log_r_minus_prior);
-                }
-                let ll = model.log_lik(std::slice::from_ref(image), &z);
-                log_terms.extend(ll[0].iter().zip(&log_ratio).map(|(l, r)| l + r));
-                done += count;
-            }
-            log_sum_exp(&log_terms) - (samples as f64).ln()
-        })
-        .collect()
-}
-
-pub fn log_sum_exp(values: &[f64]) -> f64 {
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !max.is_finite() {
-        return max;
-    }
-    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
-}
-
+/// What the tests of this folder share: a decoder whose posterior is known in closed form, and
+/// small random VAE decoders.
 #[cfg(test)]
-mod tests {
+pub mod testing {
     use super::*;
     use crate::demos::vae::model::{VaeConfig, VaeNet};
     use nalgebra::{DMatrix, DVector};
 
     /// x = W z + b + N(0, s² I): p(z|x) and p(x) are Gaussian in closed form.
-    struct LinearGaussian {
+    pub struct LinearGaussian {
         w: DMatrix<f64>,
         b: DVector<f64>,
         s: f64,
     }
 
     impl LinearGaussian {
-        fn new() -> Self {
+        pub fn example() -> Self {
             Self {
                 w: DMatrix::from_row_slice(3, 2, &[1.5, 0.3, -0.4, 2.0, 0.8, 0.9]),
                 b: DVector::from_vec(vec![0.1, -0.2, 0.3]),
@@ -689,7 +476,7 @@ mod tests {
         }
 
         /// Posterior mean and precision, and log p(x).
-        fn exact(&self, image: &[f32]) -> (DVector<f64>, DMatrix<f64>, f64) {
+        pub fn exact(&self, image: &[f32]) -> (DVector<f64>, DMatrix<f64>, f64) {
             let x = Self::x(image);
             let s2 = self.s * self.s;
             let precision = DMatrix::identity(2, 2) + self.w.transpose() * &self.w / s2;
@@ -771,7 +558,32 @@ mod tests {
         }
     }
 
-    const X: [f32; 3] = [0.9, 1.7, -0.4];
+    pub const X: [f32; 3] = [0.9, 1.7, -0.4];
+
+    pub fn random_decoder(seed: u64) -> (VaeNet, Vec<Vec<f32>>) {
+        let device = Device::flex();
+        device.seed(seed);
+        let config = VaeConfig {
+            latent: 2,
+            hidden: 8,
+            refiner_hidden: 4,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let images = (0..3)
+            .map(|_| {
+                (0..PIXELS)
+                    .map(|_| f32::from(rand::RngExt::random::<bool>(&mut rng)))
+                    .collect()
+            })
+            .collect();
+        (VaeNet::new(&config, &device), images)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{LinearGaussian, X, random_decoder};
+    use super::*;
 
     #[test]
     fn gauss_hermite_integrates_the_normal_moments_exactly() {
@@ -788,31 +600,9 @@ mod tests {
     }
 
     #[test]
-    fn quadrature_matches_the_closed_form_of_a_linear_gaussian_decoder() {
-        let model = LinearGaussian::new();
-        let (mean, precision, log_px) = model.exact(&X);
-        let cov = precision.try_inverse().expect("inv");
-        let exact = exact_posteriors(&model, &[X.to_vec()], &Grid::EXACT, None, &|| false)
-            .expect("ran")
-            .remove(0);
-        assert!(
-            (exact.log_px - log_px).abs() < 1e-6,
-            "{} vs {log_px}",
-            exact.log_px
-        );
-        for d in 0..2 {
-            assert!((exact.mean[d] - mean[d]).abs() < 1e-6);
-            assert!((exact.std[d] - cov[(d, d)].sqrt()).abs() < 1e-6);
-        }
-        let corr = cov[(0, 1)] / (cov[(0, 0)] * cov[(1, 1)]).sqrt();
-        assert!((exact.correlation - corr).abs() < 1e-6);
-        assert!(exact.edge_mass < 1e-12);
-    }
-
-    #[test]
     fn the_per_image_fit_converges_to_the_best_diagonal_gaussian() {
         // Mean field on a Gaussian posterior: the mean exactly, variances 1 / Λ_jj.
-        let model = LinearGaussian::new();
+        let model = LinearGaussian::example();
         let (mean, precision, log_px) = model.exact(&X);
         let settings = SviSettings {
             steps: 3000,
@@ -838,88 +628,6 @@ mod tests {
         }
         let elbo = model.elbos(&[X.to_vec()], q, &hermite_nodes(2, 1))[0];
         assert!(elbo <= log_px && log_px - elbo < 1.0, "{elbo} vs {log_px}");
-    }
-
-    #[test]
-    fn importance_sampling_estimates_log_px() {
-        let model = LinearGaussian::new();
-        let (mean, precision, log_px) = model.exact(&X);
-        let proposal = Gaussians {
-            mu: vec![mean.iter().map(|&v| v as f32).collect()],
-            log_sigma: vec![
-                (0..2)
-                    .map(|d| (-0.5 * precision[(d, d)].ln()) as f32)
-                    .collect(),
-            ],
-        };
-        let estimate = importance_log_px(&model, &[X.to_vec()], &proposal, 10_000, 1.2, 7)[0];
-        assert!((estimate - log_px).abs() < 0.01, "{estimate} vs {log_px}");
-    }
-
-    fn random_decoder(seed: u64) -> (VaeNet, Vec<Vec<f32>>) {
-        let device = Device::flex();
-        device.seed(seed);
-        let config = VaeConfig {
-            latent: 2,
-            hidden: 8,
-            refiner_hidden: 4,
-        };
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let images = (0..3)
-            .map(|_| {
-                (0..PIXELS)
-                    .map(|_| f32::from(rand::RngExt::random::<bool>(&mut rng)))
-                    .collect()
-            })
-            .collect();
-        (VaeNet::new(&config, &device), images)
-    }
-
-    #[test]
-    fn every_elbo_is_below_log_px_on_random_decoders() {
-        let device = Device::flex();
-        for seed in 0..3 {
-            let (net, images) = random_decoder(seed);
-            let decoder = Decoder {
-                net: &net,
-                latent: 2,
-                device: &device,
-            };
-            let exact =
-                exact_posteriors(&decoder, &images, &Grid::EXACT, None, &|| false).expect("ran");
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed + 10);
-            for _ in 0..5 {
-                let q = Gaussians {
-                    mu: (0..3)
-                        .map(|_| {
-                            vec![
-                                StandardNormal.sample(&mut rng),
-                                StandardNormal.sample(&mut rng),
-                            ]
-                        })
-                        .collect(),
-                    log_sigma: (0..3).map(|_| vec![-1.0, -0.5]).collect(),
-                };
-                let elbos = decoder.elbos(&images, &q, &hermite_nodes(2, 16));
-                for (e, x) in elbos.iter().zip(&exact) {
-                    assert!(
-                        *e <= x.log_px + 1e-3,
-                        "ELBO {e} above log p(x) {}",
-                        x.log_px
-                    );
-                }
-            }
-            // The exact posterior's own Gaussian comes closest.
-            let (mu, log_sigma) = exact.iter().map(Exact::as_gaussian).unzip();
-            let best = decoder.elbos(&images, &Gaussians { mu, log_sigma }, &hermite_nodes(2, 16));
-            for (e, x) in best.iter().zip(&exact) {
-                assert!(
-                    *e <= x.log_px + 1e-3 && x.log_px - e < 5.0,
-                    "{e} vs {}",
-                    x.log_px
-                );
-            }
-        }
     }
 
     #[test]

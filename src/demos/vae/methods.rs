@@ -7,9 +7,9 @@ use std::time::Instant;
 use burn::tensor::Device;
 
 use super::classical::{
-    Decoder, Exact, Expectation, ForwardModel, Gaussians, Grid, SviSettings, exact_posteriors,
-    fit_with_restarts, gradient_step, importance_log_px,
+    Decoder, Expectation, ForwardModel, Gaussians, SviSettings, fit_with_restarts, gradient_step,
 };
+use super::metrics::{Exact, Grid, exact_posteriors, importance_log_px};
 use super::model::{VaeModel, VaeNet, rows_tensor, tensor_rows};
 use super::sim::PIXELS;
 use crate::demos::{DemoMethod, MethodKind};

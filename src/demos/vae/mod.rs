@@ -9,6 +9,7 @@ pub mod classical;
 pub mod cli;
 pub mod io;
 pub mod methods;
+pub mod metrics;
 pub mod model;
 pub mod sim;
 pub mod train;
