@@ -382,32 +382,35 @@ impl InferenceLab {
     }
 
     fn side_bar_ui(&mut self, ui: &mut Ui) {
-        ui.add_space(6.0);
-        if ui
-            .selectable_label(self.selected.is_none(), RichText::new("Welcome").strong())
-            .clicked()
-        {
-            self.selected = None;
-        }
-        ui.separator();
-        ui.label(RichText::new("Demos").weak());
-        for (i, demo) in self.demos.iter().enumerate() {
-            let mut title = RichText::new(demo.title()).strong();
-            if !demo.is_built() {
-                title = title.weak();
-            }
-            let response = ui.selectable_label(self.selected == Some(i), title);
-            if response.clicked() {
-                self.selected = Some(i);
-            }
-            let summary = if demo.is_built() {
-                RichText::new(demo.summary())
-            } else {
-                RichText::new(format!("{} (not built yet)", demo.summary())).weak()
-            };
-            ui.label(summary.size(13.0));
+        // Scrolls when the window is short (a projector's 480 points, a tall status bar).
+        egui::ScrollArea::vertical().show(ui, |ui| {
             ui.add_space(6.0);
-        }
+            if ui
+                .selectable_label(self.selected.is_none(), RichText::new("Welcome").strong())
+                .clicked()
+            {
+                self.selected = None;
+            }
+            ui.separator();
+            ui.label(RichText::new("Demos").weak());
+            for (i, demo) in self.demos.iter().enumerate() {
+                let mut title = RichText::new(demo.title()).strong();
+                if !demo.is_built() {
+                    title = title.weak();
+                }
+                let response = ui.selectable_label(self.selected == Some(i), title);
+                if response.clicked() {
+                    self.selected = Some(i);
+                }
+                let summary = if demo.is_built() {
+                    RichText::new(demo.summary())
+                } else {
+                    RichText::new(format!("{} (not built yet)", demo.summary())).weak()
+                };
+                ui.label(summary.size(13.0));
+                ui.add_space(6.0);
+            }
+        });
     }
 
     fn status_bar_ui(&mut self, ui: &mut Ui) {
