@@ -52,8 +52,8 @@ def main():
     assert latent == 2, "the quadrature check needs the 2-D latent"
     x = (np.loadtxt(images_csv, delimiter=",", ndmin=2) >= 0.5).astype(np.float64)
     q = np.genfromtxt(q_csv, delimiter=",", names=True)
-    # Our own grid: wider than the app's [-6, 6]^2 and finer than its 0.04.
-    h = 0.03
+    # Our own grid: wider than the app's [-6, 6]^2 and finer than its 0.03.
+    h = 0.02
     axis = np.arange(-6.5, 6.5 + h / 2, h)
     z1, z2 = np.meshgrid(axis, axis)
     grid = np.stack([z1.ravel(), z2.ravel()], axis=1)

@@ -74,7 +74,7 @@ impl DemoMethod for Method {
         match self {
             Self::Exact => {
                 "p(z|x) ∝ p(x|z)p(z) and log p(x) = log ∫ p(x|z)p(z)dz by quadrature on a \
-                 301² grid over [−6, 6]² (2-D latent only)"
+                 401² grid over [−6, 6]² (2-D latent only)"
             }
             Self::Svi => {
                 "q = N(μ, diag σ²) fitted to this image alone by Adam on its ELBO, 500 steps \

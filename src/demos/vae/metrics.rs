@@ -15,11 +15,11 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// The oracle's grid: z ∈ [−6, 6]², spacing 0.04 (301² points; bench checks that halving
+    /// The oracle's grid: z ∈ [−6, 6]², spacing 0.03 (401² points; bench checks that halving
     /// the spacing moves log p(x) by < 0.01 nats).
     pub const EXACT: Grid = Grid {
         half_width: 6.0,
-        spacing: 0.04,
+        spacing: 0.03,
     };
 
     pub fn side(&self) -> usize {
