@@ -65,6 +65,8 @@ pub struct VaeDemo {
     exporter: FigureExporter,
     figure_rect: Rect,
     textures: paint::Textures,
+    /// Counts the results that landed: the big textures are made again when it moves.
+    generation: u64,
     error: Option<String>,
 }
 
@@ -105,6 +107,7 @@ impl Default for VaeDemo {
             exporter: FigureExporter::new("vae"),
             figure_rect: Rect::NOTHING,
             textures: paint::Textures::default(),
+            generation: 0,
             error,
         }
     }
@@ -206,12 +209,14 @@ impl VaeDemo {
         }
         if let Some(inspection) = self.inferring.finished(&mut self.error) {
             self.inspection = Some(inspection);
+            self.generation += 1;
             self.error = None;
             self.update_table();
             self.reset_timeline();
         }
         if let Some(data) = self.mapping.finished(&mut self.error) {
             self.manifold = Some(data);
+            self.generation += 1;
         }
         if self.inferring.is_due() && !self.drawing {
             self.start_inference(ui, ctx);

@@ -182,16 +182,19 @@ impl VaeDemo {
             return rect;
         };
         let n = (inspection.density.len() as f64).sqrt() as usize;
-        // Rows of the image run top to bottom, z₂ bottom to top.
-        let flipped: Vec<f32> = (0..n * n)
-            .map(|i| inspection.density[(n - 1 - i / n) * n + i % n])
-            .collect();
+        // Made once per inspection, not every frame.
         let texture = self.textures.get(
             ui,
             "vae-posterior",
-            &flipped,
+            self.generation,
             TextureOptions::LINEAR,
-            || colorize(&flipped, n, n, ValueRange::of(&flipped), Colormap::Magma),
+            || {
+                // Rows of the image run top to bottom, z₂ bottom to top.
+                let flipped: Vec<f32> = (0..n * n)
+                    .map(|i| inspection.density[(n - 1 - i / n) * n + i % n])
+                    .collect();
+                colorize(&flipped, n, n, ValueRange::of(&flipped), Colormap::Magma)
+            },
         );
         painter.image(
             texture,
@@ -409,19 +412,20 @@ impl VaeDemo {
             return ui.min_rect();
         };
         ui.horizontal_top(|ui| {
-            // The decoded digits, tiled as one image.
-            let s = sim::SIDE;
-            let m = MANIFOLD_SIDE;
-            let mut pixels = vec![0.0f32; m * s * m * s];
-            for (k, digit) in data.digits.iter().enumerate() {
-                let (row, col) = (k / m, k % m);
-                for (p, v) in digit.iter().enumerate() {
-                    pixels[(row * s + p / s) * m * s + col * s + p % s] = *v;
-                }
-            }
-            let texture = self.textures.get(ui, "vae-manifold", &pixels, TextureOptions::LINEAR, || {
-                colorize(&pixels, m * s, m * s, ValueRange::new(0.0, 1.0), Colormap::Gray)
-            });
+            let (s, m) = (sim::SIDE, MANIFOLD_SIDE);
+            // The decoded digits, tiled as one image, made once per manifold.
+            let texture =
+                self.textures
+                    .get(ui, "vae-manifold", self.generation, TextureOptions::LINEAR, || {
+                        let mut pixels = vec![0.0f32; m * s * m * s];
+                        for (k, digit) in data.digits.iter().enumerate() {
+                            let (row, col) = (k / m, k % m);
+                            for (p, v) in digit.iter().enumerate() {
+                                pixels[(row * s + p / s) * m * s + col * s + p % s] = *v;
+                            }
+                        }
+                        colorize(&pixels, m * s, m * s, ValueRange::new(0.0, 1.0), Colormap::Gray)
+                    });
             let left = ui
                 .add(egui::Image::new((texture, vec2(side, side))))
                 .on_hover_text(format!(
@@ -473,7 +477,7 @@ fn digit_ui(
     id: &str,
     sense: Sense,
 ) -> egui::Response {
-    let texture = textures.get(ui, id, pixels, TextureOptions::NEAREST, || {
+    let texture = textures.get(ui, id, key_of(pixels), TextureOptions::NEAREST, || {
         colorize(
             pixels,
             sim::SIDE,
@@ -493,20 +497,15 @@ pub(super) struct Textures {
 }
 
 impl Textures {
+    /// The texture `id`, made again by `image` when `key` differs from the kept one's.
     fn get(
         &mut self,
         ui: &Ui,
         id: &str,
-        values: &[f32],
+        key: u64,
         options: TextureOptions,
         image: impl FnOnce() -> ColorImage,
     ) -> egui::TextureId {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for v in values {
-            v.to_bits().hash(&mut hasher);
-        }
-        let key = hasher.finish();
         match self.kept.get(id) {
             Some((k, texture)) if *k == key => texture.id(),
             _ => {
@@ -517,4 +516,14 @@ impl Textures {
             }
         }
     }
+}
+
+/// A digit's key: a hash of its 784 values (the input changes as it is drawn).
+fn key_of(values: &[f32]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for v in values {
+        v.to_bits().hash(&mut hasher);
+    }
+    hasher.finish()
 }
