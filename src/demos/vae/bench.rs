@@ -10,7 +10,7 @@ use super::classical::{Decoder, ForwardModel, Gaussians, fit_with_restarts};
 use super::methods::{
     CompareSettings, Comparison, GradientSteps, Method, compare, encoder_q, gradient_steps,
 };
-use super::metrics::{exact_posteriors, importance_log_px};
+use super::metrics::{Proposal, exact_posteriors, importance_log_px};
 use super::model::VaeModel;
 use super::sim::{self, Split};
 use super::train::mean;
@@ -341,7 +341,13 @@ pub fn run_acceptance(
         .and_then(|r| r.last())
         .cloned()
         .unwrap_or_else(|| Gaussians::prior(images.len(), 2));
-    let is = importance_log_px(&decoder, &images, &svi_q, 10_000, 1.2, 0x1e_5a3b);
+    let is = importance_log_px(
+        &decoder,
+        &images,
+        &Proposal::defensive(&comparison.restarts),
+        10_000,
+        0x1e_5a3b,
+    );
     let is_diff: Vec<f64> = is
         .iter()
         .zip(&comparison.log_px)
@@ -352,7 +358,7 @@ pub fn run_acceptance(
     let short_q = svi_q.clone();
     let mut long = settings.svi;
     long.steps *= 4;
-    let long_trace = fit_with_restarts(&decoder, &subset, &long, &|| false);
+    let long_trace = fit_with_restarts(&decoder, &subset, &long, &|| false).trace;
     let scoring = settings.scoring.nodes(2);
     let short_elbo: Vec<f64> = decoder.elbos(&subset, &short_q_subset(&short_q, 5), &scoring);
     let long_elbo = long_trace

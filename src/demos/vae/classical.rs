@@ -377,6 +377,16 @@ pub fn fit(
 /// How far from the origin the classical fit's extra starts lie (along z₁ and z₂).
 const RESTART_DISTANCE: f32 = 1.5;
 
+/// The per-image fit run from several starts: the best run's trace, and every start's final q
+/// (the modes it found, which importance sampling's proposal mixes).
+#[derive(Clone, Debug, Default)]
+pub struct Restarts {
+    /// The trace of each image's best run (highest final ELBO).
+    pub trace: Vec<Gaussians>,
+    /// Each start's final q, for every image.
+    pub finals: Vec<Gaussians>,
+}
+
 /// The textbook remedy for the fit's local optima: restarts. The fit runs from the prior and
 /// from N((±1.5, 0), I) and N((0, ±1.5), I) (in the first two latent dimensions), all at once,
 /// and each image keeps the run with the highest final ELBO: its trace is that run's.
@@ -385,7 +395,7 @@ pub fn fit_with_restarts(
     images: &[Vec<f32>],
     settings: &SviSettings,
     stop: &dyn Fn() -> bool,
-) -> Vec<Gaussians> {
+) -> Restarts {
     let latent = model.latent();
     let n = images.len();
     let mut starts = vec![vec![0.0f32; latent]];
@@ -406,7 +416,7 @@ pub fn fit_with_restarts(
     };
     let trace = fit(model, &repeated, start, settings, stop);
     let Some(last) = trace.last() else {
-        return Vec::new();
+        return Restarts::default();
     };
     let scores = model.elbos(&repeated, last, &settings.polish.nodes(latent));
     let best: Vec<usize> = (0..n)
@@ -416,13 +426,22 @@ pub fn fit_with_restarts(
                 .map_or(i, |k| k * n + i)
         })
         .collect();
-    trace
-        .iter()
-        .map(|q| Gaussians {
-            mu: best.iter().map(|&r| q.mu[r].clone()).collect(),
-            log_sigma: best.iter().map(|&r| q.log_sigma[r].clone()).collect(),
-        })
-        .collect()
+    let pick = |q: &Gaussians, rows: &mut dyn Iterator<Item = usize>| {
+        let rows: Vec<usize> = rows.collect();
+        Gaussians {
+            mu: rows.iter().map(|&r| q.mu[r].clone()).collect(),
+            log_sigma: rows.iter().map(|&r| q.log_sigma[r].clone()).collect(),
+        }
+    };
+    Restarts {
+        finals: (0..starts.len())
+            .map(|k| pick(last, &mut (k * n..(k + 1) * n)))
+            .collect(),
+        trace: trace
+            .iter()
+            .map(|q| pick(q, &mut best.iter().copied()))
+            .collect(),
+    }
 }
 
 /// One natural-gradient step on each image's ELBO (Khan & Lin's conjugate-computation VI for

@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use super::classical::{
     Decoder, Expectation, ForwardModel, Gaussians, SviSettings, fit_with_restarts, gradient_step,
 };
-use super::metrics::{Exact, Grid, exact_posteriors, importance_log_px};
+use super::metrics::{Exact, Grid, Proposal, exact_posteriors, importance_log_px};
 use super::model::{VaeModel, VaeNet, rows_tensor, tensor_rows};
 use super::sim::PIXELS;
 use crate::demos::{DemoMethod, MethodKind};
@@ -158,7 +158,12 @@ impl Default for GradientSteps {
     }
 }
 
-/// `steps` natural-gradient steps from `start`: q before and after every step.
+/// How many times a step that lowers an image's ELBO is halved before that image stays put.
+const BACKTRACKS: usize = 3;
+
+/// `steps` natural-gradient steps from `start`: q before and after every step. A step that
+/// would lower an image's ELBO (on the same `nodes`) is halved, up to three times, and then
+/// skipped, so the trace never goes downhill however large the rate.
 pub fn gradient_steps(
     model: &dyn ForwardModel,
     images: &[Vec<f32>],
@@ -174,8 +179,25 @@ pub fn gradient_steps(
             break;
         }
         let Some(q) = trace.last() else { break };
-        let (_, grad) = model.elbo_gradients(images, q, nodes);
-        let next = gradient_step(q, &grad, sizes.rate);
+        let (current, grad) = model.elbo_gradients(images, q, nodes);
+        let mut next = q.clone();
+        let mut pending: Vec<bool> = vec![true; images.len()];
+        let mut rate = sizes.rate;
+        for _ in 0..=BACKTRACKS {
+            let candidate = gradient_step(q, &grad, rate);
+            let scores = model.elbos(images, &candidate, nodes);
+            for (n, waiting) in pending.iter_mut().enumerate() {
+                if *waiting && scores[n] >= current[n] {
+                    next.mu[n].clone_from(&candidate.mu[n]);
+                    next.log_sigma[n].clone_from(&candidate.log_sigma[n]);
+                    *waiting = false;
+                }
+            }
+            if !pending.contains(&true) {
+                break;
+            }
+            rate *= 0.5;
+        }
         trace.push(next);
     }
     trace
@@ -241,6 +263,9 @@ pub struct Comparison {
     pub log_px: Vec<f64>,
     pub log_px_is_exact: bool,
     pub runs: Vec<Run>,
+    /// The per-image fit's final q from each of its starts (empty when it did not run): the
+    /// modes importance sampling's proposal mixes.
+    pub restarts: Vec<Gaussians>,
 }
 
 impl Comparison {
@@ -285,6 +310,7 @@ pub fn compare(
         None
     };
     let mut runs = Vec::new();
+    let mut restarts = Vec::new();
     let encoder = || encoder_q(&model.net, images, device);
     for &method in methods {
         progress(method.name());
@@ -298,7 +324,11 @@ pub fn compare(
                 let (mu, log_sigma) = exact.iter().map(Exact::as_gaussian).unzip();
                 vec![Gaussians { mu, log_sigma }]
             }
-            Method::Svi => fit_with_restarts(&decoder, images, &settings.svi, stop),
+            Method::Svi => {
+                let fitted = fit_with_restarts(&decoder, images, &settings.svi, stop);
+                restarts = fitted.finals;
+                fitted.trace
+            }
             Method::Encoder => vec![encoder()],
             Method::EncoderSvi => gradient_steps(
                 &decoder,
@@ -338,18 +368,17 @@ pub fn compare(
         Some((exact, _)) => (exact.iter().map(|e| e.log_px).collect(), true),
         None => {
             progress("importance sampling");
-            let proposal = runs
-                .iter()
-                .find(|r| r.method == Method::Svi)
-                .and_then(Run::last)
-                .cloned()
-                .unwrap_or_else(encoder);
+            let encoded = [encoder()];
+            let fits = if restarts.is_empty() {
+                &encoded[..]
+            } else {
+                &restarts[..]
+            };
             let log_px = importance_log_px(
                 &decoder,
                 images,
-                &proposal,
+                &Proposal::defensive(fits),
                 settings.importance_samples,
-                1.2,
                 0x1e_5a3b,
             );
             (log_px, false)
@@ -360,6 +389,7 @@ pub fn compare(
         log_px,
         log_px_is_exact,
         runs,
+        restarts,
     }))
 }
 
@@ -495,4 +525,68 @@ pub fn manifold(model: &VaeModel, side: usize, extent: f64, device: &Device) -> 
         .collect();
     let logits = model.net.decode(rows_tensor(&z, 2, device));
     tensor_rows(burn::tensor::activation::sigmoid(logits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::vae::classical::hermite_nodes;
+    use crate::demos::vae::classical::testing::{LinearGaussian, X, random_decoder};
+
+    #[test]
+    fn natural_gradient_steps_reach_the_best_diagonal_gaussian() {
+        let model = LinearGaussian::example();
+        let (mean, precision, _) = model.exact(&X);
+        let trace = gradient_steps(
+            &model,
+            &[X.to_vec()],
+            Gaussians::prior(1, 2),
+            40,
+            GradientSteps { rate: 1.0 },
+            &hermite_nodes(2, 3),
+            &|| false,
+        );
+        let q = trace.last().expect("q");
+        for d in 0..2 {
+            assert!(
+                (f64::from(q.mu[0][d]) - mean[d]).abs() < 1e-3,
+                "{q:?} vs {mean}"
+            );
+            let want = -0.5 * precision[(d, d)].ln();
+            assert!((f64::from(q.log_sigma[0][d]) - want).abs() < 1e-3, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn natural_gradient_steps_never_lower_an_elbo_however_large_the_rate() {
+        let device = burn::tensor::Device::flex();
+        let nodes = hermite_nodes(2, 5);
+        for seed in 0..3 {
+            let (net, images) = random_decoder(seed);
+            let decoder = Decoder {
+                net: &net,
+                latent: 2,
+                device: &device,
+            };
+            let trace = gradient_steps(
+                &decoder,
+                &images,
+                Gaussians::prior(images.len(), 2),
+                8,
+                GradientSteps { rate: 1.0 },
+                &nodes,
+                &|| false,
+            );
+            let elbos: Vec<Vec<f64>> = trace
+                .iter()
+                .map(|q| decoder.elbos(&images, q, &nodes))
+                .collect();
+            for pair in elbos.windows(2) {
+                for (before, after) in pair[0].iter().zip(&pair[1]) {
+                    assert!(after >= before, "seed {seed}: {before} → {after}");
+                }
+            }
+            assert!(elbos[8].iter().sum::<f64>() > elbos[0].iter().sum::<f64>());
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! quadrature on a grid (2-D latents), log p(x) by importance sampling (any latent), and the
 //! spreads of the gaps.
 
-use rand::SeedableRng;
+use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::classical::{ForwardModel, GRID_CHUNK, Gaussians};
@@ -167,17 +167,75 @@ pub fn exact_posteriors(
     Some(acc.iter().map(|a| a.finish(area)).collect())
 }
 
-/// log p(x) by importance sampling from `proposal` (its σ widened by `widen`), `samples` draws
-/// per image: log (1/S) Σ p(x, z_s) / r(z_s).
+/// Importance sampling's proposal for one batch of images: a defensive mixture (Hesterberg
+/// 1995) of the fits' q's, their σ widened by `widen`, in equal shares, and the prior N(0, I)
+/// with share `prior_share`, so that a mode no fit found still gets draws and no ratio
+/// p(x, z)/r(z) can blow up in the tails.
+pub struct Proposal<'a> {
+    /// One or more q's for every image (e.g. the per-image fit's restarts).
+    pub fits: &'a [Gaussians],
+    pub widen: f64,
+    pub prior_share: f64,
+}
+
+impl Proposal<'_> {
+    /// The mixture used by the bench and the 16-D panel's log p(x): 1.2× widened fits, 10% prior.
+    pub fn defensive(fits: &[Gaussians]) -> Proposal<'_> {
+        Proposal {
+            fits,
+            widen: 1.2,
+            prior_share: 0.1,
+        }
+    }
+
+    /// One draw z for image `n` and log r(z) − log p(z).
+    fn draw(&self, n: usize, latent: usize, rng: &mut impl Rng) -> (Vec<f32>, f64) {
+        let k = self.fits.len();
+        let pick = rng.random::<f64>();
+        let scale = |q: &Gaussians, d: usize| f64::from(q.log_sigma[n][d]).exp() * self.widen;
+        let z: Vec<f64> = if k == 0 || pick < self.prior_share {
+            (0..latent).map(|_| StandardNormal.sample(rng)).collect()
+        } else {
+            let index = (((pick - self.prior_share) / (1.0 - self.prior_share)) * k as f64)
+                .floor()
+                .min(k as f64 - 1.0) as usize;
+            let q = &self.fits[index];
+            (0..latent)
+                .map(|d| {
+                    let e: f64 = StandardNormal.sample(rng);
+                    f64::from(q.mu[n][d]) + scale(q, d) * e
+                })
+                .collect()
+        };
+        let log_prior: f64 = z.iter().map(|v| -0.5 * v * v).sum();
+        let fit_share = if k == 0 { 0.0 } else { 1.0 - self.prior_share };
+        // log N(z; μ, s²) − log N(z; 0, I): the 2π terms cancel.
+        let mut terms = vec![(1.0 - fit_share).ln() + log_prior];
+        for q in self.fits {
+            let log_density: f64 = (0..latent)
+                .map(|d| {
+                    let s = scale(q, d);
+                    let e = (z[d] - f64::from(q.mu[n][d])) / s;
+                    -0.5 * e * e - s.ln()
+                })
+                .sum();
+            terms.push((fit_share / k as f64).ln() + log_density);
+        }
+        let log_r_minus_prior = log_sum_exp(&terms) - log_prior;
+        (z.iter().map(|&v| v as f32).collect(), log_r_minus_prior)
+    }
+}
+
+/// log p(x) by importance sampling from `proposal`, `samples` draws per image:
+/// log (1/S) Σ p(x, z_s) / r(z_s) (Burda et al.'s estimate; a lower bound in expectation).
 pub fn importance_log_px(
     model: &dyn ForwardModel,
     images: &[Vec<f32>],
-    proposal: &Gaussians,
+    proposal: &Proposal,
     samples: usize,
-    widen: f64,
     seed: u64,
 ) -> Vec<f64> {
-    let latent = proposal.latent();
+    let latent = model.latent();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let batch = 1000.min(samples).max(1);
     images
@@ -188,24 +246,11 @@ pub fn importance_log_px(
             let mut done = 0;
             while done < samples {
                 let count = batch.min(samples - done);
-                let mut z = Vec::with_capacity(count);
-                let mut log_ratio = Vec::with_capacity(count);
-                for _ in 0..count {
-                    let mut point = Vec::with_capacity(latent);
-                    let mut log_r_minus_prior = 0.0;
-                    for d in 0..latent {
-                        let e: f64 = StandardNormal.sample(&mut rng);
-                        let s = f64::from(proposal.log_sigma[n][d]).exp() * widen;
-                        let v = f64::from(proposal.mu[n][d]) + s * e;
-                        point.push(v as f32);
-                        // log r(z) − log p(z), per dimension.
-                        log_r_minus_prior += -0.5 * e * e - s.ln() + 0.5 * v * v;
-                    }
-                    z.push(point);
-                    log_ratio.push(-log_r_minus_prior);
-                }
+                let (z, log_ratio): (Vec<Vec<f32>>, Vec<f64>) = (0..count)
+                    .map(|_| proposal.draw(n, latent, &mut rng))
+                    .unzip();
                 let ll = model.log_lik(std::slice::from_ref(image), &z);
-                log_terms.extend(ll[0].iter().zip(&log_ratio).map(|(l, r)| l + r));
+                log_terms.extend(ll[0].iter().zip(&log_ratio).map(|(l, r)| l - r));
                 done += count;
             }
             log_sum_exp(&log_terms) - (samples as f64).ln()
@@ -264,8 +309,42 @@ mod tests {
                     .collect(),
             ],
         };
-        let estimate = importance_log_px(&model, &[X.to_vec()], &proposal, 10_000, 1.2, 7)[0];
+        let fits = [proposal];
+        let estimate = importance_log_px(
+            &model,
+            &[X.to_vec()],
+            &Proposal::defensive(&fits),
+            10_000,
+            7,
+        )[0];
         assert!((estimate - log_px).abs() < 0.01, "{estimate} vs {log_px}");
+    }
+
+    #[test]
+    fn a_mixture_proposal_with_a_wrong_mode_and_the_prior_stays_unbiased() {
+        // A mixture's density must be weighed right: one fit on the posterior, one far from it.
+        let model = LinearGaussian::example();
+        let (mean, precision, log_px) = model.exact(&X);
+        let on = Gaussians {
+            mu: vec![mean.iter().map(|&v| v as f32).collect()],
+            log_sigma: vec![
+                (0..2)
+                    .map(|d| (-0.5 * precision[(d, d)].ln()) as f32)
+                    .collect(),
+            ],
+        };
+        let off = Gaussians {
+            mu: vec![vec![3.0, -3.0]],
+            log_sigma: vec![vec![-1.0, -1.0]],
+        };
+        let fits = [on, off];
+        let proposal = Proposal {
+            fits: &fits,
+            widen: 1.2,
+            prior_share: 0.2,
+        };
+        let estimate = importance_log_px(&model, &[X.to_vec()], &proposal, 20_000, 11)[0];
+        assert!((estimate - log_px).abs() < 0.02, "{estimate} vs {log_px}");
     }
 
     #[test]
