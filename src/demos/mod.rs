@@ -6,6 +6,7 @@ pub mod cli;
 pub mod ldpc;
 pub mod lorenz;
 mod method_kind;
+pub mod mimo;
 pub mod mri;
 mod not_built;
 pub mod tsp;
