@@ -12,6 +12,7 @@ pub mod demos;
 pub mod files;
 pub mod jobs;
 pub mod model_file;
+pub mod npy;
 pub mod render;
 pub mod stored_model;
 pub mod terminal;

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use image::{DynamicImage, ImageBuffer, Luma};
-use npyz::WriterBuilder;
-use rustfft::num_complex::{Complex, Complex64};
+use rustfft::num_complex::Complex64;
 
 use super::sim::{Image, MAX_SIDE, MIN_SIDE, Mask};
 use crate::files::write_atomic;
+use crate::npy::{decode_complex, encode_complex};
 
 fn check_side(width: u32, height: u32, origin: &str) -> anyhow::Result<usize> {
     if width == 0 || height == 0 {
@@ -96,63 +96,18 @@ pub fn read_mask(path: &Path) -> anyhow::Result<Mask> {
 
 /// k-space from `.npy` bytes: complex64 or complex128, 2-D, square, C order, finite.
 pub fn decode_kspace(bytes: &[u8], origin: &str) -> anyhow::Result<(usize, Vec<Complex64>)> {
-    let npy =
-        npyz::NpyFile::new(bytes).with_context(|| format!("{origin}: not a NumPy .npy file"))?;
-    let shape = npy.shape().to_vec();
+    let (shape, values) = decode_complex(bytes, origin, "k-space")?;
     if shape.len() != 2 {
         bail!("{origin}: k-space must be a 2-D array (H×W); this one has shape {shape:?}");
-    }
-    if npy.order() != npyz::Order::C {
-        bail!("{origin}: k-space must be stored in C order (numpy's default), not Fortran order");
     }
     let (h, w) = (shape[0], shape[1]);
     if h != w {
         bail!("{origin}: k-space is {h}×{w}; the MRI demo needs a square k-space");
     }
-    let side = usize::try_from(h).unwrap_or(usize::MAX);
-    if !(MIN_SIDE..=MAX_SIDE).contains(&side) {
-        bail!("{origin}: side {side} is outside {MIN_SIDE}..={MAX_SIDE}");
+    if !(MIN_SIDE..=MAX_SIDE).contains(&h) {
+        bail!("{origin}: side {h} is outside {MIN_SIDE}..={MAX_SIDE}");
     }
-    let dtype = match npy.dtype() {
-        npyz::DType::Plain(type_str) => type_str.to_string(),
-        other => format!("{other:?}"),
-    };
-    let values: Vec<Complex64> = match npy.try_data::<Complex<f64>>() {
-        Ok(data) => data
-            .collect::<std::io::Result<Vec<_>>>()
-            .with_context(|| format!("{origin}: truncated or unreadable data"))?,
-        Err(npy) => match npy.try_data::<Complex<f32>>() {
-            Ok(data) => data
-                .collect::<std::io::Result<Vec<_>>>()
-                .with_context(|| format!("{origin}: truncated or unreadable data"))?
-                .into_iter()
-                .map(|v| Complex64::new(f64::from(v.re), f64::from(v.im)))
-                .collect(),
-            Err(_) => bail!(
-                "{origin}: k-space has dtype {dtype}; complex64 or complex128 is needed \
-                 (numpy: `y.astype(np.complex64)`)"
-            ),
-        },
-    };
-    if values.len() != side * side {
-        bail!(
-            "{origin}: expected {} values, found {}",
-            side * side,
-            values.len()
-        );
-    }
-    if let Some(i) = values
-        .iter()
-        .position(|v| !(v.re.is_finite() && v.im.is_finite()))
-    {
-        bail!(
-            "{origin}: k-space value at row {}, column {} is not finite ({})",
-            i / side,
-            i % side,
-            values[i]
-        );
-    }
-    Ok((side, values))
+    Ok((h, values))
 }
 
 pub fn read_kspace(path: &Path) -> anyhow::Result<(usize, Vec<Complex64>)> {
@@ -163,30 +118,7 @@ pub fn read_kspace(path: &Path) -> anyhow::Result<(usize, Vec<Complex64>)> {
 
 /// k-space as `.npy` bytes of complex64 (`wide`: complex128).
 pub fn encode_kspace(side: usize, values: &[Complex64], wide: bool) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let shape = [side as u64, side as u64];
-    if wide {
-        let mut writer = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(&shape)
-            .writer(&mut bytes)
-            .begin_nd()?;
-        writer.extend(values.iter().copied())?;
-        writer.finish()?;
-    } else {
-        let mut writer = npyz::WriteOptions::<Complex<f32>>::new()
-            .default_dtype()
-            .shape(&shape)
-            .writer(&mut bytes)
-            .begin_nd()?;
-        writer.extend(
-            values
-                .iter()
-                .map(|v| Complex::new(v.re as f32, v.im as f32)),
-        )?;
-        writer.finish()?;
-    }
-    Ok(bytes)
+    encode_complex(&[side, side], values, wide)
 }
 
 /// Writes k-space as complex64 `.npy`, atomically.
@@ -235,6 +167,7 @@ mod tests {
         // Wrong dtype: float64.
         let mut floats = Vec::new();
         {
+            use npyz::WriterBuilder;
             let mut w = npyz::WriteOptions::<f64>::new()
                 .default_dtype()
                 .shape(&[8, 8])
@@ -246,24 +179,15 @@ mod tests {
         }
         assert!(err(&floats).contains("complex64 or complex128"));
         // Not square.
-        let mut rect = Vec::new();
-        {
-            let mut w = npyz::WriteOptions::<Complex<f32>>::new()
-                .default_dtype()
-                .shape(&[8, 16])
-                .writer(&mut rect)
-                .begin_nd()
-                .expect("writer");
-            w.extend((0..128).map(|i| Complex::new(i as f32, 0.0)))
-                .expect("write");
-            w.finish().expect("finish");
-        }
+        let rect =
+            crate::npy::encode_complex(&[8, 16], &vec![Complex64::new(1.0, 0.0); 128], false)
+                .expect("encode");
         assert!(err(&rect).contains("8×16"));
         // NaN.
         let mut values = sample(8);
         values[10].re = f64::NAN;
         let bytes = encode_kspace(8, &values, true).expect("encode");
-        assert!(err(&bytes).contains("row 1, column 2"));
+        assert!(err(&bytes).contains("[1, 2]"));
         // Truncated.
         let good = encode_kspace(8, &sample(8), true).expect("encode");
         assert!(decode_kspace(&good[..good.len() - 10], "y.npy").is_err());
