@@ -4,5 +4,7 @@
 //! by a sphere decoder), and by the OAMP iteration with a few learned numbers.
 
 pub mod classical;
+pub mod methods;
+pub mod metrics;
 pub mod oamp;
 pub mod sim;
