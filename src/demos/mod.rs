@@ -92,6 +92,7 @@ pub fn registry() -> Vec<DemoEntry> {
         tsp::entry(),
         causal::entry(),
         vae::entry(),
+        mimo::entry(),
     ]
 }
 

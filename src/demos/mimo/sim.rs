@@ -22,9 +22,12 @@ use rand_distr::{Distribution, StandardNormal};
 pub const ANTENNAS: std::ops::RangeInclusive<usize> = 1..=128;
 
 /// A square QAM constellation, Gray mapped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 pub enum Modulation {
     Qpsk,
+    #[value(name = "16qam")]
     Qam16,
 }
 

@@ -1,0 +1,381 @@
+//! `inference-lab mimo ...`: simulate, detect, ser, and `bench --demo mimo`, as docs/cli.md's
+//! contract says.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Subcommand;
+
+use super::bench::{SerPoint, run_acceptance, ser_curve};
+use super::io;
+use super::methods::{Method, OAMP_ITERATIONS, detect};
+use super::metrics::Tally;
+use super::sim::{Modulation, Setup, simulate};
+use crate::demos::DemoMethod;
+use crate::demos::cli::{BenchArgs, DemoCli, Globals, print_bench};
+
+pub struct MimoCli;
+
+/// The most vectors one command simulates or scores.
+const MAX_VECTORS: usize = 10_000_000;
+
+fn check_vectors(vectors: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=MAX_VECTORS).contains(&vectors),
+        "--vectors {vectors}: must be in 1..={MAX_VECTORS}"
+    );
+    Ok(())
+}
+
+fn check_iterations(iters: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=100).contains(&iters),
+        "--iters {iters}: must be in 1..=100"
+    );
+    Ok(())
+}
+
+impl DemoCli for MimoCli {
+    type Action = MimoAction;
+
+    const ABOUT: &'static str =
+        "MIMO detection: MMSE, OAMP and the sphere decoder beside learned detectors";
+
+    fn run(&self, action: MimoAction, Globals { backend, seed }: Globals) -> anyhow::Result<()> {
+        match action {
+            MimoAction::Simulate {
+                nt,
+                nr,
+                modulation,
+                snr_db,
+                rho,
+                vectors,
+                out_channel,
+                out_received,
+                out_symbols,
+            } => {
+                check_vectors(vectors)?;
+                let setup = Setup {
+                    users: nt,
+                    antennas: nr,
+                    modulation,
+                    snr_db,
+                    rho,
+                };
+                setup.validate().map_err(anyhow::Error::msg)?;
+                let batch = simulate(&setup, vectors, seed);
+                io::write_batch(&batch, &out_channel, &out_received, &out_symbols)?;
+                eprintln!(
+                    "{vectors} vectors of {nr}×{nt} {} at {snr_db} dB (ρ = {rho}) written",
+                    modulation.name()
+                );
+                Ok(())
+            }
+            MimoAction::Detect {
+                channel,
+                received,
+                snr_db,
+                modulation,
+                method,
+                iters,
+                symbols,
+                out,
+                json,
+            } => {
+                check_iterations(iters)?;
+                let batch = io::read_problem(&channel, &received, modulation, snr_db)?;
+                let sent = match &symbols {
+                    Some(path) => Some(io::read_symbols(
+                        path,
+                        modulation,
+                        batch.vectors.len(),
+                        batch.setup.users,
+                    )?),
+                    None => None,
+                };
+                let device = crate::backend::compute_for(backend).device;
+                let started = Instant::now();
+                let run = detect(&batch, method, iters, &device).map_err(anyhow::Error::msg)?;
+                let seconds = started.elapsed().as_secs_f64();
+                io::write_symbols(&out, modulation, &run.decided)?;
+                if run.uncertified > 0 {
+                    eprintln!(
+                        "warning: the sphere decoder ran out of its node budget on {} vectors; \
+                         their answers are the best found, not certified ML",
+                        run.uncertified
+                    );
+                }
+                let mut metrics = serde_json::json!({ "seconds": seconds });
+                if let Some(sent) = &sent {
+                    let mut tally = Tally::new(modulation, batch.setup.users);
+                    for (s, d) in sent.iter().zip(&run.decided) {
+                        tally.add(modulation, s, d);
+                    }
+                    metrics["ser"] = tally.ser().into();
+                    metrics["ber"] = tally.ber().into();
+                }
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "demo": "mimo", "method": method.name(),
+                            "vectors": batch.vectors.len(), "users": batch.setup.users,
+                            "antennas": batch.setup.antennas, "metrics": metrics,
+                        })
+                    );
+                } else {
+                    eprintln!(
+                        "{} on {} vectors: decisions written to {} in {seconds:.3} s",
+                        method.label(),
+                        batch.vectors.len(),
+                        out.display()
+                    );
+                }
+                Ok(())
+            }
+            MimoAction::Ser {
+                nt,
+                nr,
+                modulation,
+                snr_db,
+                rho,
+                vectors,
+                method,
+                iters,
+                json,
+            } => {
+                check_vectors(vectors)?;
+                check_iterations(iters)?;
+                anyhow::ensure!(!snr_db.is_empty(), "--snr-db: give at least one SNR");
+                let device = crate::backend::compute_for(backend).device;
+                let mut points = Vec::new();
+                for &snr in &snr_db {
+                    let setup = Setup {
+                        users: nt,
+                        antennas: nr,
+                        modulation,
+                        snr_db: snr,
+                        rho,
+                    };
+                    setup.validate().map_err(anyhow::Error::msg)?;
+                    points.push(ser_curve(&setup, vectors, method, iters, seed, &device)?);
+                }
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "demo": "mimo", "method": method.name(), "users": nt, "antennas": nr,
+                            "modulation": modulation.name(), "rho": rho, "vectors": vectors,
+                            "points": points,
+                            "metrics": {
+                                "ser": points.iter().map(|p| p.ser).collect::<Vec<_>>(),
+                                "ber": points.iter().map(|p| p.ber).collect::<Vec<_>>(),
+                                "seconds": points.iter().map(|p| p.seconds).sum::<f64>(),
+                            }
+                        })
+                    );
+                } else {
+                    print!("{}", SerPoint::table(method, &points));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
+        let compute = crate::backend::compute_for(globals.backend);
+        let report = run_acceptance(args.quick, &compute.device, &compute.label)?;
+        let table = report.table();
+        print_bench(&report, table, args)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MimoAction {
+    /// Draw channels, symbols and noise: y = Hx + n, written as complex64 .npy.
+    Simulate {
+        /// Users (single-antenna transmitters), N_t.
+        #[arg(long)]
+        nt: usize,
+        /// Receive antennas, N_r.
+        #[arg(long)]
+        nr: usize,
+        #[arg(long = "mod", value_enum)]
+        modulation: Modulation,
+        /// E‖Hx‖²/E‖n‖² in dB.
+        #[arg(long, allow_hyphen_values = true)]
+        snr_db: f64,
+        /// Exponential correlation ρ^|i−j| at both ends (0: i.i.d. Rayleigh).
+        #[arg(long, default_value_t = 0.0)]
+        rho: f64,
+        #[arg(long)]
+        vectors: usize,
+        /// H.npy, shape (V, N_r, N_t).
+        #[arg(long)]
+        out_channel: PathBuf,
+        /// y.npy, shape (V, N_r).
+        #[arg(long)]
+        out_received: PathBuf,
+        /// x.npy, shape (V, N_t).
+        #[arg(long)]
+        out_symbols: PathBuf,
+    },
+    /// Detect the symbols of received vectors; decisions written as complex64 .npy (V, N_t).
+    Detect {
+        #[arg(long)]
+        channel: PathBuf,
+        #[arg(long)]
+        received: PathBuf,
+        /// Gives the noise variance σ² = N_t / (N_r · 10^(SNR/10)).
+        #[arg(long, allow_hyphen_values = true)]
+        snr_db: f64,
+        #[arg(long = "mod", value_enum)]
+        modulation: Modulation,
+        #[arg(long, value_enum)]
+        method: Method,
+        /// Iterations of the iterative detectors.
+        #[arg(long, default_value_t = OAMP_ITERATIONS)]
+        iters: usize,
+        /// x.npy: the symbols sent, to report SER and BER in --json.
+        #[arg(long)]
+        symbols: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Symbol and bit error rates over SNRs on fresh channels, with 95% intervals.
+    Ser {
+        #[arg(long)]
+        nt: usize,
+        #[arg(long)]
+        nr: usize,
+        #[arg(long = "mod", value_enum)]
+        modulation: Modulation,
+        /// Comma-separated SNRs in dB, e.g. 4,8,12.
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+        snr_db: Vec<f64>,
+        #[arg(long, default_value_t = 0.0)]
+        rho: f64,
+        #[arg(long)]
+        vectors: usize,
+        #[arg(long, value_enum)]
+        method: Method,
+        #[arg(long, default_value_t = OAMP_ITERATIONS)]
+        iters: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::cli::run_args;
+
+    #[test]
+    fn simulate_then_detect_scores_against_the_symbols() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = |n: &str| dir.path().join(n).display().to_string();
+        run_args(
+            &MimoCli,
+            "mimo",
+            &[
+                "simulate",
+                "--nt",
+                "4",
+                "--nr",
+                "8",
+                "--mod",
+                "16qam",
+                "--snr-db",
+                "20",
+                "--vectors",
+                "50",
+                "--out-channel",
+                &path("H.npy"),
+                "--out-received",
+                &path("y.npy"),
+                "--out-symbols",
+                &path("x.npy"),
+            ],
+        )
+        .expect("simulated");
+        for method in ["zf", "mmse", "vblast", "oamp", "ml"] {
+            run_args(
+                &MimoCli,
+                "mimo",
+                &[
+                    "detect",
+                    "--channel",
+                    &path("H.npy"),
+                    "--received",
+                    &path("y.npy"),
+                    "--snr-db",
+                    "20",
+                    "--mod",
+                    "16qam",
+                    "--method",
+                    method,
+                    "--symbols",
+                    &path("x.npy"),
+                    "--out",
+                    &path("xhat.npy"),
+                ],
+            )
+            .expect(method);
+            let decided = io::read_symbols(&dir.path().join("xhat.npy"), Modulation::Qam16, 50, 4)
+                .expect("decisions are constellation points");
+            assert_eq!(decided.len(), 50);
+        }
+        // A wrong modulation for the symbols file is refused, naming it.
+        let error = run_args(
+            &MimoCli,
+            "mimo",
+            &[
+                "detect",
+                "--channel",
+                &path("H.npy"),
+                "--received",
+                &path("y.npy"),
+                "--snr-db",
+                "20",
+                "--mod",
+                "qpsk",
+                "--method",
+                "mmse",
+                "--symbols",
+                &path("x.npy"),
+                "--out",
+                &path("xhat.npy"),
+            ],
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("x.npy"), "{error}");
+    }
+
+    #[test]
+    fn ml_beyond_its_size_is_refused_with_a_message() {
+        let error = run_args(
+            &MimoCli,
+            "mimo",
+            &[
+                "ser",
+                "--nt",
+                "32",
+                "--nr",
+                "64",
+                "--mod",
+                "16qam",
+                "--snr-db",
+                "10",
+                "--vectors",
+                "2",
+                "--method",
+                "ml",
+            ],
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("sphere decoder"), "{error}");
+    }
+}
