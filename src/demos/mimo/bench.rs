@@ -10,6 +10,7 @@ use nalgebra::DVector;
 use super::classical::sphere_decoder;
 use super::methods::{Method, OAMP_ITERATIONS, detect};
 use super::metrics::Tally;
+use super::model::{MimoModel, shipped_for};
 use super::sim::{Modulation, Setup, simulate};
 use crate::demos::DemoMethod;
 use crate::training::streams::Stream;
@@ -66,6 +67,7 @@ pub fn ser_curve(
     vectors: usize,
     method: Method,
     iterations: usize,
+    model: Option<&MimoModel>,
     seed: u64,
     device: &Device,
 ) -> anyhow::Result<SerPoint> {
@@ -78,7 +80,7 @@ pub fn ser_curve(
     while done < vectors {
         let count = CHUNK.min(vectors - done);
         let batch = simulate(setup, count, test_seed(seed, setup, chunk));
-        let run = detect(&batch, method, iterations, device).map_err(anyhow::Error::msg)?;
+        let run = detect(&batch, method, iterations, model, device).map_err(anyhow::Error::msg)?;
         detecting += run.seconds_per_vector * count as f64;
         uncertified += run.uncertified;
         for (v, decided) in batch.vectors.iter().zip(&run.decided) {
@@ -227,7 +229,11 @@ pub fn run_acceptance(
     let mut out = Vec::new();
     for (antennas, users, modulation, rho, snrs) in panels() {
         let mut curves = Vec::new();
+        let model = shipped_for(users, antennas, modulation, rho, device).ok();
         for method in Method::ALL {
+            if method.is_learned() && model.is_none() {
+                continue;
+            }
             if method == Method::Ml
                 && super::classical::ml_supported(users, antennas, modulation).is_err()
             {
@@ -258,6 +264,7 @@ pub fn run_acceptance(
                     count,
                     method,
                     OAMP_ITERATIONS,
+                    model.as_ref(),
                     0,
                     device,
                 )?);

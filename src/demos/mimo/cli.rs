@@ -10,9 +10,14 @@ use super::bench::{SerPoint, run_acceptance, ser_curve};
 use super::io;
 use super::methods::{Method, OAMP_ITERATIONS, detect};
 use super::metrics::Tally;
+use super::model::{MimoConfig, MimoModel, OAMPNET, shipped_for};
 use super::sim::{Modulation, Setup, simulate};
+use super::train::{TrainConfig, bench_step, train};
 use crate::demos::DemoMethod;
-use crate::demos::cli::{BenchArgs, DemoCli, Globals, print_bench};
+use crate::demos::cli::{BenchArgs, DemoCli, Globals, TrainArgs, print_bench};
+use crate::stored_model::load;
+use crate::training::step::{TrainingStep, boxed};
+use burn::tensor::Device;
 
 pub struct MimoCli;
 
@@ -33,6 +38,29 @@ fn check_iterations(iters: usize) -> anyhow::Result<()> {
         "--iters {iters}: must be in 1..=100"
     );
     Ok(())
+}
+
+/// The model a learned method runs: `--model F`, else the shipped one for this setup.
+fn learned_model(
+    method: Method,
+    path: Option<&std::path::Path>,
+    setup: &Setup,
+    device: &Device,
+) -> anyhow::Result<Option<MimoModel>> {
+    if !method.is_learned() {
+        return Ok(None);
+    }
+    let model = match path {
+        Some(path) => load(path, OAMPNET, device)?,
+        None => shipped_for(
+            setup.users,
+            setup.antennas,
+            setup.modulation,
+            setup.rho,
+            device,
+        )?,
+    };
+    Ok(Some(model))
 }
 
 impl DemoCli for MimoCli {
@@ -78,6 +106,7 @@ impl DemoCli for MimoCli {
                 modulation,
                 method,
                 iters,
+                model,
                 symbols,
                 out,
                 json,
@@ -94,8 +123,10 @@ impl DemoCli for MimoCli {
                     None => None,
                 };
                 let device = crate::backend::compute_for(backend).device;
+                let model = learned_model(method, model.as_deref(), &batch.setup, &device)?;
                 let started = Instant::now();
-                let run = detect(&batch, method, iters, &device).map_err(anyhow::Error::msg)?;
+                let run = detect(&batch, method, iters, model.as_ref(), &device)
+                    .map_err(anyhow::Error::msg)?;
                 let seconds = started.elapsed().as_secs_f64();
                 io::write_symbols(&out, modulation, &run.decided)?;
                 if run.uncertified > 0 {
@@ -142,6 +173,7 @@ impl DemoCli for MimoCli {
                 vectors,
                 method,
                 iters,
+                model,
                 json,
             } => {
                 check_vectors(vectors)?;
@@ -158,7 +190,16 @@ impl DemoCli for MimoCli {
                         rho,
                     };
                     setup.validate().map_err(anyhow::Error::msg)?;
-                    points.push(ser_curve(&setup, vectors, method, iters, seed, &device)?);
+                    let model = learned_model(method, model.as_deref(), &setup, &device)?;
+                    points.push(ser_curve(
+                        &setup,
+                        vectors,
+                        method,
+                        iters,
+                        model.as_ref(),
+                        seed,
+                        &device,
+                    )?);
                 }
                 if json {
                     println!(
@@ -179,7 +220,49 @@ impl DemoCli for MimoCli {
                 }
                 Ok(())
             }
+            MimoAction::Train {
+                common,
+                nt,
+                nr,
+                modulation,
+                rho,
+                iters,
+                steps,
+                lr,
+                batch,
+                snr_low,
+                snr_high,
+                init,
+            } => {
+                let mut config = TrainConfig::new(MimoConfig {
+                    users: nt,
+                    antennas: nr,
+                    modulation,
+                    rho,
+                    iterations: iters,
+                });
+                config.batch = batch;
+                config.snr_db = [
+                    snr_low.unwrap_or(config.snr_db[0]),
+                    snr_high.unwrap_or(config.snr_db[1]),
+                ];
+                config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
+                config.validate().map_err(anyhow::Error::msg)?;
+                let name = format!("mimo oampnet {}", config.model.describe());
+                common.run(name, config, backend, train)
+            }
         }
+    }
+
+    fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
+        let config = TrainConfig::new(MimoConfig {
+            users: 32,
+            antennas: 64,
+            modulation: Modulation::Qam16,
+            rho: 0.0,
+            iterations: OAMP_ITERATIONS,
+        });
+        Ok(vec![boxed(bench_step(&config, device))?])
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
@@ -236,6 +319,9 @@ pub enum MimoAction {
         /// Iterations of the iterative detectors.
         #[arg(long, default_value_t = OAMP_ITERATIONS)]
         iters: usize,
+        /// A trained model (default: the shipped one for this size, i.i.d. channels).
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// x.npy: the symbols sent, to report SER and BER in --json.
         #[arg(long)]
         symbols: Option<PathBuf>,
@@ -263,8 +349,42 @@ pub enum MimoAction {
         method: Method,
         #[arg(long, default_value_t = OAMP_ITERATIONS)]
         iters: usize,
+        /// A trained model (default: the shipped one for this size and ρ).
+        #[arg(long)]
+        model: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Train OAMP-Net2 for one size, modulation and channel model.
+    Train {
+        #[command(flatten)]
+        common: TrainArgs,
+        #[arg(long)]
+        nt: usize,
+        #[arg(long)]
+        nr: usize,
+        #[arg(long = "mod", value_enum)]
+        modulation: Modulation,
+        #[arg(long, default_value_t = 0.0)]
+        rho: f64,
+        /// Unrolled iterations.
+        #[arg(long, default_value_t = OAMP_ITERATIONS)]
+        iters: usize,
+        #[arg(long, default_value_t = 1_500)]
+        steps: u64,
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Vectors per step.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// The training SNR range's ends, dB (default: where LMMSE's SER falls from 1e-1 to 1e-4).
+        #[arg(long, allow_hyphen_values = true)]
+        snr_low: Option<f64>,
+        #[arg(long, allow_hyphen_values = true)]
+        snr_high: Option<f64>,
+        /// Start from this model (same size).
+        #[arg(long)]
+        init: Option<PathBuf>,
     },
 }
 

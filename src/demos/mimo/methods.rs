@@ -8,9 +8,11 @@ use burn::tensor::{Device, Tensor};
 use nalgebra::DVector;
 
 use super::classical::{lmmse, ml_supported, sphere_decoder, vblast, zero_forcing};
+use super::model::MimoModel;
 use super::oamp::{Prepared, classical_corrections, iterate};
 use super::sim::{Batch, Modulation};
 use crate::demos::{DemoMethod, MethodKind};
+use crate::stored_model::StoredModel;
 
 /// A detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -20,14 +22,27 @@ pub enum Method {
     Vblast,
     Oamp,
     Ml,
+    Oampnet,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [Self::Zf, Self::Mmse, Self::Vblast, Self::Oamp, Self::Ml];
+    pub const ALL: [Method; 6] = [
+        Self::Zf,
+        Self::Mmse,
+        Self::Vblast,
+        Self::Oamp,
+        Self::Ml,
+        Self::Oampnet,
+    ];
 
     /// Whether it refines an estimate over iterations (its trace has one entry per iteration).
     pub fn is_iterative(self) -> bool {
-        matches!(self, Self::Oamp)
+        matches!(self, Self::Oamp | Self::Oampnet)
+    }
+
+    /// Whether it needs a trained model.
+    pub fn is_learned(self) -> bool {
+        matches!(self, Self::Oampnet)
     }
 }
 
@@ -39,6 +54,7 @@ impl DemoMethod for Method {
             Self::Vblast => "vblast",
             Self::Oamp => "oamp",
             Self::Ml => "ml",
+            Self::Oampnet => "oampnet",
         }
     }
 
@@ -49,12 +65,14 @@ impl DemoMethod for Method {
             Self::Vblast => "MMSE-SIC (V-BLAST)",
             Self::Oamp => "OAMP",
             Self::Ml => "ML (sphere decoder)",
+            Self::Oampnet => "OAMP-Net2",
         }
     }
 
     fn kind(self) -> MethodKind {
         match self {
             Self::Ml => MethodKind::Oracle,
+            Self::Oampnet => MethodKind::Augmented,
             _ => MethodKind::Classical,
         }
     }
@@ -76,6 +94,10 @@ impl DemoMethod for Method {
             Self::Ml => {
                 "arg min ‖y − Hx‖² over every symbol vector, by a Schnorr–Euchner sphere \
                  decoder: exact, exponential in the users (up to 16×16 QPSK, 8×8 16-QAM)"
+            }
+            Self::Oampnet => {
+                "OAMP unrolled with four learned numbers per iteration (step size γ, error \
+                 scale θ, denoiser factors φ and ξ), trained on simulated channels (He et al. 2020)"
             }
         }
     }
@@ -99,11 +121,13 @@ pub struct Run {
     pub uncertified: usize,
 }
 
-/// Runs `method` on every vector of `batch`; `iterations` for the iterative ones.
+/// Runs `method` on every vector of `batch`; `iterations` for the iterative ones (a learned one
+/// runs at most as many as it was trained for); `model` for the learned ones.
 pub fn detect(
     batch: &Batch,
     method: Method,
     iterations: usize,
+    model: Option<&MimoModel>,
     device: &Device,
 ) -> Result<Run, String> {
     let setup = &batch.setup;
@@ -112,16 +136,28 @@ pub fn detect(
     if method == Method::Ml {
         ml_supported(setup.users, setup.antennas, modulation)?;
     }
+    let model = match (method.is_learned(), model) {
+        (false, _) => None,
+        (true, Some(model)) => {
+            model.config.fits(setup.users, setup.antennas, modulation)?;
+            Some(model.to_device(device))
+        }
+        (true, None) => return Err(format!("{} needs a trained model", method.label())),
+    };
     let started = Instant::now();
     let mut uncertified = 0;
     let trace: Vec<Vec<DVector<f64>>> = match method {
-        Method::Oamp => {
+        Method::Oamp | Method::Oampnet => {
             let prepared = Prepared::new(&batch.vectors, noise, device);
-            let steps = iterate(
-                &prepared,
-                classical_corrections(iterations.max(1), device),
-                modulation,
-            );
+            let corrections = match &model {
+                Some(model) => {
+                    let [trained, _] = model.net.corrections.val().dims();
+                    let kept = iterations.clamp(1, trained);
+                    model.net.corrections.val().slice([0..kept, 0..4])
+                }
+                None => classical_corrections(iterations.max(1), device),
+            };
+            let steps = iterate(&prepared, corrections, modulation);
             steps.into_iter().map(|s| rows(s.estimate)).collect()
         }
         _ => vec![
@@ -177,7 +213,7 @@ mod tests {
     use crate::demos::mimo::sim::{Setup, simulate};
 
     fn ser(batch: &Batch, method: Method) -> f64 {
-        let run = detect(batch, method, OAMP_ITERATIONS, &Device::flex()).expect("ran");
+        let run = detect(batch, method, OAMP_ITERATIONS, None, &Device::flex()).expect("ran");
         let mut tally = Tally::new(batch.setup.modulation, batch.setup.users);
         for (v, decided) in batch.vectors.iter().zip(&run.decided) {
             tally.add(
@@ -200,7 +236,14 @@ mod tests {
             rho: 0.0,
         };
         let batch = simulate(&setup, 400, 21);
-        let [zf, mmse, vblast, oamp, ml] = Method::ALL.map(|m| ser(&batch, m));
+        let [zf, mmse, vblast, oamp, ml] = [
+            Method::Zf,
+            Method::Mmse,
+            Method::Vblast,
+            Method::Oamp,
+            Method::Ml,
+        ]
+        .map(|m| ser(&batch, m));
         assert!(
             ml <= oamp && ml <= vblast,
             "ML {ml}, OAMP {oamp}, V-BLAST {vblast}"

@@ -9,8 +9,10 @@ pub mod cli;
 pub mod io;
 pub mod methods;
 pub mod metrics;
+pub mod model;
 pub mod oamp;
 pub mod sim;
+pub mod train;
 
 use super::{About, DemoEntry, NotBuilt};
 
