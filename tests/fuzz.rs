@@ -415,3 +415,39 @@ fn fuzz_digit_csv_and_png() {
         let _ = read_png(path);
     });
 }
+
+#[test]
+fn fuzz_mimo_npy() {
+    use inference_lab::demos::mimo::io::{read_problem, read_symbols, write_batch};
+    use inference_lab::demos::mimo::methods::{Method, detect};
+    use inference_lab::demos::mimo::sim::{Modulation, Setup, simulate};
+    let device = Device::flex();
+    let setup = Setup {
+        users: 2,
+        antennas: 3,
+        modulation: Modulation::Qam16,
+        snr_db: 10.0,
+        rho: 0.0,
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let [h, y, x] = ["H.npy", "y.npy", "x.npy"].map(|n| dir.path().join(n));
+    write_batch(&simulate(&setup, 2, 1), &h, &y, &x).expect("written");
+    let read = |p: &Path| std::fs::read(p).expect("read");
+    let (channel, received, symbols) = (read(&h), read(&y), read(&x));
+    fuzz("mimo-channel-npy", vec![channel], |path| {
+        // What `mimo detect` does with the files: read them, then detect what they hold.
+        if let Ok(batch) = read_problem(path, &y, Modulation::Qam16, 10.0)
+            && batch.vectors.len() <= 4
+        {
+            for method in [Method::Mmse, Method::Oamp, Method::Ml] {
+                let _ = detect(&batch, method, 3, None, &device);
+            }
+        }
+    });
+    fuzz("mimo-received-npy", vec![received], |path| {
+        let _ = read_problem(&h, path, Modulation::Qam16, 10.0);
+    });
+    fuzz("mimo-symbols-npy", vec![symbols], |path| {
+        let _ = read_symbols(path, Modulation::Qam16, 2, 2);
+    });
+}

@@ -229,11 +229,14 @@ pub fn run_acceptance(
     let mut out = Vec::new();
     for (antennas, users, modulation, rho, snrs) in panels() {
         let mut curves = Vec::new();
-        let model = shipped_for(users, antennas, modulation, rho, device).ok();
         for method in Method::ALL {
-            if method.is_learned() && model.is_none() {
-                continue;
-            }
+            let model = match method.net_kind() {
+                Some(kind) => match shipped_for(kind, users, antennas, modulation, rho, device) {
+                    Ok(model) => Some(model),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
             if method == Method::Ml
                 && super::classical::ml_supported(users, antennas, modulation).is_err()
             {

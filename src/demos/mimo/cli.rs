@@ -10,7 +10,7 @@ use super::bench::{SerPoint, run_acceptance, ser_curve};
 use super::io;
 use super::methods::{Method, OAMP_ITERATIONS, detect};
 use super::metrics::Tally;
-use super::model::{MimoConfig, MimoModel, OAMPNET, shipped_for};
+use super::model::{MimoConfig, MimoModel, NetKind, shipped_for};
 use super::sim::{Modulation, Setup, simulate};
 use super::train::{TrainConfig, bench_step, train};
 use crate::demos::DemoMethod;
@@ -47,12 +47,13 @@ fn learned_model(
     setup: &Setup,
     device: &Device,
 ) -> anyhow::Result<Option<MimoModel>> {
-    if !method.is_learned() {
+    let Some(kind) = method.net_kind() else {
         return Ok(None);
-    }
+    };
     let model = match path {
-        Some(path) => load(path, OAMPNET, device)?,
+        Some(path) => load(path, kind.file_kind(), device)?,
         None => shipped_for(
+            kind,
             setup.users,
             setup.antennas,
             setup.modulation,
@@ -222,6 +223,8 @@ impl DemoCli for MimoCli {
             }
             MimoAction::Train {
                 common,
+                net,
+                hidden,
                 nt,
                 nr,
                 modulation,
@@ -234,13 +237,12 @@ impl DemoCli for MimoCli {
                 snr_high,
                 init,
             } => {
-                let mut config = TrainConfig::new(MimoConfig {
-                    users: nt,
-                    antennas: nr,
-                    modulation,
-                    rho,
-                    iterations: iters,
-                });
+                let mut model = MimoConfig::new(net.kind(), nt, nr, modulation, rho);
+                model.iterations = iters;
+                if let Some(hidden) = hidden {
+                    model.hidden = hidden;
+                }
+                let mut config = TrainConfig::new(model);
                 config.batch = batch;
                 config.snr_db = [
                     snr_low.unwrap_or(config.snr_db[0]),
@@ -248,21 +250,21 @@ impl DemoCli for MimoCli {
                 ];
                 config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
                 config.validate().map_err(anyhow::Error::msg)?;
-                let name = format!("mimo oampnet {}", config.model.describe());
+                let name = format!("mimo {}", config.model.describe());
                 common.run(name, config, backend, train)
             }
         }
     }
 
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
-        let config = TrainConfig::new(MimoConfig {
-            users: 32,
-            antennas: 64,
-            modulation: Modulation::Qam16,
-            rho: 0.0,
-            iterations: OAMP_ITERATIONS,
-        });
-        Ok(vec![boxed(bench_step(&config, device))?])
+        [NetKind::OampNet, NetKind::DetNet]
+            .into_iter()
+            .map(|kind| {
+                let config =
+                    TrainConfig::new(MimoConfig::new(kind, 32, 64, Modulation::Qam16, 0.0));
+                boxed(bench_step(&config, device))
+            })
+            .collect()
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
@@ -270,6 +272,22 @@ impl DemoCli for MimoCli {
         let report = run_acceptance(args.quick, &compute.device, &compute.label)?;
         let table = report.table();
         print_bench(&report, table, args)
+    }
+}
+
+/// The networks `mimo train` trains.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Net {
+    Oampnet,
+    Detnet,
+}
+
+impl Net {
+    fn kind(self) -> NetKind {
+        match self {
+            Self::Oampnet => NetKind::OampNet,
+            Self::Detnet => NetKind::DetNet,
+        }
     }
 }
 
@@ -355,10 +373,15 @@ pub enum MimoAction {
         #[arg(long)]
         json: bool,
     },
-    /// Train OAMP-Net2 for one size, modulation and channel model.
+    /// Train OAMP-Net2 or DetNet for one size, modulation and channel model.
     Train {
         #[command(flatten)]
         common: TrainArgs,
+        #[arg(long, value_enum, default_value = "oampnet")]
+        net: Net,
+        /// DetNet's hidden units per layer (default 4n = 8 N_t).
+        #[arg(long)]
+        hidden: Option<usize>,
         #[arg(long)]
         nt: usize,
         #[arg(long)]

@@ -8,7 +8,7 @@ use burn::tensor::{Device, Tensor};
 use nalgebra::DVector;
 
 use super::classical::{lmmse, ml_supported, sphere_decoder, vblast, zero_forcing};
-use super::model::MimoModel;
+use super::model::{MimoModel, NetKind};
 use super::oamp::{Prepared, classical_corrections, iterate};
 use super::sim::{Batch, Modulation};
 use crate::demos::{DemoMethod, MethodKind};
@@ -22,27 +22,37 @@ pub enum Method {
     Vblast,
     Oamp,
     Ml,
+    Detnet,
     Oampnet,
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 7] = [
         Self::Zf,
         Self::Mmse,
         Self::Vblast,
         Self::Oamp,
         Self::Ml,
+        Self::Detnet,
         Self::Oampnet,
     ];
 
     /// Whether it refines an estimate over iterations (its trace has one entry per iteration).
     pub fn is_iterative(self) -> bool {
-        matches!(self, Self::Oamp | Self::Oampnet)
+        matches!(self, Self::Oamp | Self::Oampnet | Self::Detnet)
     }
 
-    /// Whether it needs a trained model.
+    /// The trained model it needs, if any.
+    pub fn net_kind(self) -> Option<NetKind> {
+        match self {
+            Self::Oampnet => Some(NetKind::OampNet),
+            Self::Detnet => Some(NetKind::DetNet),
+            _ => None,
+        }
+    }
+
     pub fn is_learned(self) -> bool {
-        matches!(self, Self::Oampnet)
+        self.net_kind().is_some()
     }
 }
 
@@ -55,6 +65,7 @@ impl DemoMethod for Method {
             Self::Oamp => "oamp",
             Self::Ml => "ml",
             Self::Oampnet => "oampnet",
+            Self::Detnet => "detnet",
         }
     }
 
@@ -66,6 +77,7 @@ impl DemoMethod for Method {
             Self::Oamp => "OAMP",
             Self::Ml => "ML (sphere decoder)",
             Self::Oampnet => "OAMP-Net2",
+            Self::Detnet => "DetNet",
         }
     }
 
@@ -73,6 +85,7 @@ impl DemoMethod for Method {
         match self {
             Self::Ml => MethodKind::Oracle,
             Self::Oampnet => MethodKind::Augmented,
+            Self::Detnet => MethodKind::Amortized,
             _ => MethodKind::Classical,
         }
     }
@@ -98,6 +111,10 @@ impl DemoMethod for Method {
             Self::Oampnet => {
                 "OAMP unrolled with four learned numbers per iteration (step size γ, error \
                  scale θ, denoiser factors φ and ξ), trained on simulated channels (He et al. 2020)"
+            }
+            Self::Detnet => {
+                "a deep unfolded network (Samuel et al. 2019): 10 fully connected layers that \
+                 read a learned gradient step and their state, trained on simulated channels"
             }
         }
     }
@@ -136,29 +153,39 @@ pub fn detect(
     if method == Method::Ml {
         ml_supported(setup.users, setup.antennas, modulation)?;
     }
-    let model = match (method.is_learned(), model) {
-        (false, _) => None,
-        (true, Some(model)) => {
+    let model = match (method.net_kind(), model) {
+        (None, _) => None,
+        (Some(kind), Some(model)) => {
+            if model.config.kind != kind {
+                return Err(format!(
+                    "{} needs a {} model; this one is a {}",
+                    method.label(),
+                    kind.file_kind(),
+                    model.config.kind.file_kind()
+                ));
+            }
             model.config.fits(setup.users, setup.antennas, modulation)?;
             Some(model.to_device(device))
         }
-        (true, None) => return Err(format!("{} needs a trained model", method.label())),
+        (Some(_), None) => return Err(format!("{} needs a trained model", method.label())),
     };
     let started = Instant::now();
     let mut uncertified = 0;
     let trace: Vec<Vec<DVector<f64>>> = match method {
-        Method::Oamp | Method::Oampnet => {
+        Method::Oamp | Method::Oampnet | Method::Detnet => {
             let prepared = Prepared::new(&batch.vectors, noise, device);
-            let corrections = match &model {
-                Some(model) => {
-                    let [trained, _] = model.net.corrections.val().dims();
-                    let kept = iterations.clamp(1, trained);
-                    model.net.corrections.val().slice([0..kept, 0..4])
-                }
-                None => classical_corrections(iterations.max(1), device),
+            let estimates = match &model {
+                Some(model) => model.net.estimates(&prepared, modulation, iterations),
+                None => iterate(
+                    &prepared,
+                    classical_corrections(iterations.max(1), device),
+                    modulation,
+                )
+                .into_iter()
+                .map(|s| s.estimate)
+                .collect(),
             };
-            let steps = iterate(&prepared, corrections, modulation);
-            steps.into_iter().map(|s| rows(s.estimate)).collect()
+            estimates.into_iter().map(rows).collect()
         }
         _ => vec![
             batch

@@ -90,6 +90,33 @@ impl Prepared {
     pub fn dims(&self) -> usize {
         self.eigenvalues.dims()[1]
     }
+
+    /// Vᵀ x for x `[B, n]`.
+    pub fn rotate(&self, x: Tensor<2>) -> Tensor<2> {
+        let [b, n] = x.dims();
+        x.unsqueeze_dim::<3>(1)
+            .matmul(self.eigenvectors.clone())
+            .reshape([b, n])
+    }
+
+    /// V s for s `[B, n]`.
+    pub fn unrotate(&self, s: Tensor<2>) -> Tensor<2> {
+        let [b, n] = s.dims();
+        self.eigenvectors
+            .clone()
+            .matmul(s.unsqueeze_dim::<3>(2))
+            .reshape([b, n])
+    }
+
+    /// Hᵀy, `[B, n]`.
+    pub fn matched(&self) -> Tensor<2> {
+        self.unrotate(self.projected.clone())
+    }
+
+    /// HᵀH x for x `[B, n]`.
+    pub fn gram_times(&self, x: Tensor<2>) -> Tensor<2> {
+        self.unrotate(self.rotate(x) * self.eigenvalues.clone())
+    }
 }
 
 /// The corrections of classical OAMP for `iterations` iterations: rows (γ, θ, φ, ξ) = (1, 1, 1, 1).
@@ -143,11 +170,7 @@ pub fn iterate(prepared: &Prepared, corrections: Tensor<2>, modulation: Modulati
         let row = corrections.clone().slice([t..t + 1, 0..4]);
         let [gamma, theta, phi, xi] = [0, 1, 2, 3].map(|k| row.clone().slice([0..1, k..k + 1]));
         // u = Vᵀ x̂.
-        let rotated = estimate
-            .clone()
-            .unsqueeze_dim::<3>(1)
-            .matmul(prepared.eigenvectors.clone())
-            .reshape([b, n]);
+        let rotated = prepared.rotate(estimate.clone());
         let residual_energy = prepared.received_energy.clone()
             - (rotated.clone() * prepared.projected.clone()).sum_dim(1) * 2.0
             + (lambda.clone() * rotated.clone() * rotated.clone()).sum_dim(1);
@@ -157,11 +180,7 @@ pub fn iterate(prepared: &Prepared, corrections: Tensor<2>, modulation: Modulati
         let scale = (gain.clone() * lambda.clone()).sum_dim(1).recip() * n as f32;
         let step_rotated =
             scale.clone() * gain.clone() * (prepared.projected.clone() - lambda.clone() * rotated);
-        let step = prepared
-            .eigenvectors
-            .clone()
-            .matmul(step_rotated.unsqueeze_dim::<3>(2))
-            .reshape([b, n]);
+        let step = prepared.unrotate(step_rotated);
         let linear = estimate + gamma * step;
         let kept = (theta.clone() * scale.clone() * gain.clone() * lambda.clone()).neg() + 1.0;
         let tau2 = ((kept.clone() * kept).sum_dim(1) * v2

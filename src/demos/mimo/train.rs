@@ -10,8 +10,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::model::{MimoConfig, MimoModel, OampNet};
-use super::oamp::{Prepared, iterate};
+use super::model::{MimoConfig, MimoModel, MimoNet, NetKind};
+use super::oamp::Prepared;
 use super::sim::{Batch, Modulation, Setup, simulate, symbols};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
@@ -129,16 +129,43 @@ fn truth(batch: &Batch, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(values, [batch.vectors.len(), n]), device)
 }
 
-/// The mean squared error per real dimension of the net's last soft estimate, `[1]`.
-fn loss(net: &OampNet, prepared: &Prepared, sent: Tensor<2>, modulation: Modulation) -> Tensor<1> {
-    let steps = iterate(prepared, net.corrections.val(), modulation);
-    match steps.last() {
-        Some(last) => {
-            let error = last.estimate.clone() - sent;
-            (error.clone() * error).mean()
+fn mse(estimate: Tensor<2>, sent: Tensor<2>) -> Tensor<1> {
+    let error = estimate - sent;
+    (error.clone() * error).mean()
+}
+
+/// The training loss: OAMP-Net2's last estimate's mean squared error (He et al.), DetNet's
+/// errors of every layer weighted by ln(k + 1) (Samuel et al.), so that early layers learn too.
+fn loss(net: &MimoNet, prepared: &Prepared, sent: Tensor<2>, config: &MimoConfig) -> Tensor<1> {
+    let estimates = net.estimates(prepared, config.modulation, config.iterations);
+    let device = prepared.eigenvalues.device();
+    match config.kind {
+        NetKind::OampNet => match estimates.last() {
+            Some(last) => mse(last.clone(), sent),
+            None => Tensor::zeros([1], &device),
+        },
+        NetKind::DetNet => {
+            let weights: Vec<f64> = (1..=estimates.len())
+                .map(|k| ((k + 1) as f64).ln())
+                .collect();
+            let total: f64 = weights.iter().sum();
+            estimates
+                .into_iter()
+                .zip(&weights)
+                .map(|(e, w)| mse(e, sent.clone()) * (w / total))
+                .reduce(|a, b| a + b)
+                .unwrap_or_else(|| Tensor::zeros([1], &device))
         }
-        None => Tensor::zeros([1], &prepared.eigenvalues.device()),
     }
+}
+
+/// The validation score: the last estimate's mean squared error.
+fn final_error(net: &MimoNet, prepared: &Prepared, sent: Tensor<2>, config: &MimoConfig) -> f64 {
+    net.estimates(prepared, config.modulation, config.iterations)
+        .pop()
+        .map_or(f64::INFINITY, |last| {
+            f64::from(mse(last, sent).into_scalar::<f32>())
+        })
 }
 
 struct OampTrainee<'a> {
@@ -168,7 +195,7 @@ impl OampTrainee<'_> {
 }
 
 impl Trainee for OampTrainee<'_> {
-    type Net = OampNet;
+    type Net = MimoNet;
     type Model = MimoModel;
     type Config = TrainConfig;
 
@@ -176,11 +203,11 @@ impl Trainee for OampTrainee<'_> {
         &self.settings
     }
 
-    fn fresh(&mut self, device: &Device) -> OampNet {
-        OampNet::new(&self.settings.model, device)
+    fn fresh(&mut self, device: &Device) -> MimoNet {
+        MimoNet::new(&self.settings.model, device)
     }
 
-    fn adopt(&mut self, loaded: MimoModel) -> Result<OampNet, String> {
+    fn adopt(&mut self, loaded: MimoModel) -> Result<MimoNet, String> {
         same_shape(&loaded.config, &self.settings.model)?;
         Ok(loaded.net)
     }
@@ -188,30 +215,27 @@ impl Trainee for OampTrainee<'_> {
     fn step(
         &mut self,
         step: u64,
-        net: OampNet,
+        net: MimoNet,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,
-    ) -> Result<(OampNet, StepReport), JobError> {
+    ) -> Result<(MimoNet, StepReport), JobError> {
         let device = self.devices.autodiff.clone();
         let (prepared, sent) = self.batch(step, &device);
-        let loss = loss(&net, &prepared, sent, self.settings.model.modulation);
+        let loss = loss(&net, &prepared, sent, &self.settings.model);
         let (net, value) = descend(net, loss, optimizer, learning_rate);
         Ok((net, StepReport::terms(&[("MSE", value)])))
     }
 
-    fn validate(&self, net: &OampNet) -> Scored<MimoModel> {
+    fn validate(&self, net: &MimoNet) -> Scored<MimoModel> {
         use burn::module::Module;
         let model = MimoModel {
             net: net.valid(),
             config: self.settings.model.clone(),
         };
-        let modulation = self.settings.model.modulation;
         let total: f64 = self
             .validation
             .iter()
-            .map(|(prepared, sent)| {
-                f64::from(loss(&model.net, prepared, sent.clone(), modulation).into_scalar::<f32>())
-            })
+            .map(|(prepared, sent)| final_error(&model.net, prepared, sent.clone(), &model.config))
             .sum();
         Scored::new(model, total / self.validation.len().max(1) as f64)
     }
@@ -252,7 +276,7 @@ pub fn train(
 }
 
 /// `bench --train`: one OAMP-Net2 step as the loop runs it.
-pub fn bench_step(config: &TrainConfig, device: &Device) -> Result<LoopStep<OampNet>, String> {
+pub fn bench_step(config: &TrainConfig, device: &Device) -> Result<LoopStep<MimoNet>, String> {
     config.validate()?;
     let device = device.clone().autodiff();
     let setup = config.setup(config.snr_db[0]);
@@ -263,17 +287,21 @@ pub fn bench_step(config: &TrainConfig, device: &Device) -> Result<LoopStep<Oamp
     );
     let prepared = Prepared::new(&batch.vectors, batch.dimension_noise(), &device);
     let sent = truth(&batch, &device);
-    let net = OampNet::new(&config.model, &device);
+    let net = MimoNet::new(&config.model, &device);
     let rate = config.schedule.learning_rate;
-    let modulation = config.model.modulation;
+    let model = config.model.clone();
     Ok(LoopStep::new(
-        "mimo oampnet",
+        if model.kind == NetKind::DetNet {
+            "mimo detnet"
+        } else {
+            "mimo oampnet"
+        },
         format!("{} vectors {}", config.batch, config.model.describe()),
         config.batch,
         net,
         burn::optim::AdamConfig::new().init(),
         move |net, optimizer| {
-            let loss = loss(&net, &prepared, sent.clone(), modulation);
+            let loss = loss(&net, &prepared, sent.clone(), &model);
             descend(net, loss, optimizer, rate)
         },
     ))
@@ -287,6 +315,8 @@ mod tests {
     #[test]
     fn a_short_run_lowers_the_validation_error_below_oamps() {
         let mut config = TrainConfig::new(MimoConfig {
+            kind: NetKind::OampNet,
+            hidden: 0,
             users: 4,
             antennas: 8,
             modulation: Modulation::Qam16,
@@ -307,7 +337,7 @@ mod tests {
             rng: StdRng::seed_from_u64(0),
         };
         let oamp = start
-            .validate(&OampNet::new(&config.model, &devices.autodiff))
+            .validate(&MimoNet::new(&config.model, &devices.autodiff))
             .score;
         assert!(trained.score <= oamp, "{} vs OAMP {oamp}", trained.score);
         assert!(trained.score.is_finite());
@@ -316,6 +346,8 @@ mod tests {
     #[test]
     fn the_benched_step_learns_its_batch() {
         let config = TrainConfig::new(MimoConfig {
+            kind: NetKind::OampNet,
+            hidden: 0,
             users: 4,
             antennas: 8,
             modulation: Modulation::Qpsk,
@@ -329,6 +361,8 @@ mod tests {
     #[test]
     fn an_endless_run_cancels() {
         let mut config = TrainConfig::new(MimoConfig {
+            kind: NetKind::OampNet,
+            hidden: 0,
             users: 2,
             antennas: 4,
             modulation: Modulation::Qpsk,
