@@ -7,10 +7,11 @@ use std::time::Instant;
 use burn::tensor::{Device, Tensor};
 use nalgebra::DVector;
 
+use super::classical::{Prepared, classical_corrections, iterate};
 use super::classical::{lmmse, ml_supported, sphere_decoder, vblast, zero_forcing};
+use super::metrics::Tally;
 use super::model::{MimoModel, NetKind};
-use super::oamp::{Prepared, classical_corrections, iterate};
-use super::sim::{Batch, Modulation};
+use super::sim::{Batch, Modulation, Setup, simulate};
 use crate::demos::{DemoMethod, MethodKind};
 use crate::stored_model::StoredModel;
 
@@ -218,6 +219,91 @@ pub fn detect(
     })
 }
 
+/// What the panel shows: every method on a batch of fresh vectors of one setup (the first one
+/// drawn in detail), its errors, and the methods it could not run, with why.
+#[derive(Clone, Debug)]
+pub struct Inspection {
+    pub batch: Batch,
+    pub runs: Vec<Run>,
+    /// Each run's errors over the batch, in the order of `runs`.
+    pub tallies: Vec<Tally>,
+    pub skipped: Vec<(Method, String)>,
+}
+
+impl Inspection {
+    pub fn run(&self, method: Method) -> Option<(&Run, &Tally)> {
+        self.runs
+            .iter()
+            .zip(&self.tallies)
+            .find(|(r, _)| r.method == method)
+    }
+}
+
+/// Runs every method on `vectors` fresh vectors of `setup` drawn from `seed`; a learned method
+/// runs with the model in `models` made for this setup, or is skipped. `None` when stopped.
+pub fn inspect(
+    setup: &Setup,
+    vectors: usize,
+    seed: u64,
+    models: &[MimoModel],
+    iterations: usize,
+    device: &Device,
+    stop: &dyn Fn() -> bool,
+) -> Option<Inspection> {
+    let batch = simulate(setup, vectors.max(1), seed);
+    let mut runs = Vec::new();
+    let mut tallies = Vec::new();
+    let mut skipped = Vec::new();
+    for method in Method::ALL {
+        if stop() {
+            return None;
+        }
+        let model = match method.net_kind() {
+            Some(kind) => match models.iter().find(|m| {
+                m.config.kind == kind
+                    && m.config
+                        .fits(setup.users, setup.antennas, setup.modulation)
+                        .is_ok()
+            }) {
+                Some(model) => Some(model),
+                None => {
+                    skipped.push((
+                        method,
+                        format!(
+                            "no {} model for {}×{} {}: train one or load a file",
+                            kind.file_kind(),
+                            setup.antennas,
+                            setup.users,
+                            setup.modulation.name()
+                        ),
+                    ));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        match detect(&batch, method, iterations, model, device) {
+            Ok(run) => {
+                let mut tally = Tally::new(setup.modulation, setup.users);
+                for (v, decided) in batch.vectors.iter().zip(&run.decided) {
+                    if let Some(sent) = &v.sent {
+                        tally.add(setup.modulation, sent, decided);
+                    }
+                }
+                runs.push(run);
+                tallies.push(tally);
+            }
+            Err(why) => skipped.push((method, why)),
+        }
+    }
+    Some(Inspection {
+        batch,
+        runs,
+        tallies,
+        skipped,
+    })
+}
+
 /// The nearest level per real dimension.
 pub fn decide(modulation: Modulation, soft: &DVector<f64>) -> Vec<u8> {
     soft.iter().map(|&v| modulation.decide(v)).collect()
@@ -236,8 +322,6 @@ pub fn rows(t: Tensor<2>) -> Vec<DVector<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demos::mimo::metrics::Tally;
-    use crate::demos::mimo::sim::{Setup, simulate};
 
     fn ser(batch: &Batch, method: Method) -> f64 {
         let run = detect(batch, method, OAMP_ITERATIONS, None, &Device::flex()).expect("ran");
@@ -280,5 +364,31 @@ mod tests {
             "V-BLAST {vblast}, LMMSE {mmse}, ZF {zf}"
         );
         assert!(oamp < mmse, "OAMP {oamp} vs LMMSE {mmse}");
+    }
+
+    #[test]
+    fn inspection_runs_what_it_can_and_says_why_not_the_rest() {
+        let setup = Setup {
+            users: 4,
+            antennas: 8,
+            modulation: Modulation::Qam16,
+            snr_db: 14.0,
+            rho: 0.0,
+        };
+        let inspection = inspect(
+            &setup,
+            20,
+            3,
+            &[],
+            OAMP_ITERATIONS,
+            &Device::flex(),
+            &|| false,
+        )
+        .expect("ran");
+        assert_eq!(inspection.runs.len(), 5);
+        assert_eq!(inspection.skipped.len(), 2, "{:?}", inspection.skipped);
+        let (oamp, tally) = inspection.run(Method::Oamp).expect("oamp ran");
+        assert_eq!(oamp.trace.len(), OAMP_ITERATIONS);
+        assert_eq!(tally.vectors(), 20);
     }
 }

@@ -10,11 +10,11 @@ pub mod io;
 pub mod methods;
 pub mod metrics;
 pub mod model;
-pub mod oamp;
 pub mod sim;
 pub mod train;
+pub mod view;
 
-use super::{About, DemoEntry, NotBuilt};
+use super::{About, DemoEntry};
 
 pub const NAME: &str = "mimo";
 
@@ -22,15 +22,18 @@ pub const ABOUT: About = About {
     name: NAME,
     title: "MIMO detection",
     summary: "Many users on many antennas: MMSE, OAMP, the sphere decoder",
-    explanation: "y = Hx + n: N_t users send QAM symbols to N_r antennas through a random \
-                  channel. Linear detectors invert H; OAMP alternates a linear step and the \
-                  constellation's posterior mean; the sphere decoder finds the exact ML answer.",
+    explanation: "Forward model: y = Hx + n, N_t users sending QAM symbols to N_r antennas \
+                  through a random channel. Inverses: zero forcing, LMMSE and V-BLAST \
+                  (classical), OAMP (classical, iterative: a linear step and the \
+                  constellation's posterior mean), exact ML by a sphere decoder (the reference), \
+                  DetNet (a deep unfolded network: amortized) and OAMP-Net2 (OAMP with four \
+                  learned numbers per iteration: augmented).",
 };
 
 pub fn entry() -> DemoEntry {
     DemoEntry {
         name: NAME,
         cli: &cli::MimoCli,
-        panel: || Box::new(NotBuilt { about: ABOUT }),
+        panel: || Box::new(view::MimoDemo::default()),
     }
 }

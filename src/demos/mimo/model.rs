@@ -18,7 +18,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::oamp::{Prepared, iterate};
+use super::classical::{Prepared, iterate};
 use super::sim::Modulation;
 use crate::stored_model::{Shipped, StoredModel};
 

@@ -10,8 +10,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use super::classical::Prepared;
 use super::model::{MimoConfig, MimoModel, MimoNet, NetKind};
-use super::oamp::Prepared;
 use super::sim::{Batch, Modulation, Setup, simulate, symbols};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
