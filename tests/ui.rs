@@ -972,3 +972,52 @@ fn the_shared_training_section_plots_live_curves_and_cancels() {
         h.query_by_label_contains("training cancelled").is_some()
     });
 }
+
+#[test]
+fn mimo_panel_detects_and_scrubs_the_iterations() {
+    let mut harness = harness(app(Some("mimo")));
+    step_until(&mut harness, "the detection", |h| {
+        h.query_by_label_contains("at iteration").is_some()
+    });
+    assert_methods_listed(
+        &harness,
+        &[
+            "Zero forcing",
+            "LMMSE",
+            "MMSE-SIC (V-BLAST)",
+            "OAMP",
+            "ML (sphere decoder)",
+            "DetNet",
+            "OAMP-Net2",
+        ],
+        1,
+    );
+    harness
+        .query_all_by_label("oamp")
+        .next()
+        .expect("OAMP's button")
+        .click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("OAMP at iteration 10 of 10")
+            .is_some(),
+        "the timeline starts at OAMP's last iteration"
+    );
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("OAMP at iteration 1 of 10")
+            .is_some(),
+        "Home goes to the first iteration"
+    );
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("OAMP at iteration 2 of 10")
+            .is_some()
+    );
+    assert_jobs_end_without_a_crash(&mut harness, "mimo");
+}

@@ -272,9 +272,21 @@ pub struct MimoModel {
     pub config: MimoConfig,
 }
 
+// Made by `mimo train` (the commands in docs/mimo.md).
+const SHIPPED_OAMPNET_32X16_QPSK: &[u8] =
+    include_bytes!("../../../assets/mimo-oampnet-32x16-qpsk.mpk");
+const SHIPPED_OAMPNET_64X32_16QAM: &[u8] =
+    include_bytes!("../../../assets/mimo-oampnet-64x32-16qam.mpk");
+const SHIPPED_DETNET_32X16_QPSK: &[u8] =
+    include_bytes!("../../../assets/mimo-detnet-32x16-qpsk.mpk");
+
 impl StoredModel for MimoModel {
     const DEMO: &'static str = super::NAME;
-    const SHIPPED: &'static [Shipped] = &[];
+    const SHIPPED: &'static [Shipped] = &[
+        ("oampnet", SHIPPED_OAMPNET_32X16_QPSK),
+        ("oampnet", SHIPPED_OAMPNET_64X32_16QAM),
+        ("detnet", SHIPPED_DETNET_32X16_QPSK),
+    ];
     type Net = MimoNet;
     type Stored = MimoConfig;
 
@@ -311,13 +323,14 @@ pub fn shipped_for(
     models
         .into_iter()
         .find(|m| {
-            m.config.fits(users, antennas, modulation).is_ok() && (m.config.rho - rho).abs() < 1e-9
+            m.config.kind == kind
+                && m.config.fits(users, antennas, modulation).is_ok()
+                && (m.config.rho - rho).abs() < 1e-9
         })
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "no shipped {} for {antennas}×{users} {} with ρ = {rho} (shipped: 32×16 QPSK, \
-                 64×32 16-QAM, 64×32 16-QAM ρ = 0.7); train one with `mimo train` and pass it \
-                 with --model",
+                "no shipped {} model for {antennas}×{users} {} with ρ = {rho} (docs/mimo.md lists \
+                 the shipped ones); train one with `mimo train` and pass it with --model",
                 kind.file_kind(),
                 modulation.name()
             )
