@@ -269,7 +269,7 @@ impl LdpcDemo {
             .x_axis_label("Eb/N0 (dB)")
             .y_axis_label("error rate")
             .y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value))
-            .label_formatter(error_rate_hover_label)
+            .label_formatter(crate::ui::log_axis::error_rate_hover_label)
             .allow_scroll(false)
             .legend(egui_plot::Legend::default());
         plot.show(ui, |plot| {
@@ -314,23 +314,6 @@ impl LdpcDemo {
             }
         });
     }
-}
-
-/// The hover label in dB and error rate (the axis holds log10 of it).
-pub(super) fn error_rate_hover_label(position: &egui_plot::HoverPosition<'_>) -> Option<String> {
-    let (name, point) = match position {
-        egui_plot::HoverPosition::NearDataPoint {
-            plot_name,
-            position,
-            ..
-        } => (*plot_name, position),
-        egui_plot::HoverPosition::Elsewhere { position } => ("", position),
-    };
-    Some(format!(
-        "{name}\n{:.1} dB: {:.2e}",
-        point.x,
-        10f64.powf(point.y)
-    ))
 }
 
 pub(super) fn code_hint(name: &str) -> &'static str {

@@ -40,6 +40,8 @@ pub struct MimoDemo {
     inferring: JobSlot<Inspection>,
     curves: Vec<Curve>,
     curve_job: JobSlot<Vec<Curve>>,
+    /// What the last curves were started for (they start once per setup, seed and models).
+    curves_for: Option<(Setup, u64, usize)>,
     shown: Method,
     step: Timeline,
     table: MetricsTable,
@@ -67,10 +69,11 @@ impl Default for MimoDemo {
             inferring: JobSlot::new(true),
             curves: Vec::new(),
             curve_job: JobSlot::new(false),
+            curves_for: None,
             shown: Method::Oampnet,
             step: Timeline::new(0),
             table: MetricsTable::new(vec![
-                Metric::new("errors here", false, 0)
+                Metric::new("wrong", false, 0)
                     .with_hint("Wrong symbols of the vector drawn (of N_t users)"),
                 Metric::new("SER", false, 4).with_hint(
                     "Symbol error rate over the panel's 500 fresh vectors at this SNR (a symbol \
@@ -215,6 +218,16 @@ impl MimoDemo {
         }
         if self.inferring.is_due() {
             self.start_inference(ui, ctx);
+        }
+        // The curves follow the setup on their own once a detection has landed.
+        if self.curves.is_empty()
+            && self.inspection.is_some()
+            && !self.inferring.is_running()
+            && !self.curve_job.is_running()
+            && self.curves_for != Some((self.setup, self.seed, self.models.len()))
+        {
+            self.curves_for = Some((self.setup, self.seed, self.models.len()));
+            self.start_curves(ui, ctx);
         }
     }
 

@@ -206,7 +206,7 @@ impl MimoDemo {
         let size = ui.available_size();
         let width = size.x;
         let height = size.y.max(260.0);
-        let left = (width * 0.52).max(200.0);
+        let left = (width * 0.4).max(200.0);
         let top = ui.cursor().min;
         ui.horizontal_top(|ui| {
             ui.allocate_ui(vec2(left, height), |ui| {
@@ -372,32 +372,49 @@ impl MimoDemo {
             });
             return;
         }
-        Plot::new("mimo-curves")
+        let mut plot = Plot::new("mimo-curves")
             .height(height)
             .x_axis_label("SNR (dB)")
             .y_axis_label("SER")
             .y_axis_formatter(|mark, _| format!("1e{:.0}", mark.value))
-            .allow_scroll(false)
-            .legend(egui_plot::Legend::default())
-            .show(ui, |plot| {
-                for (method, points) in &self.curves {
-                    let series: Vec<[f64; 2]> = points
-                        .iter()
-                        .filter(|p| p.ser > 0.0)
-                        .map(|p| [p.snr_db, p.ser.log10()])
-                        .collect();
-                    let color = method.kind().color();
-                    plot.line(
-                        Line::new(method.label(), PlotPoints::from(series.clone()))
-                            .color(color)
-                            .width(2.0),
-                    );
-                    plot.points(
-                        Points::new(method.label(), PlotPoints::from(series))
-                            .color(color)
-                            .radius(3.0),
-                    );
-                }
-            });
+            .label_formatter(crate::ui::log_axis::error_rate_hover_label)
+            .allow_scroll(false);
+        // A legend on a short plot covers its curves: the hover label names them instead.
+        if height >= 260.0 {
+            plot =
+                plot.legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftBottom));
+        }
+        plot.show(ui, |plot| {
+            for (method, points) in &self.curves {
+                let series: Vec<[f64; 2]> = points
+                    .iter()
+                    .filter(|p| p.ser > 0.0)
+                    .map(|p| [p.snr_db, p.ser.log10()])
+                    .collect();
+                let color = method.kind().color();
+                plot.line(
+                    Line::new(method.label(), PlotPoints::from(series.clone()))
+                        .color(color)
+                        .style(line_style(*method))
+                        .width(2.0),
+                );
+                plot.points(
+                    Points::new(method.label(), PlotPoints::from(series))
+                        .color(color)
+                        .radius(3.0),
+                );
+            }
+        });
+    }
+}
+
+/// Methods of one kind share a color; their curves differ by line style.
+fn line_style(method: Method) -> egui_plot::LineStyle {
+    use egui_plot::LineStyle;
+    match method {
+        Method::Zf => LineStyle::dotted_dense(),
+        Method::Mmse => LineStyle::dashed_loose(),
+        Method::Vblast => LineStyle::dashed_dense(),
+        _ => LineStyle::Solid,
     }
 }
