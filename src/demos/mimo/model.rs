@@ -277,6 +277,10 @@ const SHIPPED_OAMPNET_32X16_QPSK: &[u8] =
     include_bytes!("../../../assets/mimo-oampnet-32x16-qpsk.mpk");
 const SHIPPED_OAMPNET_64X32_16QAM: &[u8] =
     include_bytes!("../../../assets/mimo-oampnet-64x32-16qam.mpk");
+const SHIPPED_OAMPNET_64X32_16QAM_RHO: &[u8] =
+    include_bytes!("../../../assets/mimo-oampnet-64x32-16qam-rho0.7.mpk");
+const SHIPPED_DETNET_64X32_16QAM: &[u8] =
+    include_bytes!("../../../assets/mimo-detnet-64x32-16qam.mpk");
 const SHIPPED_DETNET_32X16_QPSK: &[u8] =
     include_bytes!("../../../assets/mimo-detnet-32x16-qpsk.mpk");
 
@@ -285,7 +289,9 @@ impl StoredModel for MimoModel {
     const SHIPPED: &'static [Shipped] = &[
         ("oampnet", SHIPPED_OAMPNET_32X16_QPSK),
         ("oampnet", SHIPPED_OAMPNET_64X32_16QAM),
+        ("oampnet", SHIPPED_OAMPNET_64X32_16QAM_RHO),
         ("detnet", SHIPPED_DETNET_32X16_QPSK),
+        ("detnet", SHIPPED_DETNET_64X32_16QAM),
     ];
     type Net = MimoNet;
     type Stored = MimoConfig;
