@@ -134,6 +134,8 @@ pub struct Panel {
     pub rho: f64,
     /// Each method's curve over the SNRs.
     pub curves: Vec<(String, Vec<SerPoint>)>,
+    /// The learned models' parameter counts.
+    pub parameters: Vec<(String, usize)>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -183,6 +185,9 @@ impl Acceptance {
                     / curve.len().max(1) as f64;
                 out += &format!("   {us:.1}\n");
             }
+            for (name, count) in &panel.parameters {
+                out += &format!("  {name}: {count} parameters\n");
+            }
         }
         out
     }
@@ -229,6 +234,7 @@ pub fn run_acceptance(
     let mut out = Vec::new();
     for (antennas, users, modulation, rho, snrs) in panels() {
         let mut curves = Vec::new();
+        let mut parameters = Vec::new();
         for method in Method::ALL {
             let model = match method.net_kind() {
                 Some(kind) => match shipped_for(kind, users, antennas, modulation, rho, device) {
@@ -237,6 +243,10 @@ pub fn run_acceptance(
                 },
                 None => None,
             };
+            if let Some(model) = &model {
+                use burn::module::Module;
+                parameters.push((method.name().to_owned(), model.net.num_params()));
+            }
             if method == Method::Ml
                 && super::classical::ml_supported(users, antennas, modulation).is_err()
             {
@@ -280,6 +290,7 @@ pub fn run_acceptance(
             modulation,
             rho,
             curves,
+            parameters,
         });
     }
     Ok(Acceptance {

@@ -245,9 +245,18 @@ impl MimoDemo {
         let users = inspection.batch.setup.users;
         let modulation = inspection.batch.setup.modulation;
         let drawn = users.min(DRAWN_USERS);
-        let columns = (drawn as f32).sqrt().ceil().max(1.0) as usize;
+        // The grid whose square cells come out largest.
+        let columns = (1..=drawn.max(1))
+            .max_by(|&a, &b| {
+                let side = |c: usize| {
+                    (rect.width() / c as f32).min(rect.height() / drawn.div_ceil(c) as f32)
+                };
+                side(a).total_cmp(&side(b))
+            })
+            .unwrap_or(1);
         let rows = drawn.div_ceil(columns);
-        let cell = vec2(rect.width() / columns as f32, rect.height() / rows as f32);
+        let side = (rect.width() / columns as f32).min(rect.height() / rows as f32);
+        let cell = vec2(side, side);
         let levels = modulation.levels();
         let extent = levels[levels.len() - 1] * 1.6;
         let text = ui.visuals().text_color();
@@ -258,13 +267,13 @@ impl MimoDemo {
                     (user % columns) as f32 * cell.x,
                     (user / columns) as f32 * cell.y,
                 );
-            let side = cell.x.min(cell.y) - 6.0;
-            let square = Rect::from_min_size(origin + vec2(3.0, 3.0), vec2(side, side));
+            let inner = side - 6.0;
+            let square = Rect::from_min_size(origin + vec2(3.0, 3.0), vec2(inner, inner));
             painter.rect_filled(square, 3.0, ui.visuals().extreme_bg_color);
             let at = |re: f64, im: f64| -> Pos2 {
                 let u = ((re / extent) * 0.5 + 0.5).clamp(0.0, 1.0) as f32;
                 let v = ((im / extent) * 0.5 + 0.5).clamp(0.0, 1.0) as f32;
-                Pos2::new(square.left() + u * side, square.bottom() - v * side)
+                Pos2::new(square.left() + u * inner, square.bottom() - v * inner)
             };
             // Decision boundaries: midway between neighbouring levels.
             for pair in levels.windows(2) {
