@@ -53,6 +53,23 @@ pub fn step_hover_label(position: &HoverPosition<'_>) -> Option<String> {
     ))
 }
 
+/// The hover label in dB and error rate (the axis holds log10 of it).
+pub fn error_rate_hover_label(position: &egui_plot::HoverPosition<'_>) -> Option<String> {
+    let (name, point) = match position {
+        egui_plot::HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => (*plot_name, position),
+        egui_plot::HoverPosition::Elsewhere { position } => ("", position),
+    };
+    Some(format!(
+        "{name}\n{:.1} dB: {:.2e}",
+        point.x,
+        10f64.powf(point.y)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,21 +95,4 @@ mod tests {
         assert!(log_step_marks(input((f64::NAN, 1.0))).is_empty());
         assert!(log_step_marks(input((-100.0, 100.0))).is_empty());
     }
-}
-
-/// The hover label in dB and error rate (the axis holds log10 of it).
-pub fn error_rate_hover_label(position: &egui_plot::HoverPosition<'_>) -> Option<String> {
-    let (name, point) = match position {
-        egui_plot::HoverPosition::NearDataPoint {
-            plot_name,
-            position,
-            ..
-        } => (*plot_name, position),
-        egui_plot::HoverPosition::Elsewhere { position } => ("", position),
-    };
-    Some(format!(
-        "{name}\n{:.1} dB: {:.2e}",
-        point.x,
-        10f64.powf(point.y)
-    ))
 }

@@ -53,11 +53,11 @@ impl SerPoint {
 /// The held-out seed of chunk `chunk` of a curve (a setup's SNR and sizes mixed in, so points
 /// never share channels).
 fn test_seed(seed: u64, setup: &Setup, chunk: usize) -> u64 {
-    let tag = (setup.users as u64) << 40
-        ^ (setup.antennas as u64) << 32
-        ^ (setup.snr_db * 100.0).round() as i64 as u64
-        ^ (setup.rho * 1000.0).round() as u64 * 0x9e37
-        ^ setup.modulation.bits_per_symbol() as u64 * 0x51;
+    let tag = ((setup.users as u64) << 40)
+        ^ ((setup.antennas as u64) << 32)
+        ^ ((setup.snr_db * 100.0).round() as i64 as u64)
+        ^ ((setup.rho * 1000.0).round() as u64 * 0x9e37)
+        ^ (setup.modulation.bits_per_symbol() as u64 * 0x51);
     Stream::Test.seed(seed ^ tag, chunk as u64)
 }
 

@@ -247,8 +247,8 @@ impl MimoNet {
         for layer in self.layers.iter().take(iterations.max(1)) {
             let step = layer.step.val();
             let (d1, d2) = (
-                step.clone().slice([0..1]).unsqueeze::<2>(),
-                step.slice([1..2]).unsqueeze::<2>(),
+                step.clone().narrow(0, 0, 1).unsqueeze::<2>(),
+                step.narrow(0, 1, 1).unsqueeze::<2>(),
             );
             let q = estimate.clone() + d1 * matched.clone()
                 - d2 * prepared.gram_times(estimate.clone());
