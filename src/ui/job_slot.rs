@@ -83,6 +83,23 @@ impl<T: Send + 'static, S> JobSlot<T, S> {
     }
 
     /// The running job's shared state (progress, loss history, cancel).
+    /// A button that starts this slot's job (greyed while it runs) and, while it runs, Cancel;
+    /// whether the button was clicked.
+    pub fn start_button_ui(&self, ui: &mut egui::Ui, label: &str, hint: &str) -> bool {
+        let running = self.is_running();
+        let clicked = ui
+            .add_enabled(!running, egui::Button::new(label))
+            .on_hover_text(hint)
+            .clicked();
+        if running
+            && ui.button("Cancel").clicked()
+            && let Some(job) = self.shared()
+        {
+            job.cancel();
+        }
+        clicked
+    }
+
     pub fn shared(&self) -> Option<&Arc<JobShared>> {
         self.running.as_ref().map(|(_, handle)| handle.shared())
     }

@@ -160,11 +160,7 @@ impl Acceptance {
                 panel.antennas,
                 panel.users,
                 panel.modulation.name(),
-                if panel.rho > 0.0 {
-                    format!("correlated ρ = {}", panel.rho)
-                } else {
-                    "i.i.d. Rayleigh".to_owned()
-                }
+                super::sim::channel_name(panel.rho)
             );
             let snrs: Vec<f64> = panel
                 .curves

@@ -129,16 +129,12 @@ impl MimoConfig {
 
     pub fn describe(&self) -> String {
         format!(
-            "{} {}×{} {}{}",
+            "{} {}×{} {}, {}",
             self.kind.file_kind(),
             self.antennas,
             self.users,
             self.modulation.name(),
-            if self.rho > 0.0 {
-                format!(", ρ = {}", self.rho)
-            } else {
-                String::new()
-            }
+            super::sim::channel_name(self.rho)
         )
     }
 }

@@ -131,9 +131,23 @@ impl Setup {
         Ok(())
     }
 
+    /// The channel model in words.
+    pub fn channel_name(&self) -> String {
+        channel_name(self.rho)
+    }
+
     /// The complex noise variance σ² = N_t / (N_r · 10^(SNR/10)).
     pub fn noise_variance(&self) -> f64 {
         noise_variance(self.users, self.antennas, self.snr_db)
+    }
+}
+
+/// The channel model of correlation `rho`, in words.
+pub fn channel_name(rho: f64) -> String {
+    if rho > 0.0 {
+        format!("correlated ρ = {rho}")
+    } else {
+        "i.i.d. Rayleigh".to_owned()
     }
 }
 

@@ -71,18 +71,12 @@ impl LdpcDemo {
             slider_label(ui, "frames per point");
             ui.add(egui::Slider::new(&mut self.curve_frames, 50..=20_000).logarithmic(true))
                 .on_hover_text("More frames: smoother curves, longer to compute");
-            let running = self.curve_job.is_running();
-            if ui
-                .add_enabled(!running, egui::Button::new("Compute curves"))
-                .clicked()
-            {
+            if self.curve_job.start_button_ui(
+                ui,
+                "Compute curves",
+                "BER and FER of every decoder over Eb/N0, as a job",
+            ) {
                 self.start_curves(ui, ctx);
-            }
-            if running
-                && ui.button("Cancel").clicked()
-                && let Some(job) = self.curve_job.shared()
-            {
-                job.cancel();
             }
         });
     }

@@ -95,22 +95,15 @@ impl MimoDemo {
 
     pub(super) fn curve_controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.horizontal_wrapped(|ui| {
-            let running = self.curve_job.is_running();
-            if ui
-                .add_enabled(!running, egui::Button::new("Compute SER curves"))
-                .on_hover_text(format!(
-                    "Every method's SER from 6 dB below to 6 dB above this SNR, {CURVE_VECTORS} \
-                     fresh vectors a point"
-                ))
-                .clicked()
+            let hint = format!(
+                "Every method's SER from 6 dB below to 6 dB above this SNR, {CURVE_VECTORS} \
+                 fresh vectors a point"
+            );
+            if self
+                .curve_job
+                .start_button_ui(ui, "Compute SER curves", &hint)
             {
                 self.start_curves(ui, ctx);
-            }
-            if running
-                && ui.button("Cancel").clicked()
-                && let Some(job) = self.curve_job.shared()
-            {
-                job.cancel();
             }
         });
     }
@@ -166,16 +159,12 @@ impl MimoDemo {
     pub(super) fn status_ui(&self, ui: &mut Ui) {
         let s = &self.setup;
         let mut line = format!(
-            "{}×{} {}, SNR {:.1} dB{}",
+            "{}×{} {}, SNR {:.1} dB, {}",
             s.antennas,
             s.users,
             s.modulation.name(),
             s.snr_db,
-            if s.rho > 0.0 {
-                format!(", ρ = {:.2}", s.rho)
-            } else {
-                ", i.i.d. Rayleigh".to_owned()
-            }
+            s.channel_name()
         );
         match &self.inspection {
             _ if self.inferring.is_running() => line += ": detecting…",
