@@ -149,11 +149,13 @@ pub struct Acceptance {
 
 impl Acceptance {
     pub fn table(&self) -> String {
-        let mut out = format!(
-            "MIMO detection on fresh channels ({})\n\
-             sphere decoder vs brute force at 4×4: {} of {} vectors agree\n",
-            self.device, self.ml_agree, self.ml_checked
-        );
+        let mut out = format!("MIMO detection on fresh channels ({})\n", self.device);
+        if self.ml_checked > 0 {
+            out += &format!(
+                "sphere decoder vs brute force at 4×4: {} of {} vectors agree\n",
+                self.ml_agree, self.ml_checked
+            );
+        }
         for panel in &self.panels {
             out += &format!(
                 "\n{}×{} {} {}\n",
@@ -190,13 +192,117 @@ impl Acceptance {
 }
 
 /// The sizes of the acceptance table: (N_r, N_t, modulation, ρ, SNRs).
-fn panels() -> Vec<(usize, usize, Modulation, f64, Vec<f64>)> {
+fn panels() -> Vec<PanelSpec> {
     vec![
         (8, 8, Modulation::Qpsk, 0.0, vec![10.0, 14.0, 18.0]),
         (32, 16, Modulation::Qpsk, 0.0, vec![4.0, 6.0, 8.0, 10.0]),
         (64, 32, Modulation::Qam16, 0.0, vec![10.0, 12.0, 14.0, 16.0]),
         (64, 32, Modulation::Qam16, 0.7, vec![18.0, 20.0, 22.0]),
     ]
+}
+
+/// What one row of the table is run on: (N_r, N_t, modulation, ρ, SNRs).
+pub type PanelSpec = (usize, usize, Modulation, f64, Vec<f64>);
+
+/// Every method's SER at each spec's SNRs on `vectors` fresh vectors (the sphere decoder on a
+/// tenth of them, where it is offered); a learned method runs `model` when it fits the spec,
+/// else the shipped model for it, else is left out.
+pub fn evaluate_panels(
+    specs: &[PanelSpec],
+    vectors: usize,
+    model: Option<&MimoModel>,
+    device: &Device,
+) -> anyhow::Result<Vec<Panel>> {
+    let mut out = Vec::new();
+    for (antennas, users, modulation, rho, snrs) in specs.iter().cloned() {
+        let mut curves = Vec::new();
+        let mut parameters = Vec::new();
+        for method in Method::ALL {
+            let given = model.filter(|m| {
+                Some(m.config.kind) == method.net_kind()
+                    && m.config.fits(users, antennas, modulation).is_ok()
+            });
+            let model = match (method.net_kind(), given) {
+                (None, _) => None,
+                (Some(_), Some(m)) => Some(m.clone()),
+                (Some(kind), None) => {
+                    match shipped_for(kind, users, antennas, modulation, rho, device) {
+                        Ok(model) => Some(model),
+                        Err(_) => continue,
+                    }
+                }
+            };
+            if let Some(model) = &model {
+                use burn::module::Module;
+                parameters.push((method.name().to_owned(), model.net.num_params()));
+            }
+            if method == Method::Ml
+                && super::classical::ml_supported(users, antennas, modulation).is_err()
+            {
+                continue;
+            }
+            eprintln!(
+                "mimo: {antennas}×{users} {} ρ {rho}: {}",
+                modulation.name(),
+                method.name()
+            );
+            let mut curve = Vec::new();
+            for &snr_db in &snrs {
+                let setup = Setup {
+                    users,
+                    antennas,
+                    modulation,
+                    snr_db,
+                    rho,
+                };
+                // The sphere decoder is slow at low SNR: a tenth of the vectors.
+                let count = if method == Method::Ml {
+                    (vectors / 10).max(1)
+                } else {
+                    vectors
+                };
+                curve.push(ser_curve(
+                    &setup,
+                    count,
+                    method,
+                    OAMP_ITERATIONS,
+                    model.as_ref(),
+                    0,
+                    device,
+                )?);
+            }
+            curves.push((method.name().to_owned(), curve));
+        }
+        out.push(Panel {
+            antennas,
+            users,
+            modulation,
+            rho,
+            curves,
+            parameters,
+        });
+    }
+    Ok(out)
+}
+
+/// `mimo eval`: every method at one SNR of each acceptance setting (where the papers report),
+/// 2,000 fresh vectors each.
+pub fn evaluate(
+    model: Option<&MimoModel>,
+    device: &Device,
+    device_label: &str,
+) -> anyhow::Result<Acceptance> {
+    let specs: Vec<PanelSpec> = vec![
+        (32, 16, Modulation::Qpsk, 0.0, vec![8.0]),
+        (64, 32, Modulation::Qam16, 0.0, vec![16.0]),
+        (64, 32, Modulation::Qam16, 0.7, vec![22.0]),
+    ];
+    Ok(Acceptance {
+        device: device_label.to_owned(),
+        ml_agree: 0,
+        ml_checked: 0,
+        panels: evaluate_panels(&specs, 2_000, model, device)?,
+    })
 }
 
 /// The acceptance run: the sphere decoder against brute force, then every method's curve.
@@ -227,68 +333,7 @@ pub fn run_acceptance(
             );
         }
     }
-    let mut out = Vec::new();
-    for (antennas, users, modulation, rho, snrs) in panels() {
-        let mut curves = Vec::new();
-        let mut parameters = Vec::new();
-        for method in Method::ALL {
-            let model = match method.net_kind() {
-                Some(kind) => match shipped_for(kind, users, antennas, modulation, rho, device) {
-                    Ok(model) => Some(model),
-                    Err(_) => continue,
-                },
-                None => None,
-            };
-            if let Some(model) = &model {
-                use burn::module::Module;
-                parameters.push((method.name().to_owned(), model.net.num_params()));
-            }
-            if method == Method::Ml
-                && super::classical::ml_supported(users, antennas, modulation).is_err()
-            {
-                continue;
-            }
-            eprintln!(
-                "mimo bench: {antennas}×{users} {} ρ {rho}: {}",
-                modulation.name(),
-                method.name()
-            );
-            let mut curve = Vec::new();
-            for &snr_db in &snrs {
-                let setup = Setup {
-                    users,
-                    antennas,
-                    modulation,
-                    snr_db,
-                    rho,
-                };
-                // The sphere decoder is slow at low SNR: a tenth of the vectors.
-                let count = if method == Method::Ml {
-                    vectors / 10
-                } else {
-                    vectors
-                };
-                curve.push(ser_curve(
-                    &setup,
-                    count,
-                    method,
-                    OAMP_ITERATIONS,
-                    model.as_ref(),
-                    0,
-                    device,
-                )?);
-            }
-            curves.push((method.name().to_owned(), curve));
-        }
-        out.push(Panel {
-            antennas,
-            users,
-            modulation,
-            rho,
-            curves,
-            parameters,
-        });
-    }
+    let out = evaluate_panels(&panels(), vectors, None, device)?;
     Ok(Acceptance {
         device: device_label.to_owned(),
         ml_agree,
