@@ -21,10 +21,17 @@ use crate::ui::training_section::TrainingSection;
 
 mod paint;
 
-/// Vectors the panel detects at once (its SER column).
+/// Vectors the panel detects at once (its SER column), at 32×16; fewer for larger sizes.
 const PANEL_VECTORS: usize = 500;
-/// Vectors per point of the SER curves.
+/// Vectors per point of the SER curves, at 32×16; fewer for larger sizes.
 const CURVE_VECTORS: usize = 1000;
+
+/// `at_32x16` vectors scaled down with the channel's size (the detectors' cost grows with
+/// N_t·N_r and faster), so that a job at 128×64 still ends in seconds; at least a tenth.
+pub(super) fn vectors_for(setup: &Setup, at_32x16: usize) -> usize {
+    let scale = 512.0 / (setup.users * setup.antennas).max(1) as f64;
+    ((at_32x16 as f64 * scale.min(1.0)).round() as usize).clamp(at_32x16 / 10, at_32x16)
+}
 /// The SER curves' SNRs around the panel's: −6 … +6 dB in steps of 2.
 const CURVE_OFFSETS: [f64; 7] = [-6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 6.0];
 
@@ -76,8 +83,9 @@ impl Default for MimoDemo {
                 Metric::new("wrong", false, 0)
                     .with_hint("Wrong symbols of the vector drawn (of N_t users)"),
                 Metric::new("SER", false, 4).with_hint(
-                    "Symbol error rate over the panel's 500 fresh vectors at this SNR (a symbol \
-                     is wrong when its real or imaginary part is)",
+                    "Symbol error rate over the panel's fresh vectors at this SNR (500 at \
+                     32×16, fewer for larger sizes; a symbol is wrong when its real or \
+                     imaginary part is)",
                 ),
                 Metric::new("BER", false, 4).with_hint("Bit error rate (Gray mapping)"),
             ]),
@@ -113,7 +121,7 @@ impl MimoDemo {
                 let stop = || job.is_cancelled();
                 inspect(
                     &setup,
-                    PANEL_VECTORS,
+                    vectors_for(&setup, PANEL_VECTORS),
                     seed,
                     &models,
                     OAMP_ITERATIONS,
@@ -169,7 +177,7 @@ impl MimoDemo {
                         at.snr_db = (setup.snr_db + offset).clamp(-20.0, 60.0);
                         let point = ser_curve(
                             &at,
-                            CURVE_VECTORS,
+                            vectors_for(&setup, CURVE_VECTORS),
                             *method,
                             OAMP_ITERATIONS,
                             model.as_ref(),

@@ -96,8 +96,9 @@ impl MimoDemo {
     pub(super) fn curve_controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.horizontal_wrapped(|ui| {
             let hint = format!(
-                "Every method's SER from 6 dB below to 6 dB above this SNR, {CURVE_VECTORS} \
-                 fresh vectors a point"
+                "Every method's SER from 6 dB below to 6 dB above this SNR, {} fresh vectors a \
+                 point",
+                vectors_for(&self.setup, CURVE_VECTORS)
             );
             if self
                 .curve_job
