@@ -234,18 +234,32 @@ impl DemoCli for MimoCli {
                 };
                 let started = Instant::now();
                 let report = evaluate(model.as_ref(), &compute.device, &compute.label)?;
-                // `metrics`: each method's SER and BER per setting, in the panels' order.
+                // `metrics`: each method's SER and BER by setting, e.g. "64x32 16qam 16 dB".
                 let mut ser = serde_json::Map::new();
                 let mut ber = serde_json::Map::new();
                 for panel in &report.panels {
                     for (method, points) in &panel.curves {
-                        for (map, value) in [(&mut ser, points[0].ser), (&mut ber, points[0].ber)] {
-                            if let Some(list) = map
-                                .entry(method.clone())
-                                .or_insert_with(|| serde_json::json!([]))
-                                .as_array_mut()
-                            {
-                                list.push(value.into());
+                        for point in points {
+                            let setting = format!(
+                                "{}x{} {}{} {} dB",
+                                panel.antennas,
+                                panel.users,
+                                panel.modulation.name(),
+                                if panel.rho > 0.0 {
+                                    format!(" rho {}", panel.rho)
+                                } else {
+                                    String::new()
+                                },
+                                point.snr_db
+                            );
+                            for (map, value) in [(&mut ser, point.ser), (&mut ber, point.ber)] {
+                                if let Some(by_setting) = map
+                                    .entry(method.clone())
+                                    .or_insert_with(|| serde_json::json!({}))
+                                    .as_object_mut()
+                                {
+                                    by_setting.insert(setting.clone(), value.into());
+                                }
                             }
                         }
                     }
