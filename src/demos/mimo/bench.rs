@@ -5,9 +5,8 @@
 use std::time::Instant;
 
 use burn::tensor::Device;
-use nalgebra::DVector;
 
-use super::classical::sphere_decoder;
+use super::classical::{brute_force_ml, sphere_decoder};
 use super::methods::{Method, OAMP_ITERATIONS, detect};
 use super::metrics::Tally;
 use super::model::{MimoModel, shipped_for};
@@ -103,26 +102,6 @@ pub fn ser_curve(
         seconds: started.elapsed().as_secs_f64(),
         uncertified,
     })
-}
-
-/// Every candidate of a small problem: the ML answer's distance, by exhaustion.
-fn brute_force_distance(
-    h: &nalgebra::DMatrix<f64>,
-    y: &DVector<f64>,
-    modulation: Modulation,
-) -> f64 {
-    let levels = modulation.levels();
-    let n = h.ncols();
-    let mut best = f64::INFINITY;
-    for mut code in 0..levels.len().pow(n as u32) {
-        let x = DVector::from_fn(n, |_, _| {
-            let s = levels[code % levels.len()];
-            code /= levels.len();
-            s
-        });
-        best = best.min((y - h * &x).norm_squared());
-    }
-    best
 }
 
 /// One size, modulation and channel model of the acceptance table.
@@ -326,7 +305,7 @@ pub fn run_acceptance(
         let batch = simulate(&setup, count, test_seed(0, &setup, 0));
         for v in &batch.vectors {
             let ml = sphere_decoder(&v.channel, &v.received, modulation);
-            let exhaustive = brute_force_distance(&v.channel, &v.received, modulation);
+            let (_, exhaustive) = brute_force_ml(&v.channel, &v.received, modulation);
             ml_checked += 1;
             ml_agree += usize::from(
                 ml.certified && (ml.distance - exhaustive).abs() <= 1e-9 * exhaustive.max(1.0),

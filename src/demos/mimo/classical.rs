@@ -143,6 +143,30 @@ pub fn sphere_decoder(h: &DMatrix<f64>, y: &DVector<f64>, modulation: Modulation
     }
 }
 
+/// Exact ML by trying every candidate (|levels|^n of them): the reference the sphere decoder is
+/// checked against on small problems. The answer and its distance ‖y − Hx‖².
+pub fn brute_force_ml(
+    h: &DMatrix<f64>,
+    y: &DVector<f64>,
+    modulation: Modulation,
+) -> (DVector<f64>, f64) {
+    let levels = modulation.levels();
+    let n = h.ncols();
+    let mut best = (DVector::zeros(n), f64::INFINITY);
+    for mut code in 0..levels.len().pow(n as u32) {
+        let x = DVector::from_fn(n, |_, _| {
+            let s = levels[code % levels.len()];
+            code /= levels.len();
+            s
+        });
+        let d = (y - h * &x).norm_squared();
+        if d < best.1 {
+            best = (x, d);
+        }
+    }
+    best
+}
+
 struct Search<'a> {
     r: &'a DMatrix<f64>,
     target: &'a DVector<f64>,
@@ -440,30 +464,6 @@ mod tests {
         }
     }
 
-    /// Every candidate, by brute force.
-    fn brute_force(
-        h: &DMatrix<f64>,
-        y: &DVector<f64>,
-        modulation: Modulation,
-    ) -> (DVector<f64>, f64) {
-        let levels = modulation.levels();
-        let n = h.ncols();
-        let count = levels.len().pow(n as u32);
-        let mut best = (DVector::zeros(n), f64::INFINITY);
-        for mut code in 0..count {
-            let x = DVector::from_fn(n, |_, _| {
-                let s = levels[code % levels.len()];
-                code /= levels.len();
-                s
-            });
-            let d = (y - h * &x).norm_squared();
-            if d < best.1 {
-                best = (x, d);
-            }
-        }
-        best
-    }
-
     #[test]
     fn the_sphere_decoder_finds_the_brute_force_answer() {
         for (users, snr) in [(2, 4.0), (3, 8.0), (3, 0.0)] {
@@ -474,7 +474,7 @@ mod tests {
             );
             for v in &batch.vectors {
                 let ml = sphere_decoder(&v.channel, &v.received, Modulation::Qam16);
-                let (want, distance) = brute_force(&v.channel, &v.received, Modulation::Qam16);
+                let (want, distance) = brute_force_ml(&v.channel, &v.received, Modulation::Qam16);
                 assert!(ml.certified);
                 assert!(
                     (ml.distance - distance).abs() < 1e-9,

@@ -11,7 +11,7 @@ use super::classical::{Prepared, classical_corrections, iterate};
 use super::classical::{lmmse, ml_supported, sphere_decoder, vblast, zero_forcing};
 use super::metrics::Tally;
 use super::model::{MimoModel, NetKind};
-use super::sim::{Batch, Modulation, Setup, simulate};
+use super::sim::{Batch, Setup, decide, simulate};
 use crate::demos::{DemoMethod, MethodKind};
 use crate::stored_model::StoredModel;
 
@@ -304,11 +304,6 @@ pub fn inspect(
     })
 }
 
-/// The nearest level per real dimension.
-pub fn decide(modulation: Modulation, soft: &DVector<f64>) -> Vec<u8> {
-    soft.iter().map(|&v| modulation.decide(v)).collect()
-}
-
 /// The rows of a `[B, n]` tensor.
 pub fn rows(t: Tensor<2>) -> Vec<DVector<f64>> {
     let [_, n] = t.dims();
@@ -322,6 +317,7 @@ pub fn rows(t: Tensor<2>) -> Vec<DVector<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demos::mimo::sim::Modulation;
 
     fn ser(batch: &Batch, method: Method) -> f64 {
         let run = detect(batch, method, OAMP_ITERATIONS, None, &Device::flex()).expect("ran");
