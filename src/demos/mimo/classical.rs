@@ -341,17 +341,24 @@ pub fn classical_corrections(iterations: usize, device: &Device) -> Tensor<2> {
     Tensor::ones([iterations, 4], device)
 }
 
-/// E[x | r, τ²] and Var[x | r, τ²] per real dimension for the constellation's equiprobable
-/// levels, `r` `[B, n]`, `tau2` `[B, 1]`.
-pub fn posterior(r: Tensor<2>, tau2: Tensor<2>, modulation: Modulation) -> (Tensor<2>, Tensor<2>) {
-    let device = r.device();
-    let [b, n] = r.dims();
+/// The constellation's levels per real dimension as a `[1, 1, L]` tensor.
+pub fn level_tensor(modulation: Modulation, device: &Device) -> Tensor<3> {
     let levels: Vec<f32> = modulation.levels().iter().map(|&v| v as f32).collect();
     let count = levels.len();
-    let levels =
-        Tensor::<1>::from_data(TensorData::new(levels, [count]), &device).reshape([1, 1, count]);
-    let distance = r.unsqueeze_dim::<3>(2) - levels.clone();
-    let logits = -(distance.clone() * distance) / (tau2.unsqueeze_dim::<3>(2) * 2.0);
+    Tensor::<1>::from_data(TensorData::new(levels, [count]), device).reshape([1, 1, count])
+}
+
+/// The log-posterior of each level (up to a constant) given r = x + N(0, τ²), `r` `[B, n]`,
+/// `tau2` `[B, 1]` or `[B, n]`: `[B, n, L]`.
+pub fn level_logits(r: Tensor<2>, tau2: Tensor<2>, levels: Tensor<3>) -> Tensor<3> {
+    let distance = r.unsqueeze_dim::<3>(2) - levels;
+    -(distance.clone() * distance) / (tau2.unsqueeze_dim::<3>(2) * 2.0)
+}
+
+/// The mean and variance per real dimension of the distribution over levels that `logits`
+/// (`[B, n, L]`) give.
+pub fn level_moments(logits: Tensor<3>, levels: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+    let [b, n, _] = logits.dims();
     let weights = softmax(logits, 2);
     let mean = (weights.clone() * levels.clone())
         .sum_dim(2)
@@ -363,6 +370,13 @@ pub fn posterior(r: Tensor<2>, tau2: Tensor<2>, modulation: Modulation) -> (Tens
     (mean, variance)
 }
 
+/// E[x | r, τ²] and Var[x | r, τ²] per real dimension for the constellation's equiprobable
+/// levels, `r` `[B, n]`, `tau2` `[B, 1]`.
+pub fn posterior(r: Tensor<2>, tau2: Tensor<2>, modulation: Modulation) -> (Tensor<2>, Tensor<2>) {
+    let levels = level_tensor(modulation, &r.device());
+    level_moments(level_logits(r, tau2, levels.clone()), levels)
+}
+
 /// One OAMP state: the posterior mean (the soft estimate shown and decided on), the linear
 /// stage's output r and r's predicted error τ².
 #[derive(Clone, Debug)]
@@ -372,49 +386,97 @@ pub struct Step {
     pub tau2: Tensor<2>,
 }
 
+/// OAMP's linear stage at one iteration: r = x̂ + γ Ŵ(y − Hx̂) and its predicted error.
+#[derive(Clone, Debug)]
+pub struct LinearStage {
+    pub linear: Tensor<2>,
+    /// r's error variance averaged over dimensions, `[B, 1]`.
+    pub tau2: Tensor<2>,
+    /// r's error variance along each eigenvector of HᵀH, `[B, n]` (its mean is τ²).
+    pub spectrum: Tensor<2>,
+}
+
+/// OAMP's de-correlated LMMSE step from `estimate` (`[B, n]`), with the step size `gamma` and
+/// error scale `theta` (`[1, 1]` each; ones for OAMP).
+pub fn linear_stage(
+    prepared: &Prepared,
+    estimate: Tensor<2>,
+    gamma: Tensor<2>,
+    theta: Tensor<2>,
+) -> LinearStage {
+    let n = prepared.dims();
+    let lambda = prepared.eigenvalues.clone();
+    let trace_gram = lambda.clone().sum_dim(1).clamp_min(1e-12);
+    let noise = prepared.noise;
+    // u = Vᵀ x̂.
+    let rotated = prepared.rotate(estimate.clone());
+    let residual_energy = prepared.received_energy.clone()
+        - (rotated.clone() * prepared.projected.clone()).sum_dim(1) * 2.0
+        + (lambda.clone() * rotated.clone() * rotated.clone()).sum_dim(1);
+    let v2 = ((residual_energy - noise * prepared.received_dims as f32) / trace_gram)
+        .clamp_min(V2_FLOOR);
+    let gain = v2.clone() / (v2.clone() * lambda.clone() + noise);
+    let scale = (gain.clone() * lambda.clone()).sum_dim(1).recip() * n as f32;
+    let step_rotated =
+        scale.clone() * gain.clone() * (prepared.projected.clone() - lambda.clone() * rotated);
+    let linear = estimate + gamma * prepared.unrotate(step_rotated);
+    let kept = (theta.clone() * scale.clone() * gain.clone() * lambda.clone()).neg() + 1.0;
+    let spectrum = (kept.clone() * kept * v2
+        + (theta.clone() * theta * scale.clone() * scale) * (gain.clone() * gain * lambda) * noise)
+        .clamp_min(V2_FLOOR);
+    LinearStage {
+        linear,
+        tau2: spectrum.clone().mean_dim(1),
+        spectrum,
+    }
+}
+
+/// The divergence-free (extrinsic) estimate the next linear stage reads, from a denoiser's
+/// posterior `mean` and `variance` of r = `linear` with error `tau2`; `phi` and `xi` are
+/// OAMP-Net2's factors (ones for OAMP).
+pub fn extrinsic(
+    mean: Tensor<2>,
+    variance: Tensor<2>,
+    linear: Tensor<2>,
+    tau2: Tensor<2>,
+    phi: Tensor<2>,
+    xi: Tensor<2>,
+) -> Tensor<2> {
+    // d = v_post / τ², below 1 (the posterior is narrower than the prior-free estimate r).
+    let shrink = (variance.mean_dim(1) / tau2).clamp(0.0, 0.999);
+    let gain = (shrink.clone().neg() + 1.0).recip();
+    phi * gain * (mean - xi * shrink * linear)
+}
+
+/// Row `t` of OAMP-Net2's corrections `[T, 4]` as (γ, θ, φ, ξ), each `[1, 1]`.
+pub fn correction_row(corrections: &Tensor<2>, t: usize) -> [Tensor<2>; 4] {
+    let row = corrections.clone().slice([t..t + 1, 0..4]);
+    [0, 1, 2, 3].map(|k| row.clone().slice([0..1, k..k + 1]))
+}
+
 /// Runs one iteration per row of `corrections` (`[T, 4]`: γ, θ, φ, ξ) from x̂ = 0; returns each
 /// iteration's state.
 pub fn iterate(prepared: &Prepared, corrections: Tensor<2>, modulation: Modulation) -> Vec<Step> {
     let device = prepared.eigenvalues.device();
-    let (b, n) = (prepared.batch(), prepared.dims());
     let [iterations, _] = corrections.dims();
-    let lambda = prepared.eigenvalues.clone();
-    let trace_gram = lambda.clone().sum_dim(1).clamp_min(1e-12);
-    let noise = prepared.noise;
-    let mut estimate = Tensor::<2>::zeros([b, n], &device);
+    let mut estimate = Tensor::<2>::zeros([prepared.batch(), prepared.dims()], &device);
     let mut steps = Vec::with_capacity(iterations);
     for t in 0..iterations {
-        let row = corrections.clone().slice([t..t + 1, 0..4]);
-        let [gamma, theta, phi, xi] = [0, 1, 2, 3].map(|k| row.clone().slice([0..1, k..k + 1]));
-        // u = Vᵀ x̂.
-        let rotated = prepared.rotate(estimate.clone());
-        let residual_energy = prepared.received_energy.clone()
-            - (rotated.clone() * prepared.projected.clone()).sum_dim(1) * 2.0
-            + (lambda.clone() * rotated.clone() * rotated.clone()).sum_dim(1);
-        let v2 = ((residual_energy - noise * prepared.received_dims as f32) / trace_gram.clone())
-            .clamp_min(V2_FLOOR);
-        let gain = v2.clone() / (v2.clone() * lambda.clone() + noise);
-        let scale = (gain.clone() * lambda.clone()).sum_dim(1).recip() * n as f32;
-        let step_rotated =
-            scale.clone() * gain.clone() * (prepared.projected.clone() - lambda.clone() * rotated);
-        let step = prepared.unrotate(step_rotated);
-        let linear = estimate + gamma * step;
-        let kept = (theta.clone() * scale.clone() * gain.clone() * lambda.clone()).neg() + 1.0;
-        let tau2 = ((kept.clone() * kept).sum_dim(1) * v2
-            + (theta.clone() * theta * scale.clone() * scale)
-                * (gain.clone() * gain * lambda.clone()).sum_dim(1)
-                * noise)
-            / n as f32;
-        let tau2 = tau2.clamp_min(V2_FLOOR);
-        let (mean, variance) = posterior(linear.clone(), tau2.clone(), modulation);
-        // d = v_post / τ², below 1 (the posterior is narrower than the prior-free estimate r).
-        let shrink = (variance.mean_dim(1) / tau2.clone()).clamp(0.0, 0.999);
-        let extrinsic = (shrink.clone().neg() + 1.0).recip();
-        estimate = phi * extrinsic * (mean.clone() - xi * shrink * linear.clone());
+        let [gamma, theta, phi, xi] = correction_row(&corrections, t);
+        let stage = linear_stage(prepared, estimate, gamma, theta);
+        let (mean, variance) = posterior(stage.linear.clone(), stage.tau2.clone(), modulation);
+        estimate = extrinsic(
+            mean.clone(),
+            variance,
+            stage.linear.clone(),
+            stage.tau2.clone(),
+            phi,
+            xi,
+        );
         steps.push(Step {
             estimate: mean,
-            linear,
-            tau2,
+            linear: stage.linear,
+            tau2: stage.tau2,
         });
     }
     steps

@@ -310,7 +310,7 @@ impl DemoCli for MimoCli {
     }
 
     fn training_steps(&self, device: &Device) -> anyhow::Result<Vec<Box<dyn TrainingStep>>> {
-        [NetKind::OampNet, NetKind::DetNet]
+        [NetKind::OampNet, NetKind::DetNet, NetKind::ReMimo]
             .into_iter()
             .map(|kind| {
                 let config =
@@ -333,6 +333,7 @@ impl DemoCli for MimoCli {
 pub enum Net {
     Oampnet,
     Detnet,
+    Remimo,
 }
 
 impl Net {
@@ -340,6 +341,7 @@ impl Net {
         match self {
             Self::Oampnet => NetKind::OampNet,
             Self::Detnet => NetKind::DetNet,
+            Self::Remimo => NetKind::ReMimo,
         }
     }
 }
@@ -429,13 +431,14 @@ pub enum MimoAction {
     /// Every method at the papers' settings (32×16 QPSK 8 dB, 64×32 16-QAM 16 dB, and at
     /// ρ = 0.7, 22 dB) on 2,000 fresh vectors each; --model replaces the shipped model it fits.
     Eval(EvalArgs),
-    /// Train OAMP-Net2 or DetNet for one size, modulation and channel model.
+    /// Train OAMP-Net2, DetNet or RE-MIMO for one size, modulation and channel model.
     Train {
         #[command(flatten)]
         common: TrainArgs,
         #[arg(long, value_enum, default_value = "oampnet")]
         net: Net,
-        /// DetNet's hidden units per layer (default 4n = 8 N_t).
+        /// DetNet's hidden units per layer (default 4n = 8 N_t), RE-MIMO's state per user
+        /// (default 32).
         #[arg(long)]
         hidden: Option<usize>,
         #[arg(long)]
@@ -529,7 +532,9 @@ mod tests {
                 ],
             )
         };
-        for method in ["zf", "mmse", "vblast", "oamp", "ml", "detnet", "oampnet"] {
+        for method in [
+            "zf", "mmse", "vblast", "oamp", "ml", "detnet", "oampnet", "remimo",
+        ] {
             match detect("16qam", method) {
                 Ok(()) => {
                     let decided =
@@ -538,7 +543,7 @@ mod tests {
                     assert_eq!(decided.len(), 50);
                 }
                 // No model is shipped for 8×4: the learned methods say so.
-                Err(e) if method.ends_with("net") => {
+                Err(e) if method.ends_with("net") || method == "remimo" => {
                     assert!(e.to_string().contains("no shipped"), "{e}")
                 }
                 Err(e) => panic!("{method}: {e}"),

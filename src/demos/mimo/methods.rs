@@ -25,10 +25,11 @@ pub enum Method {
     Ml,
     Detnet,
     Oampnet,
+    Remimo,
 }
 
 impl Method {
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 8] = [
         Self::Zf,
         Self::Mmse,
         Self::Vblast,
@@ -36,11 +37,15 @@ impl Method {
         Self::Ml,
         Self::Detnet,
         Self::Oampnet,
+        Self::Remimo,
     ];
 
     /// Whether it refines an estimate over iterations (its trace has one entry per iteration).
     pub fn is_iterative(self) -> bool {
-        matches!(self, Self::Oamp | Self::Oampnet | Self::Detnet)
+        matches!(
+            self,
+            Self::Oamp | Self::Oampnet | Self::Detnet | Self::Remimo
+        )
     }
 
     /// The trained model it needs, if any.
@@ -48,7 +53,17 @@ impl Method {
         match self {
             Self::Oampnet => Some(NetKind::OampNet),
             Self::Detnet => Some(NetKind::DetNet),
+            Self::Remimo => Some(NetKind::ReMimo),
             _ => None,
+        }
+    }
+
+    /// The method a model of `kind` detects with.
+    pub fn trained_as(kind: NetKind) -> Method {
+        match kind {
+            NetKind::OampNet => Self::Oampnet,
+            NetKind::DetNet => Self::Detnet,
+            NetKind::ReMimo => Self::Remimo,
         }
     }
 
@@ -67,6 +82,7 @@ impl DemoMethod for Method {
             Self::Ml => "ml",
             Self::Oampnet => "oampnet",
             Self::Detnet => "detnet",
+            Self::Remimo => "remimo",
         }
     }
 
@@ -79,13 +95,14 @@ impl DemoMethod for Method {
             Self::Ml => "ML (sphere decoder)",
             Self::Oampnet => "OAMP-Net2",
             Self::Detnet => "DetNet",
+            Self::Remimo => "RE-MIMO",
         }
     }
 
     fn kind(self) -> MethodKind {
         match self {
             Self::Ml => MethodKind::Oracle,
-            Self::Oampnet => MethodKind::Augmented,
+            Self::Oampnet | Self::Remimo => MethodKind::Augmented,
             Self::Detnet => MethodKind::Amortized,
             _ => MethodKind::Classical,
         }
@@ -116,6 +133,11 @@ impl DemoMethod for Method {
             Self::Detnet => {
                 "a deep unfolded network (Samuel et al. 2019): 10 fully connected layers that \
                  read a learned gradient step and their state, trained on simulated channels"
+            }
+            Self::Remimo => {
+                "recurrent and permutation equivariant (after Pratik et al. 2021): every user \
+                 reads OAMP's step on the residual y − Hx̂ and attends to the users whose \
+                 channels overlap its own; one shared cell corrects the posterior at each step"
             }
         }
     }
@@ -173,7 +195,7 @@ pub fn detect(
     let started = Instant::now();
     let mut uncertified = 0;
     let trace: Vec<Vec<DVector<f64>>> = match method {
-        Method::Oamp | Method::Oampnet | Method::Detnet => {
+        Method::Oamp | Method::Oampnet | Method::Detnet | Method::Remimo => {
             let prepared = Prepared::new(&batch.vectors, noise, device);
             let estimates = match &model {
                 Some(model) => model.net.estimates(&prepared, modulation, iterations),
@@ -259,12 +281,7 @@ pub fn inspect(
             return None;
         }
         let model = match method.net_kind() {
-            Some(kind) => match models.iter().find(|m| {
-                m.config.kind == kind
-                    && m.config
-                        .fits(setup.users, setup.antennas, setup.modulation)
-                        .is_ok()
-            }) {
+            Some(kind) => match model_for(models, kind, setup) {
                 Some(model) => Some(model),
                 None => {
                     skipped.push((
@@ -302,6 +319,27 @@ pub fn inspect(
         tallies,
         skipped,
     })
+}
+
+/// The model of `kind` among `models` that detects `setup`'s size and modulation, the one
+/// trained on the nearest channel correlation ρ first.
+pub fn model_for<'a>(
+    models: &'a [MimoModel],
+    kind: NetKind,
+    setup: &Setup,
+) -> Option<&'a MimoModel> {
+    models
+        .iter()
+        .filter(|m| {
+            m.config.kind == kind
+                && m.config
+                    .fits(setup.users, setup.antennas, setup.modulation)
+                    .is_ok()
+        })
+        .min_by(|a, b| {
+            let distance = |m: &MimoModel| (m.config.rho - setup.rho).abs();
+            distance(a).total_cmp(&distance(b))
+        })
 }
 
 /// The rows of a `[B, n]` tensor.

@@ -10,16 +10,33 @@
 //!   model's inverse or checks its estimate against y beyond that gradient: the amortized
 //!   detector of the comparison, scaled to these cores (10 layers, 4n hidden units, n = 2N_t).
 //!
-//! Both are trained on simulated channels of one size, modulation and channel model: one model
+//! - **RE-MIMO of our scale** (after Pratik, Rao & Welling 2021): a recurrent,
+//!   permutation-equivariant network over users. At every iteration each user is a token that
+//!   reads OAMP's linear stage on the residual (r = x̂ + Ŵ(y − Hx̂), its own predicted error along
+//!   its two real dimensions), the matched residual [Hᵀ(y − Hx̂)]_k, its channel gain ‖h_k‖² and
+//!   the noise; one self-attention layer over the users (its scores biased by how strongly two
+//!   users' channels overlap, |h_kᴴh_j| / ‖h_k‖‖h_j‖) and a gated recurrent update of each user's
+//!   state, the same weights at every iteration, give corrections to the log-posterior of each
+//!   level. Its logits start at zero, so an untrained RE-MIMO is OAMP-Net2's iteration; γ, θ, φ,
+//!   ξ are learned beside it. The paper's network reads y and h_k raw and learns the channel
+//!   inverse itself (d_model 512, days on a GPU); on two cores a blind network does not learn
+//!   that (DetNet's row in docs/mimo.md), so ours keeps OAMP's linear stage and learns the
+//!   denoiser and the users' interplay.
+//!
+//! Each is trained on simulated channels of one size, modulation and channel model: one model
 //! per setting.
 
 use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::classical::{Prepared, iterate};
+use super::classical::{
+    Prepared, correction_row, extrinsic, iterate, level_logits, level_moments, level_tensor,
+    linear_stage,
+};
 use super::sim::Modulation;
+use crate::activation::{sigmoid, tanh};
 use crate::stored_model::{Shipped, StoredModel};
 
 /// Which learned detector a model is.
@@ -28,6 +45,7 @@ pub enum NetKind {
     #[default]
     OampNet,
     DetNet,
+    ReMimo,
 }
 
 impl NetKind {
@@ -36,6 +54,7 @@ impl NetKind {
         match self {
             Self::OampNet => "oampnet",
             Self::DetNet => "detnet",
+            Self::ReMimo => "remimo",
         }
     }
 }
@@ -53,13 +72,14 @@ pub struct MimoConfig {
     pub rho: f64,
     /// Unrolled iterations (layers).
     pub iterations: usize,
-    /// DetNet's hidden units per layer (0 for OAMP-Net2).
+    /// DetNet's hidden units per layer, RE-MIMO's state per user (0 for OAMP-Net2).
     #[serde(default)]
     pub hidden: usize,
 }
 
 impl MimoConfig {
-    /// A detector of `kind` for this setting: 10 iterations; DetNet with 4n hidden units.
+    /// A detector of `kind` for this setting: 10 iterations; DetNet with 4n hidden units,
+    /// RE-MIMO with a state of 32 per user.
     pub fn new(
         kind: NetKind,
         users: usize,
@@ -74,10 +94,10 @@ impl MimoConfig {
             modulation,
             rho,
             iterations: super::methods::OAMP_ITERATIONS,
-            hidden: if kind == NetKind::DetNet {
-                8 * users
-            } else {
-                0
+            hidden: match kind {
+                NetKind::OampNet => 0,
+                NetKind::DetNet => 8 * users,
+                NetKind::ReMimo => REMIMO_STATE,
             },
         }
     }
@@ -94,9 +114,10 @@ impl MimoConfig {
         if !(1..=50).contains(&self.iterations) {
             return Err(format!("iterations {} must be in 1..=50", self.iterations));
         }
-        if self.kind == NetKind::DetNet && !(4..=4096).contains(&self.hidden) {
+        if self.kind != NetKind::OampNet && !(4..=4096).contains(&self.hidden) {
             return Err(format!(
-                "DetNet's hidden units {} must be in 4..=4096",
+                "{}'s hidden units {} must be in 4..=4096",
+                self.kind.file_kind(),
                 self.hidden
             ));
         }
@@ -149,12 +170,171 @@ pub struct DetNetLayer {
     state: Linear,
 }
 
-/// The learned detectors: OAMP-Net2's rows (γ, θ, φ, ξ) per iteration, ones being OAMP, or
-/// DetNet's layers (one of the two, as the config's kind says).
+/// RE-MIMO's state per user by default.
+pub const REMIMO_STATE: usize = 32;
+
+/// What a RE-MIMO token reads per user at each iteration (see [`ReMimoCell::features`]).
+const REMIMO_FEATURES: usize = 15;
+
+/// RE-MIMO's cell, shared by every iteration and every user.
+#[derive(Module, Debug)]
+pub struct ReMimoCell {
+    embed: Linear,
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    /// The weight of the channels' overlap in the attention scores.
+    overlap: Param<Tensor<1>>,
+    gate: Linear,
+    candidate: Linear,
+    /// State → corrections to the log-posterior of each level of the user's two dimensions.
+    logits: Linear,
+}
+
+/// What RE-MIMO reads of a channel once: the users' channel gains and their overlaps.
+struct Geometry {
+    /// (V ⊙ V), `[B, n, n]`: maps a spectrum along eigenvectors to variances per dimension.
+    squared_basis: Tensor<3>,
+    /// ln ‖h_k‖², `[B, U, 1]`.
+    log_gain: Tensor<3>,
+    /// |h_kᴴh_j| / (‖h_k‖‖h_j‖), `[B, U, U]`.
+    overlap: Tensor<3>,
+}
+
+impl Geometry {
+    fn new(prepared: &Prepared) -> Self {
+        let (b, n) = (prepared.batch(), prepared.dims());
+        let users = n / 2;
+        let basis = prepared.eigenvectors.clone();
+        // HᵀH = V diag(λ) Vᵀ; in the real form its blocks are [[A, −B], [B, A]] with
+        // HᴴH = A + jB.
+        let gram = (basis.clone() * prepared.eigenvalues.clone().unsqueeze_dim::<3>(1))
+            .matmul(basis.clone().swap_dims(1, 2));
+        let real = gram.clone().slice([0..b, 0..users, 0..users]);
+        let imaginary = gram.slice([0..b, users..n, 0..users]);
+        let squared_basis = basis.clone() * basis;
+        let gains = squared_basis
+            .clone()
+            .matmul(prepared.eigenvalues.clone().unsqueeze_dim::<3>(2))
+            .slice([0..b, 0..users, 0..1])
+            .clamp_min(1e-12);
+        let norms = gains.clone().sqrt();
+        let overlap = (real.clone() * real + imaginary.clone() * imaginary).sqrt()
+            / (norms.clone() * norms.swap_dims(1, 2));
+        Self {
+            squared_basis,
+            log_gain: gains.log(),
+            overlap,
+        }
+    }
+}
+
+/// `[B, n]` in the real form ([Re x; Im x]) as tokens `[B, U, 2]`, one per user.
+fn per_user(x: Tensor<2>) -> Tensor<3> {
+    let [b, n] = x.dims();
+    x.reshape([b, 2, n / 2]).swap_dims(1, 2)
+}
+
+impl ReMimoCell {
+    fn new(levels: usize, state: usize, device: &Device) -> Self {
+        let linear = |from: usize, to: usize| LinearConfig::new(from, to).init(device);
+        Self {
+            embed: linear(REMIMO_FEATURES + state, state),
+            query: linear(state, state),
+            key: linear(state, state),
+            value: linear(state, state),
+            overlap: Param::from_tensor(Tensor::zeros([1], device)),
+            gate: linear(2 * state, state),
+            candidate: linear(2 * state, state),
+            // Zero: an untrained RE-MIMO is OAMP-Net2's iteration.
+            logits: LinearConfig::new(state, 2 * levels)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
+        }
+    }
+
+    /// Each user's features `[B, U, 15]`: r (2), x̂ (2), the matched residual per unit gain (2),
+    /// ln of its predicted error per dimension relative to τ² (2), the Gaussian posterior mean
+    /// (2) and variance (2) of OAMP's denoiser, ln τ², ln σ², ln ‖h_k‖².
+    #[allow(clippy::too_many_arguments)]
+    fn features(
+        prepared: &Prepared,
+        geometry: &Geometry,
+        estimate: &Tensor<2>,
+        linear: &Tensor<2>,
+        spectrum: &Tensor<2>,
+        tau2: &Tensor<2>,
+        mean: &Tensor<2>,
+        variance: &Tensor<2>,
+    ) -> Tensor<3> {
+        let (b, n) = (prepared.batch(), prepared.dims());
+        let users = n / 2;
+        let residual = prepared.unrotate(
+            prepared.projected.clone()
+                - prepared.eigenvalues.clone() * prepared.rotate(estimate.clone()),
+        );
+        let gain = geometry.log_gain.clone().exp();
+        let error = geometry
+            .squared_basis
+            .clone()
+            .matmul(spectrum.clone().unsqueeze_dim::<3>(2))
+            .reshape([b, n])
+            .clamp_min(1e-12);
+        let broadcast = |t: Tensor<2>| t.unsqueeze_dim::<3>(1).expand([b, users, 1]);
+        Tensor::cat(
+            vec![
+                per_user(linear.clone()),
+                per_user(estimate.clone()),
+                per_user(residual) / gain,
+                per_user((error / tau2.clone()).log()),
+                per_user(mean.clone()),
+                per_user(variance.clone()),
+                broadcast(tau2.clone().log()),
+                broadcast(Tensor::full([b, 1], prepared.noise.ln(), &tau2.device())),
+                geometry.log_gain.clone(),
+            ],
+            2,
+        )
+    }
+
+    /// One step of every user's state from its features: `[B, U, d]`.
+    fn advance(&self, features: Tensor<3>, state: Tensor<3>, overlap: &Tensor<3>) -> Tensor<3> {
+        let [_, _, width] = state.dims();
+        let token = relu(
+            self.embed
+                .forward(Tensor::cat(vec![features, state.clone()], 2)),
+        );
+        let scores = self
+            .query
+            .forward(token.clone())
+            .matmul(self.key.forward(token.clone()).swap_dims(1, 2))
+            / (width as f64).sqrt()
+            + overlap.clone() * self.overlap.val().reshape([1, 1, 1]);
+        let context = softmax(scores, 2).matmul(self.value.forward(token.clone()));
+        let input = Tensor::cat(vec![token, context], 2);
+        let keep = sigmoid(self.gate.forward(input.clone()));
+        let fresh = tanh(self.candidate.forward(input));
+        keep.clone() * state + (keep.neg() + 1.0) * fresh
+    }
+
+    /// Corrections to the level logits of the real form's dimensions, `[B, n, L]`.
+    fn corrections(&self, state: Tensor<3>) -> Tensor<3> {
+        let [b, users, _] = state.dims();
+        let out = self.logits.forward(state);
+        let levels = out.dims()[2] / 2;
+        out.reshape([b, users, 2, levels])
+            .swap_dims(1, 2)
+            .reshape([b, 2 * users, levels])
+    }
+}
+
+/// The learned detectors: OAMP-Net2's rows (γ, θ, φ, ξ) per iteration, ones being OAMP; DetNet's
+/// layers; RE-MIMO's cell beside its own rows (as the config's kind says).
 #[derive(Module, Debug)]
 pub struct MimoNet {
     pub corrections: Option<Param<Tensor<2>>>,
     pub layers: Vec<DetNetLayer>,
+    pub cell: Option<ReMimoCell>,
 }
 
 /// The share of a DetNet layer's new output in its estimate and state (the rest: the old).
@@ -163,12 +343,15 @@ const DETNET_MIX: f32 = 0.9;
 impl MimoNet {
     pub fn new(config: &MimoConfig, device: &Device) -> Self {
         match config.kind {
-            NetKind::OampNet => Self {
+            NetKind::OampNet | NetKind::ReMimo => Self {
                 corrections: Some(Param::from_tensor(Tensor::ones(
                     [config.iterations, 4],
                     device,
                 ))),
                 layers: Vec::new(),
+                cell: (config.kind == NetKind::ReMimo).then(|| {
+                    ReMimoCell::new(config.modulation.levels().len(), config.hidden, device)
+                }),
             },
             NetKind::DetNet => {
                 let n = config.dims();
@@ -187,6 +370,7 @@ impl MimoNet {
                 Self {
                     corrections: None,
                     layers,
+                    cell: None,
                 }
             }
         }
@@ -210,17 +394,20 @@ impl MimoNet {
         modulation: Modulation,
         iterations: usize,
     ) -> Vec<Tensor<2>> {
-        match &self.corrections {
-            Some(corrections) => {
+        match (&self.corrections, &self.cell) {
+            (Some(corrections), cell) => {
                 let [trained, _] = corrections.val().dims();
                 let kept = iterations.clamp(1, trained);
                 let rows = corrections.val().slice([0..kept, 0..4]);
-                iterate(prepared, rows, modulation)
-                    .into_iter()
-                    .map(|s| s.estimate)
-                    .collect()
+                match cell {
+                    Some(cell) => remimo(cell, prepared, rows, modulation),
+                    None => iterate(prepared, rows, modulation)
+                        .into_iter()
+                        .map(|s| s.estimate)
+                        .collect(),
+                }
             }
-            None => self.detnet(prepared, modulation, iterations),
+            (None, _) => self.detnet(prepared, modulation, iterations),
         }
     }
 
@@ -232,10 +419,8 @@ impl MimoNet {
     ) -> Vec<Tensor<2>> {
         let device = prepared.eigenvalues.device();
         let (b, n) = (prepared.batch(), prepared.dims());
-        let levels: Vec<f32> = modulation.levels().iter().map(|&v| v as f32).collect();
-        let count = levels.len();
-        let levels = Tensor::<1>::from_data(TensorData::new(levels, [count]), &device)
-            .reshape([1, 1, count]);
+        let levels = level_tensor(modulation, &device);
+        let count = modulation.levels().len();
         let matched = prepared.matched();
         let mut estimate = Tensor::<2>::zeros([b, n], &device);
         let mut state = Tensor::<2>::zeros([b, n], &device);
@@ -259,6 +444,47 @@ impl MimoNet {
         }
         out
     }
+}
+
+/// RE-MIMO's soft estimate after each iteration: OAMP-Net2's linear stage with `rows`, the
+/// cell's corrections added to the denoiser's log-posterior of each level.
+fn remimo(
+    cell: &ReMimoCell,
+    prepared: &Prepared,
+    rows: Tensor<2>,
+    modulation: Modulation,
+) -> Vec<Tensor<2>> {
+    let device = prepared.eigenvalues.device();
+    let (b, n) = (prepared.batch(), prepared.dims());
+    let [iterations, _] = rows.dims();
+    let [_, width] = cell.embed.weight.val().dims();
+    let levels = level_tensor(modulation, &device);
+    let geometry = Geometry::new(prepared);
+    let mut estimate = Tensor::<2>::zeros([b, n], &device);
+    let mut state = Tensor::<3>::zeros([b, n / 2, width], &device);
+    let mut out = Vec::with_capacity(iterations);
+    for t in 0..iterations {
+        let [gamma, theta, phi, xi] = correction_row(&rows, t);
+        let stage = linear_stage(prepared, estimate.clone(), gamma, theta);
+        let logits = level_logits(stage.linear.clone(), stage.tau2.clone(), levels.clone());
+        let (mean, variance) = level_moments(logits.clone(), levels.clone());
+        let features = ReMimoCell::features(
+            prepared,
+            &geometry,
+            &estimate,
+            &stage.linear,
+            &stage.spectrum,
+            &stage.tau2,
+            &mean,
+            &variance,
+        );
+        state = cell.advance(features, state, &geometry.overlap);
+        let (mean, variance) =
+            level_moments(logits + cell.corrections(state.clone()), levels.clone());
+        estimate = extrinsic(mean.clone(), variance, stage.linear, stage.tau2, phi, xi);
+        out.push(mean);
+    }
+    out
 }
 
 /// A trained detector with what it was trained for.
@@ -337,4 +563,117 @@ pub fn shipped_for(
                 modulation.name()
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::mimo::classical::classical_corrections;
+    use crate::demos::mimo::sim::{Batch, Setup, Vector, simulate};
+
+    fn batch() -> Batch {
+        let setup = Setup {
+            users: 4,
+            antennas: 6,
+            modulation: Modulation::Qam16,
+            snr_db: 14.0,
+            rho: 0.5,
+        };
+        simulate(&setup, 3, 11)
+    }
+
+    fn remimo_config() -> MimoConfig {
+        MimoConfig::new(NetKind::ReMimo, 4, 6, Modulation::Qam16, 0.5)
+    }
+
+    fn rows(estimates: &[Tensor<2>]) -> Vec<Vec<f32>> {
+        estimates
+            .iter()
+            .map(|e| e.clone().into_data().try_to_vec::<f32>().expect("f32"))
+            .collect()
+    }
+
+    #[test]
+    fn an_untrained_remimo_is_oamp() {
+        let device = Device::flex();
+        let batch = batch();
+        let prepared = Prepared::new(&batch.vectors, batch.dimension_noise(), &device);
+        let net = MimoNet::new(&remimo_config(), &device);
+        let got = rows(&net.estimates(&prepared, Modulation::Qam16, 10));
+        let want = rows(
+            &iterate(
+                &prepared,
+                classical_corrections(10, &device),
+                Modulation::Qam16,
+            )
+            .into_iter()
+            .map(|s| s.estimate)
+            .collect::<Vec<_>>(),
+        );
+        assert_eq!(got.len(), 10);
+        for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+            assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+    }
+
+    /// The users' order permuted: columns k and U + k of the real channel, and what was sent.
+    fn permuted(v: &Vector, order: &[usize]) -> Vector {
+        let users = order.len();
+        let mut channel = v.channel.clone();
+        for (k, &from) in order.iter().enumerate() {
+            channel.set_column(k, &v.channel.column(from));
+            channel.set_column(users + k, &v.channel.column(users + from));
+        }
+        Vector {
+            channel,
+            received: v.received.clone(),
+            sent: None,
+        }
+    }
+
+    #[test]
+    fn permuting_the_users_permutes_remimos_estimates() {
+        let device = Device::flex();
+        let config = remimo_config();
+        let mut net = MimoNet::new(&config, &device);
+        // A cell whose corrections are not zero, and attention that weighs the overlaps.
+        let cell = net.cell.as_mut().expect("a RE-MIMO has a cell");
+        cell.logits = LinearConfig::new(config.hidden, 8).init(&device);
+        cell.overlap = Param::from_tensor(Tensor::ones([1], &device));
+        let batch = batch();
+        let order = [2, 0, 3, 1];
+        let estimate = |vectors: &[Vector]| {
+            let prepared = Prepared::new(vectors, batch.dimension_noise(), &device);
+            rows(&net.estimates(&prepared, Modulation::Qam16, 10))
+        };
+        let plain = estimate(&batch.vectors);
+        let shuffled: Vec<Vector> = batch.vectors.iter().map(|v| permuted(v, &order)).collect();
+        let moved = estimate(&shuffled);
+        // A trained-looking net moves the estimates away from OAMP's, so the test has teeth.
+        let oamp = {
+            let prepared = Prepared::new(&batch.vectors, batch.dimension_noise(), &device);
+            rows(&MimoNet::new(&config, &device).estimates(&prepared, Modulation::Qam16, 10))
+        };
+        let departure: f32 = plain[9]
+            .iter()
+            .zip(&oamp[9])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            departure > 1e-2,
+            "the corrections changed nothing ({departure})"
+        );
+        let (users, n) = (4, 8);
+        for (p, m) in plain.iter().zip(&moved) {
+            for v in 0..batch.vectors.len() {
+                for (k, &from) in order.iter().enumerate() {
+                    for part in 0..2 {
+                        let want = p[v * n + part * users + from];
+                        let got = m[v * n + part * users + k];
+                        assert!((want - got).abs() < 1e-3, "user {k}: {got} vs {want}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -63,14 +63,24 @@ pub fn default_snr_range(modulation: Modulation, rho: f64) -> [f64; 2] {
     }
 }
 
+/// Adam's rate: OAMP-Net2's few factors take large steps; the networks' weights smaller ones.
+pub fn default_learning_rate(kind: NetKind) -> f64 {
+    match kind {
+        NetKind::OampNet => 5e-3,
+        NetKind::DetNet => 1e-3,
+        NetKind::ReMimo => 2e-3,
+    }
+}
+
 impl TrainConfig {
     pub fn new(model: MimoConfig) -> Self {
+        let kind = model.kind;
         Self {
             snr_db: default_snr_range(model.modulation, model.rho),
             model,
             batch: 64,
             validation_vectors: 500,
-            schedule: Schedule::new(1_500, 5e-3, 100),
+            schedule: Schedule::new(1_500, default_learning_rate(kind), 100),
         }
     }
 
@@ -136,8 +146,9 @@ fn mse(estimate: Tensor<2>, sent: Tensor<2>) -> Tensor<1> {
     (error.clone() * error).mean()
 }
 
-/// The training loss: OAMP-Net2's last estimate's mean squared error (He et al.), DetNet's
-/// errors of every layer weighted by ln(k + 1) (Samuel et al.), so that early layers learn too.
+/// The training loss: OAMP-Net2's last estimate's mean squared error (He et al.); DetNet's and
+/// RE-MIMO's errors of every layer weighted by ln(k + 1) (Samuel et al.; RE-MIMO's paper sums
+/// every iteration's loss too), so that early iterations learn too.
 fn loss(net: &MimoNet, prepared: &Prepared, sent: Tensor<2>, config: &MimoConfig) -> Tensor<1> {
     let estimates = net.estimates(prepared, config.modulation, config.iterations);
     let device = prepared.eigenvalues.device();
@@ -146,7 +157,7 @@ fn loss(net: &MimoNet, prepared: &Prepared, sent: Tensor<2>, config: &MimoConfig
             Some(last) => mse(last.clone(), sent),
             None => Tensor::zeros([1], &device),
         },
-        NetKind::DetNet => {
+        NetKind::DetNet | NetKind::ReMimo => {
             let weights: Vec<f64> = (1..=estimates.len())
                 .map(|k| ((k + 1) as f64).ln())
                 .collect();
@@ -209,8 +220,23 @@ impl Trainee for OampTrainee<'_> {
         MimoNet::new(&self.settings.model, device)
     }
 
+    /// The same model, or for RE-MIMO also an OAMP-Net2 of its setting: its learned rows start
+    /// RE-MIMO's linear stage (the cell starts at zero, so training starts at OAMP-Net2).
     fn adopt(&mut self, loaded: MimoModel) -> Result<MimoNet, String> {
-        same_shape(&loaded.config, &self.settings.model)?;
+        let asked = &self.settings.model;
+        if asked.kind == NetKind::ReMimo && loaded.config.kind == NetKind::OampNet {
+            let as_oampnet = MimoConfig {
+                kind: NetKind::OampNet,
+                hidden: 0,
+                ..asked.clone()
+            };
+            same_shape(&loaded.config, &as_oampnet)?;
+            let device = self.devices.autodiff.clone();
+            let mut net = MimoNet::new(asked, &device);
+            net.corrections = loaded.net.corrections;
+            return Ok(net);
+        }
+        same_shape(&loaded.config, asked)?;
         Ok(loaded.net)
     }
 
@@ -293,10 +319,10 @@ pub fn bench_step(config: &TrainConfig, device: &Device) -> Result<LoopStep<Mimo
     let rate = config.schedule.learning_rate;
     let model = config.model.clone();
     Ok(LoopStep::new(
-        if model.kind == NetKind::DetNet {
-            "mimo detnet"
-        } else {
-            "mimo oampnet"
+        match model.kind {
+            NetKind::OampNet => "mimo oampnet",
+            NetKind::DetNet => "mimo detnet",
+            NetKind::ReMimo => "mimo remimo",
         },
         format!("{} vectors {}", config.batch, config.model.describe()),
         config.batch,

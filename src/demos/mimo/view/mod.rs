@@ -8,7 +8,7 @@
 use egui::{Rect, Ui};
 
 use super::bench::{SerPoint, ser_curve};
-use super::methods::{Inspection, Method, OAMP_ITERATIONS, inspect};
+use super::methods::{Inspection, Method, OAMP_ITERATIONS, inspect, model_for};
 use super::model::{MimoConfig, MimoModel, NetKind};
 use super::sim::{Modulation, Setup};
 use super::train::{TrainConfig, train};
@@ -147,15 +147,9 @@ impl MimoDemo {
                     .into_iter()
                     .filter_map(|method| match method.net_kind() {
                         None => Some((method, None)),
-                        Some(kind) => models
-                            .iter()
-                            .find(|m| {
-                                m.config.kind == kind
-                                    && m.config
-                                        .fits(setup.users, setup.antennas, setup.modulation)
-                                        .is_ok()
-                            })
-                            .map(|m| (method, Some(m.clone()))),
+                        Some(kind) => {
+                            model_for(&models, kind, &setup).map(|m| (method, Some(m.clone())))
+                        }
                     })
                     .filter(|(method, _)| {
                         *method != Method::Ml
@@ -204,9 +198,6 @@ impl MimoDemo {
         let model = MimoConfig::new(self.train_kind, s.users, s.antennas, s.modulation, s.rho);
         let mut config = TrainConfig::new(model);
         config.schedule.for_panel(self.training.budget_secs);
-        if self.train_kind == NetKind::DetNet {
-            config.schedule.learning_rate = 1e-3;
-        }
         let name = format!("train {}", config.model.describe());
         self.training.start(name, config, ui.ctx(), ctx, train);
     }

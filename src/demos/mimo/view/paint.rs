@@ -116,15 +116,14 @@ impl MimoDemo {
                 .on_hover_text(Method::Oampnet.hint());
             ui.selectable_value(&mut self.train_kind, NetKind::DetNet, "DetNet")
                 .on_hover_text(Method::Detnet.hint());
+            ui.selectable_value(&mut self.train_kind, NetKind::ReMimo, "RE-MIMO")
+                .on_hover_text(Method::Remimo.hint());
             if self.training.buttons_ui(ui) {
                 self.start_training(ui, ctx);
             }
         });
         ui.label("Trains for the size, modulation and ρ set above, on fresh channels every step.");
-        let method = match self.train_kind {
-            NetKind::OampNet => Method::Oampnet,
-            NetKind::DetNet => Method::Detnet,
-        };
+        let method = Method::trained_as(self.train_kind);
         let terms = [("MSE", "training MSE", method.kind().color())];
         self.training
             .curves_ui(ui, "mimo", &terms, Method::Oamp.kind().color());
