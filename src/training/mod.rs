@@ -10,7 +10,7 @@ pub mod testing;
 
 pub use runner::{
     Better, Curves, Devices, Metric, Schedule, Scored, StepReport, TrainFn, TrainSettings, Trained,
-    Trainee, same_shape,
+    Trainee, cosine_learning_rate, same_shape,
 };
 pub use step::{LoopStep, TrainingStep, descend};
 pub use streams::Stream;

@@ -255,6 +255,11 @@ pub fn same_shape<T: PartialEq + std::fmt::Debug>(found: &T, asked: &T) -> Resul
     }
 }
 
+/// The learning rate after `progress` ∈ [0, 1] of the run: a cosine from `base` to `base/10`.
+pub fn cosine_learning_rate(base: f64, progress: f64) -> f64 {
+    base * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()))
+}
+
 /// How often a run may fall back to its best model after a non-finite step.
 const MAX_RESTARTS: usize = 5;
 
@@ -483,6 +488,19 @@ pub fn run<T: Trainee>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn learning_rate_falls_on_a_cosine_to_a_tenth() {
+        let base = 1e-3;
+        assert!((cosine_learning_rate(base, 0.0) - base).abs() < 1e-15);
+        assert!((cosine_learning_rate(base, 0.5) - 0.55 * base).abs() < 1e-15);
+        assert!((cosine_learning_rate(base, 1.0) - 0.1 * base).abs() < 1e-15);
+        assert!((cosine_learning_rate(base, 7.0) - 0.1 * base).abs() < 1e-15);
+        let rates: Vec<f64> = (0..=20)
+            .map(|i| cosine_learning_rate(base, f64::from(i) / 20.0))
+            .collect();
+        assert!(rates.windows(2).all(|w| w[1] < w[0]));
+    }
 
     #[test]
     fn schedules_refuse_absurd_values() {

@@ -16,7 +16,7 @@ use super::sim::{Batch, Modulation, Setup, simulate, symbols};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
     Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
 pub type TrainedModel = Trained<MimoModel>;
@@ -214,6 +214,16 @@ impl Trainee for OampTrainee<'_> {
 
     fn config(&self) -> &TrainConfig {
         &self.settings
+    }
+
+    /// OAMP-Net2's factors at a constant rate (as trained for the shipped models); the
+    /// networks' weights on a cosine to a tenth, so that they settle.
+    fn learning_rate(&self, progress: f64) -> f64 {
+        let base = self.settings.schedule.learning_rate;
+        match self.settings.model.kind {
+            NetKind::OampNet | NetKind::DetNet => base,
+            NetKind::ReMimo => cosine_learning_rate(base, progress),
+        }
     }
 
     fn fresh(&mut self, device: &Device) -> MimoNet {

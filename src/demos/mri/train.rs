@@ -25,7 +25,7 @@ use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, simulate};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
     Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
 /// A finished run.
@@ -258,11 +258,6 @@ fn tensors(
     (batch, images_tensor(&truths, device))
 }
 
-/// The learning rate after `progress` ∈ [0, 1] of the run: a cosine from `base` to `base/10`.
-pub fn scheduled_learning_rate(base: f64, progress: f64) -> f64 {
-    base * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()))
-}
-
 /// Mean PSNR of the model's final estimates over a prepared set, in one batch.
 fn mean_psnr(model: &MriModel, set: &PreparedBatch, device: &Device) -> f64 {
     let (batch, _) = tensors(&set.examples, set.starts.as_deref(), device);
@@ -368,7 +363,7 @@ impl Trainee for MriTrainee<'_> {
     }
 
     fn learning_rate(&self, progress: f64) -> f64 {
-        scheduled_learning_rate(self.config.schedule.learning_rate, progress)
+        cosine_learning_rate(self.config.schedule.learning_rate, progress)
     }
 
     fn fresh(&mut self, device: &Device) -> MriNet {
@@ -480,19 +475,6 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn learning_rate_falls_on_a_cosine_to_a_tenth() {
-        let base = 1e-3;
-        assert!((scheduled_learning_rate(base, 0.0) - base).abs() < 1e-15);
-        assert!((scheduled_learning_rate(base, 0.5) - 0.55 * base).abs() < 1e-15);
-        assert!((scheduled_learning_rate(base, 1.0) - 0.1 * base).abs() < 1e-15);
-        assert!((scheduled_learning_rate(base, 7.0) - 0.1 * base).abs() < 1e-15);
-        let rates: Vec<f64> = (0..=20)
-            .map(|i| scheduled_learning_rate(base, f64::from(i) / 20.0))
-            .collect();
-        assert!(rates.windows(2).all(|w| w[1] < w[0]));
-    }
 
     #[test]
     fn the_benchmarked_step_is_the_loops_step_and_learns_its_batch() {
