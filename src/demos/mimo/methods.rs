@@ -420,7 +420,7 @@ mod tests {
         )
         .expect("ran");
         assert_eq!(inspection.runs.len(), 5);
-        assert_eq!(inspection.skipped.len(), 2, "{:?}", inspection.skipped);
+        assert_eq!(inspection.skipped.len(), 3, "{:?}", inspection.skipped);
         let (oamp, tally) = inspection.run(Method::Oamp).expect("oamp ran");
         assert_eq!(oamp.trace.len(), OAMP_ITERATIONS);
         assert_eq!(tally.vectors(), 20);
