@@ -3,6 +3,7 @@
 
 pub mod causal;
 pub mod cli;
+pub mod flows;
 pub mod ldpc;
 pub mod lorenz;
 mod method_kind;
