@@ -4,6 +4,7 @@
 //! and the classical fit are here; the flows, the command line and the panel are not yet.
 
 pub mod classical;
+pub mod model;
 pub mod sim;
 
 pub const NAME: &str = "flows";
