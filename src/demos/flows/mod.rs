@@ -6,5 +6,6 @@
 pub mod classical;
 pub mod model;
 pub mod sim;
+pub mod train;
 
 pub const NAME: &str = "flows";
