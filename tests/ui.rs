@@ -992,6 +992,7 @@ fn mimo_panel_detects_and_scrubs_the_iterations() {
             "ML (sphere decoder)",
             "DetNet",
             "OAMP-Net2",
+            "RE-MIMO",
         ],
         1,
     );

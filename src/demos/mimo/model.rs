@@ -505,6 +505,12 @@ const SHIPPED_DETNET_64X32_16QAM: &[u8] =
     include_bytes!("../../../assets/mimo-detnet-64x32-16qam.mpk");
 const SHIPPED_DETNET_32X16_QPSK: &[u8] =
     include_bytes!("../../../assets/mimo-detnet-32x16-qpsk.mpk");
+const SHIPPED_REMIMO_32X16_QPSK: &[u8] =
+    include_bytes!("../../../assets/mimo-remimo-32x16-qpsk.mpk");
+const SHIPPED_REMIMO_64X32_16QAM: &[u8] =
+    include_bytes!("../../../assets/mimo-remimo-64x32-16qam.mpk");
+const SHIPPED_REMIMO_64X32_16QAM_RHO: &[u8] =
+    include_bytes!("../../../assets/mimo-remimo-64x32-16qam-rho0.7.mpk");
 
 impl StoredModel for MimoModel {
     const DEMO: &'static str = super::NAME;
@@ -514,6 +520,9 @@ impl StoredModel for MimoModel {
         ("oampnet", SHIPPED_OAMPNET_64X32_16QAM_RHO),
         ("detnet", SHIPPED_DETNET_32X16_QPSK),
         ("detnet", SHIPPED_DETNET_64X32_16QAM),
+        ("remimo", SHIPPED_REMIMO_32X16_QPSK),
+        ("remimo", SHIPPED_REMIMO_64X32_16QAM),
+        ("remimo", SHIPPED_REMIMO_64X32_16QAM_RHO),
     ];
     type Net = MimoNet;
     type Stored = MimoConfig;
