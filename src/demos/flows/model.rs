@@ -475,17 +475,14 @@ pub struct FlowNet {
 }
 
 impl FlowNet {
+    /// Every coupling moves the second coordinate: the swaps between them (as SurVAE's
+    /// `Reverse`) alternate which coordinate that is (a stack of couplings with no swap between
+    /// them would move one coordinate only).
     pub fn new(config: &FlowConfig, device: &Device) -> Self {
-        // Couplings alternate the coordinate they move, counted over couplings only.
-        let mut couplings = 0;
         let layers = config
             .layers
             .iter()
-            .map(|&kind| {
-                let layer = Layer::new(kind, couplings, &config.hidden, device);
-                couplings += usize::from(kind == LayerKind::Coupling);
-                layer
-            })
+            .map(|&kind| Layer::new(kind, 1, &config.hidden, device))
             .collect();
         Self { layers }
     }

@@ -77,7 +77,7 @@ impl Default for MimoDemo {
             curves: Vec::new(),
             curve_job: JobSlot::new(false),
             curves_for: None,
-            shown: Method::Oampnet,
+            shown: Method::Remimo,
             step: Timeline::new(0),
             table: MetricsTable::new(vec![
                 Metric::new("wrong", false, 0)

@@ -299,11 +299,15 @@ impl MimoDemo {
                         painter.circle_filled(last, 5.5, color);
                     }
                 } else if let Some(x) = run.trace.last().and_then(|t| t.first()) {
-                    painter.circle_filled(
-                        at(x[user], x[user + users]),
-                        3.0,
-                        color.gamma_multiply(0.7),
-                    );
+                    // A method drawn dashed in the SER plot is a ring here, so that two
+                    // methods of one kind (one color) are told apart.
+                    let at = at(x[user], x[user + users]);
+                    let faded = color.gamma_multiply(0.7);
+                    if matches!(line_style(run.method), egui_plot::LineStyle::Solid) {
+                        painter.circle_filled(at, 3.0, faded);
+                    } else {
+                        painter.circle_stroke(at, 3.0, Stroke::new(1.5, faded));
+                    }
                 }
             }
             painter.text(
@@ -406,12 +410,13 @@ impl MimoDemo {
     }
 }
 
-/// Methods of one kind share a color; their curves differ by line style.
+/// Methods of one kind share a color; their curves differ by line style (and their markers:
+/// solid lines, filled dots; others, rings).
 fn line_style(method: Method) -> egui_plot::LineStyle {
     use egui_plot::LineStyle;
     match method {
         Method::Zf => LineStyle::dotted_dense(),
-        Method::Mmse => LineStyle::dashed_loose(),
+        Method::Mmse | Method::Oampnet => LineStyle::dashed_loose(),
         Method::Vblast => LineStyle::dashed_dense(),
         _ => LineStyle::Solid,
     }
