@@ -1,7 +1,8 @@
 //! MIMO detection (Pratik, Rao & Welling's RE-MIMO; He et al.'s OAMP-Net2; Samuel et al.'s
 //! DetNet): N_t users sending QAM symbols to N_r antennas through a Rayleigh channel,
 //! y = Hx + n, detected by the textbook detectors (zero forcing, LMMSE, V-BLAST, OAMP, exact ML
-//! by a sphere decoder), and by the OAMP iteration with a few learned numbers.
+//! by a sphere decoder), by a deep unfolded network, and by the OAMP iteration with a few learned
+//! numbers or with a recurrent, permutation-equivariant network correcting it at every step.
 
 pub mod bench;
 pub mod classical;
@@ -26,8 +27,9 @@ pub const ABOUT: About = About {
                   through a random channel. Inverses: zero forcing, LMMSE and V-BLAST \
                   (classical), OAMP (classical, iterative: a linear step and the \
                   constellation's posterior mean), exact ML by a sphere decoder (the reference), \
-                  DetNet (a deep unfolded network: amortized) and OAMP-Net2 (OAMP with four \
-                  learned numbers per iteration: augmented).",
+                  DetNet (a deep unfolded network: amortized), OAMP-Net2 (OAMP with four \
+                  learned numbers per iteration) and RE-MIMO (a recurrent network over the \
+                  users that reads the residual at every step; both augmented).",
 };
 
 pub fn entry() -> DemoEntry {
