@@ -94,6 +94,7 @@ pub fn registry() -> Vec<DemoEntry> {
         causal::entry(),
         vae::entry(),
         mimo::entry(),
+        flows::entry(),
     ]
 }
 

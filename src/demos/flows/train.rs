@@ -16,7 +16,7 @@ use super::sim::Point;
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
     Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
 pub type TrainedModel = Trained<FlowModel>;
@@ -104,6 +104,11 @@ impl Trainee for FlowTrainee<'_> {
 
     fn config(&self) -> &TrainConfig {
         &self.settings
+    }
+
+    /// Adam's rate on a cosine to a tenth, so that the fit settles.
+    fn learning_rate(&self, progress: f64) -> f64 {
+        cosine_learning_rate(self.settings.schedule.learning_rate, progress)
     }
 
     fn fresh(&mut self, device: &Device) -> FlowNet {
