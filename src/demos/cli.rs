@@ -164,6 +164,19 @@ pub fn print_bench(
     Ok(())
 }
 
+/// `bench --demo NAME` of a demo whose acceptance run takes (quick, device, its label) and whose
+/// report prints as `table`: the table on stdout, the report as JSON at `--out`.
+pub fn run_bench<R: serde::Serialize>(
+    args: &BenchArgs,
+    globals: Globals,
+    run: impl FnOnce(bool, &burn::tensor::Device, &str) -> anyhow::Result<R>,
+    table: impl FnOnce(&R) -> String,
+) -> anyhow::Result<()> {
+    let compute = crate::backend::compute_for(globals.backend);
+    let report = run(args.quick, &compute.device, &compute.label)?;
+    print_bench(&report, table(&report), args)
+}
+
 /// Runs `inference-lab --backend cpu NAME ARGS…` (ARGS without `NAME`) through `cli`, as the
 /// command line would: the demos' command-line tests call this.
 #[cfg(test)]

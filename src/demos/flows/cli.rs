@@ -6,14 +6,13 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use clap::Subcommand;
 
-use super::bench::run_acceptance;
+use super::bench::{Report, run_acceptance};
 use super::io;
 use super::methods::{FitSettings, Method, evaluate};
-use super::model::FlowConfig;
 use super::sim::Dataset;
 use super::train::{TrainConfig, bench_step};
 use crate::demos::DemoMethod;
-use crate::demos::cli::{BenchArgs, DemoCli, Globals, print_bench};
+use crate::demos::cli::{BenchArgs, DemoCli, Globals, run_bench};
 use crate::training::step::{TrainingStep, boxed};
 
 pub struct FlowsCli;
@@ -100,10 +99,7 @@ impl DemoCli for FlowsCli {
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
-        let compute = crate::backend::compute_for(globals.backend);
-        let report = run_acceptance(args.quick, &compute.device, &compute.label)?;
-        let table = report.table();
-        print_bench(&report, table, args)
+        run_bench(args, globals, run_acceptance, Report::table)
     }
 }
 
@@ -138,11 +134,6 @@ pub enum FlowsAction {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// The flow of RealNVP's default stack (for the docs' parameter counts).
-pub fn default_flow() -> FlowConfig {
-    FitSettings::default().flow(Method::Flow)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Subcommand;
 
-use super::bench::{SerPoint, evaluate, run_acceptance, ser_curve};
+use super::bench::{Acceptance, SerPoint, evaluate, run_acceptance, ser_curve};
 use super::io;
 use super::methods::{Method, OAMP_ITERATIONS, detect};
 use super::metrics::Tally;
@@ -15,7 +15,7 @@ use super::sim::{Modulation, Setup, simulate};
 use super::train::{TrainConfig, bench_step, train};
 use crate::demos::DemoMethod;
 use crate::demos::cli::{
-    BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_bench, print_report,
+    BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_report, run_bench,
 };
 use crate::stored_model::load;
 use crate::training::step::{TrainingStep, boxed};
@@ -321,10 +321,7 @@ impl DemoCli for MimoCli {
     }
 
     fn bench(&self, args: &BenchArgs, globals: Globals) -> anyhow::Result<()> {
-        let compute = crate::backend::compute_for(globals.backend);
-        let report = run_acceptance(args.quick, &compute.device, &compute.label)?;
-        let table = report.table();
-        print_bench(&report, table, args)
+        run_bench(args, globals, run_acceptance, Acceptance::table)
     }
 }
 
