@@ -175,14 +175,20 @@ pub fn check(points: &[Point], components: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// k-means++ seeds (Arthur & Vassilvitskii 2007).
+/// Greedy k-means++ seeds (Arthur & Vassilvitskii 2007, as scikit-learn runs it): each new
+/// centre is the best, by the summed squared distance it leaves, of 2 + ⌊ln k⌋ candidates drawn
+/// in proportion to the squared distance to the nearest centre.
 fn plus_plus(points: &[Point], k: usize, rng: &mut StdRng) -> Vec<Point> {
     let distance = |a: Point, b: Point| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+    let trials = 2 + (k as f64).ln().floor() as usize;
     let mut centres = vec![points[rng.random_range(0..points.len())]];
     let mut nearest: Vec<f64> = points.iter().map(|&p| distance(p, centres[0])).collect();
     while centres.len() < k {
         let total: f64 = nearest.iter().sum();
-        let next = if total > 0.0 {
+        let draw = |rng: &mut StdRng| {
+            if total <= 0.0 {
+                return rng.random_range(0..points.len());
+            }
             let mut u = rng.random::<f64>() * total;
             nearest
                 .iter()
@@ -191,13 +197,22 @@ fn plus_plus(points: &[Point], k: usize, rng: &mut StdRng) -> Vec<Point> {
                     u <= 0.0
                 })
                 .unwrap_or(points.len() - 1)
-        } else {
-            rng.random_range(0..points.len())
         };
-        centres.push(points[next]);
-        for (d, &p) in nearest.iter_mut().zip(points) {
-            *d = d.min(distance(p, points[next]));
-        }
+        let candidates: Vec<usize> = (0..trials).map(|_| draw(rng)).collect();
+        let (best, best_nearest) = candidates
+            .into_iter()
+            .map(|c| {
+                let updated: Vec<f64> = nearest
+                    .iter()
+                    .zip(points)
+                    .map(|(&d, &p)| d.min(distance(p, points[c])))
+                    .collect();
+                (c, updated)
+            })
+            .min_by(|a, b| a.1.iter().sum::<f64>().total_cmp(&b.1.iter().sum::<f64>()))
+            .expect("at least two candidates");
+        centres.push(points[best]);
+        nearest = best_nearest;
     }
     centres
 }
