@@ -15,6 +15,7 @@ pub const TOLERANCE: f64 = 1e-3;
 pub const MAX_ITERATIONS: usize = 100;
 pub const COVARIANCE_FLOOR: f64 = 1e-6;
 const KMEANS_ITERATIONS: usize = 300;
+const KMEANS_TOLERANCE: f64 = 1e-4;
 
 /// One component: weight, mean and the covariance's entries (xx, xy, yy).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -217,36 +218,52 @@ fn plus_plus(points: &[Point], k: usize, rng: &mut StdRng) -> Vec<Point> {
     centres
 }
 
-/// Lloyd's k-means from k-means++ seeds: each point's cluster.
-fn kmeans(points: &[Point], k: usize, rng: &mut StdRng) -> Vec<usize> {
-    let mut centres = plus_plus(points, k, rng);
-    let mut labels = vec![usize::MAX; points.len()];
-    for _ in 0..KMEANS_ITERATIONS {
-        let mut moved = false;
-        for (label, p) in labels.iter_mut().zip(points) {
-            let best = (0..k)
+/// The nearest centre of each point.
+fn assign(points: &[Point], centres: &[Point]) -> Vec<usize> {
+    points
+        .iter()
+        .map(|p| {
+            (0..centres.len())
                 .min_by(|&a, &b| {
                     let da = (p[0] - centres[a][0]).powi(2) + (p[1] - centres[a][1]).powi(2);
                     let db = (p[0] - centres[b][0]).powi(2) + (p[1] - centres[b][1]).powi(2);
                     da.total_cmp(&db)
                 })
-                .unwrap_or(0);
-            moved |= *label != best;
-            *label = best;
-        }
-        if !moved {
-            break;
-        }
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// Lloyd's k-means from k-means++ seeds, stopped as scikit-learn's `KMeans`: when the centres
+/// move (summed squared shift) by less than 1e-4 × the data's mean variance per coordinate, or
+/// when no label changes; returns each point's cluster.
+fn kmeans(points: &[Point], k: usize, rng: &mut StdRng) -> Vec<usize> {
+    let n = points.len() as f64;
+    let mean = [0, 1].map(|d| points.iter().map(|p| p[d]).sum::<f64>() / n);
+    let variance = [0, 1].map(|d| points.iter().map(|p| (p[d] - mean[d]).powi(2)).sum::<f64>() / n);
+    let tolerance = KMEANS_TOLERANCE * 0.5 * (variance[0] + variance[1]);
+    let mut centres = plus_plus(points, k, rng);
+    let mut labels = assign(points, &centres);
+    for _ in 0..KMEANS_ITERATIONS {
         let mut sums = vec![[0.0, 0.0, 0.0]; k];
         for (&label, p) in labels.iter().zip(points) {
             sums[label][0] += p[0];
             sums[label][1] += p[1];
             sums[label][2] += 1.0;
         }
+        let mut shift = 0.0;
         for (centre, sum) in centres.iter_mut().zip(&sums) {
             if sum[2] > 0.0 {
-                *centre = [sum[0] / sum[2], sum[1] / sum[2]];
+                let moved = [sum[0] / sum[2], sum[1] / sum[2]];
+                shift += (moved[0] - centre[0]).powi(2) + (moved[1] - centre[1]).powi(2);
+                *centre = moved;
             }
+        }
+        let next = assign(points, &centres);
+        let unchanged = next == labels;
+        labels = next;
+        if unchanged || shift <= tolerance {
+            break;
         }
     }
     labels
