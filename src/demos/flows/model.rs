@@ -462,9 +462,30 @@ impl FlowConfig {
         true
     }
 
+    /// E.g. "abs surjection + 4 affine couplings, MLPs [200, 100]".
     pub fn describe(&self) -> String {
-        let names: Vec<&str> = self.layers.iter().map(|l| l.label()).collect();
-        format!("{} layers: {}", self.layers.len(), names.join(", "))
+        let couplings = self
+            .layers
+            .iter()
+            .filter(|&&l| l == LayerKind::Coupling)
+            .count();
+        let surjections: String = self
+            .layers
+            .iter()
+            .filter(|l| matches!(l, LayerKind::Abs | LayerKind::Sort))
+            .map(|l| format!("{} + ", l.label()))
+            .collect();
+        format!(
+            "{surjections}{couplings} affine couplings, MLPs {:?}",
+            self.hidden
+        )
+    }
+
+    /// Whether a surjection builds prior knowledge in.
+    pub fn has_surjection(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| matches!(l, LayerKind::Abs | LayerKind::Sort))
     }
 }
 

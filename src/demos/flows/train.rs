@@ -190,7 +190,11 @@ pub fn bench_step(config: &TrainConfig, device: &Device) -> Result<LoopStep<Flow
     let net = FlowNet::new(&config.model, &device);
     let rate = config.schedule.learning_rate;
     Ok(LoopStep::new(
-        "flows realnvp",
+        if config.model.has_surjection() {
+            "flows survae"
+        } else {
+            "flows realnvp"
+        },
         format!("{} points, {}", config.batch, config.model.describe()),
         config.batch,
         net,
