@@ -5,7 +5,7 @@ log-likelihood with `flows eval --method gmm`; also recomputes the true density'
 log-likelihood of the eight Gaussians and checkerboard test points in NumPy.
 
 EM's optimum depends on its random starts (on the rings, best-of-3 results spread over 0.1
-nats by seed), so each side is run with SEEDS seeds and their medians are compared.
+nats by seed), so each side is run with 21 seeds and their medians are compared.
 
     python3 -m venv /tmp/sk && /tmp/sk/bin/pip install scikit-learn
     /tmp/sk/bin/python scripts/flows_check.py path/to/inference-lab
@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 
 DATASETS = ["checkerboard", "corners", "eightgaussians", "fourcircles", "moons", "rings"]
-SEEDS = range(7)
+SEEDS = range(21)
 
 
 def run(binary, *args):

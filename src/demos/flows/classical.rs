@@ -303,9 +303,11 @@ pub fn em(points: &[Point], components: usize, seed: u64) -> EmTrace {
 }
 
 /// The best of `starts` EM runs by training log-likelihood (scikit-learn's `n_init`).
+/// Each start's seed is drawn from `seed`, so that fits under nearby seeds share no start.
 pub fn fit(points: &[Point], components: usize, starts: usize, seed: u64) -> EmTrace {
-    (0..starts.max(1) as u64)
-        .map(|s| em(points, components, seed.wrapping_add(s)))
+    let mut seeds = StdRng::seed_from_u64(seed);
+    (0..starts.max(1))
+        .map(|_| em(points, components, seeds.random()))
         .max_by(|a, b| {
             a.final_log_likelihood()
                 .total_cmp(&b.final_log_likelihood())
