@@ -145,6 +145,7 @@ pub fn evaluate(
 ) -> anyhow::Result<Score> {
     settings.validate().map_err(anyhow::Error::msg)?;
     let started = Instant::now();
+    let exact = method == Method::Gmm || settings.flow(method).is_exact();
     let nats = match method {
         Method::Gmm => {
             super::classical::check(training, settings.components).map_err(anyhow::Error::msg)?;
@@ -173,7 +174,7 @@ pub fn evaluate(
     Ok(Score {
         method,
         nats,
-        exact: true,
+        exact,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

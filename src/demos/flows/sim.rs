@@ -142,12 +142,6 @@ impl Dataset {
         }
     }
 
-    /// Whether [`Self::log_density`] is exact in closed form (else: by quadrature, to about
-    /// 1e-9 nats).
-    pub fn density_is_closed_form(self) -> bool {
-        self != Self::Moons
-    }
-
     /// ln p(x) of the data's distribution (−∞ off its support).
     pub fn log_density(self, x: Point) -> f64 {
         match self {
