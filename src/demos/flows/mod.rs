@@ -21,9 +21,9 @@ pub const ABOUT: About = About {
     name: NAME,
     title: "Flows and surjections",
     summary: "Densities by EM, a flow, and a flow with a surjection",
-    explanation: "Forward model: a base Gaussian pushed through a stack of layers. Inverses: a \\
-                  Gaussian mixture fitted by EM (classical), a RealNVP flow trained by maximum \\
-                  likelihood, and the flow behind an abs surjection that builds in the data's \\
+    explanation: "Forward model: a base Gaussian pushed through a stack of layers. Inverses: a \
+                  Gaussian mixture fitted by EM (classical), a RealNVP flow trained by maximum \
+                  likelihood, and the flow behind an abs surjection that builds in the data's \
                   symmetry (augmented); log p(x) as the sum of every layer's term.",
 };
 
