@@ -137,7 +137,7 @@ pub fn all_shipped<M: StoredModel>(device: &Device) -> anyhow::Result<Vec<M>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demos::{causal, ldpc, lorenz, mimo, mri, tsp, vae};
+    use crate::demos::{causal, flows, ldpc, lorenz, mimo, mri, tsp, vae};
 
     /// `M`'s shipped models load, each by its kind, and a file of another demo is refused by name.
     fn check<M: StoredModel>(foreign: &[u8]) -> usize {
@@ -168,7 +168,8 @@ mod tests {
             + check::<tsp::methods::LearnedModel>(lorenz_gnn)
             + check::<causal::methods::LearnedModel>(lorenz_gnn)
             + check::<vae::model::VaeModel>(lorenz_gnn)
-            + check::<mimo::model::MimoModel>(lorenz_gnn);
+            + check::<mimo::model::MimoModel>(lorenz_gnn)
+            + check::<flows::model::FlowModel>(lorenz_gnn);
         // Every .mpk in assets/ is some demo's shipped model.
         let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/assets"))
             .expect("assets/")

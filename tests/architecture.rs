@@ -53,8 +53,10 @@ const DEMO_FILES: [&str; 9] = [
 ];
 
 /// What a demo may add, where it has one: its file formats, metrics of its own, the structure
-/// its forward model runs on (ldpc's code), a reader of training images (mri).
-const OPTIONAL_DEMO_FILES: [&str; 4] = ["io.rs", "metrics.rs", "code.rs", "images.rs"];
+/// its forward model runs on (ldpc's code), a reader of training images (mri), what its panel
+/// draws of a fitted model where that is more than the methods' results (flows' walk).
+const OPTIONAL_DEMO_FILES: [&str; 5] =
+    ["io.rs", "metrics.rs", "code.rs", "images.rs", "inspect.rs"];
 
 /// The folders `demos::registry()` registers (`NAME::entry(),` lines of src/demos/mod.rs).
 fn registered() -> Vec<String> {

@@ -894,6 +894,59 @@ fn causal_panel_infers_and_scrubs_the_adaptation() {
 }
 
 #[test]
+fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
+    let _serial = serial();
+    let mut harness = harness(app(Some("flows")));
+    step_until(&mut harness, "the ledger", |h| {
+        h.query_by_label_contains("Algorithm 1 at x =").is_some()
+            && h.query_by_label_contains("x after").is_some()
+    });
+    assert_methods_listed(
+        &harness,
+        &[
+            "Gaussian mixture (EM)",
+            "RealNVP flow",
+            "abs surjection + flow",
+            "VAE layer + flow (ELBO) — a bound",
+            "ln N(z; 0, I), the base",
+        ],
+        1,
+    );
+    // The timeline walks the shown flow's layers from x to the base.
+    harness.key_press(Key::Home);
+    harness.run_steps(2);
+    harness.get_by_label_contains("x after 0 of");
+    harness.key_press(Key::ArrowRight);
+    harness.run_steps(2);
+    harness.get_by_label_contains("x after 1 of");
+    // The mixture's timeline is EM's iterations.
+    harness
+        .query_all_by_label("Gaussian mixture (EM)")
+        .next()
+        .expect("the mixture's button")
+        .click();
+    step_until(&mut harness, "EM's timeline", |h| {
+        h.query_all_by_label_contains("; EM iteration ").next().is_some()
+    });
+    // Edit the stack (a preset, then one more layer) and train it briefly.
+    harness.get_by_label("flow").click();
+    harness.run_steps(2);
+    harness.get_by_label("Add layer").click();
+    harness.run_steps(2);
+    harness.get_by_label("8. affine coupling");
+    harness.get_by_label("Train the stack, save, load").click();
+    harness.run_steps(3);
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the trained stack", |h| {
+        h.query_by_label_contains("trained the flow model")
+            .is_some()
+    });
+    step_until(&mut harness, "its row", |h| {
+        h.query_all_by_label_contains("5 affine couplings").next().is_some()
+    });
+}
+
+#[test]
 fn vae_panel_infers_scrubs_and_takes_a_drawn_digit() {
     let mut harness = harness(app(Some("vae")));
     step_until(&mut harness, "the posterior", |h| {

@@ -9,6 +9,7 @@ pub mod loss_plot;
 pub mod metrics;
 pub mod model_io;
 pub mod panel_layout;
+pub mod texture_cache;
 pub mod timeline;
 pub mod training_section;
 

@@ -124,6 +124,11 @@ where
         }
     }
 
+    /// The last run trained here (its score, steps and seconds).
+    pub fn last_trained(&self) -> Option<&Trained<M>> {
+        self.trained.last().map(|(_, t)| t)
+    }
+
     /// Every shipped model, on `device`, on the first call only: they load when the panel is
     /// first drawn, not when the app starts.
     pub fn shipped_once(&mut self, device: &Device) -> Vec<M> {

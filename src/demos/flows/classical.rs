@@ -55,6 +55,33 @@ pub struct Mixture {
 }
 
 impl Mixture {
+    /// A mixture read from a file: 1 to 64 components, positive weights summing to 1, finite
+    /// means, positive-definite covariances.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=64).contains(&self.components.len()) {
+            return Err(format!(
+                "{} components: a mixture has 1 to 64",
+                self.components.len()
+            ));
+        }
+        let total: f64 = self.components.iter().map(|c| c.weight).sum();
+        if (total - 1.0).abs() > 1e-6 {
+            return Err(format!("the weights sum to {total}, not 1"));
+        }
+        for (k, c) in self.components.iter().enumerate() {
+            let [a, b, d] = c.covariance;
+            let finite = c.mean.iter().chain(&c.covariance).all(|v| v.is_finite());
+            let positive = c.weight > 0.0 && a > 0.0 && d > 0.0 && a * d - b * b > 0.0;
+            if !(finite && positive) {
+                return Err(format!(
+                    "component {k}: needs a positive weight, a finite mean and a \
+                     positive-definite covariance"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// ln p(x).
     pub fn log_density(&self, x: Point) -> f64 {
         let terms: Vec<f64> = self.components.iter().map(|c| c.log_weighted(x)).collect();

@@ -28,6 +28,23 @@ pub fn write_points(path: &Path, points: &[Point]) -> anyhow::Result<()> {
     write_csv(path, &["x", "y"], &rows)
 }
 
+/// Each point's log p as CSV `x,y,log_p,exact` (`exact` 1 where log_p is exact, 0 for a
+/// bound), atomically.
+pub fn write_densities(
+    path: &Path,
+    points: &[Point],
+    log_p: &[f64],
+    exact: bool,
+) -> anyhow::Result<()> {
+    let flag = if exact { 1.0 } else { 0.0 };
+    let rows: Vec<Vec<f64>> = points
+        .iter()
+        .zip(log_p)
+        .map(|(p, &l)| vec![p[0], p[1], l, flag])
+        .collect();
+    write_csv(path, &["x", "y", "log_p", "exact"], &rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

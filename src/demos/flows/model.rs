@@ -11,18 +11,24 @@
 //!   −ln(1 − e^{−u}) per coordinate is added too.
 //! - **Sort**: (a, b) = (min, max), the order forgotten: −ln 2 (exact), then (a, b) → (a,
 //!   ln(b − a)) onto the plane, log-det −ln(b − a).
+//! - **VAE layer** (stochastic): z drawn from an encoder q(z|x), a decoder p(x|z) beside it; term
+//!   ln p(x|z) − ln q(z|x) for that draw, so the sum is a bound on log p(x) (the ELBO), exact
+//!   only in expectation over draws when q is the true posterior.
 //!
 //! Sampling runs the stack in reverse; a surjection then draws what it forgot (signs, order).
 
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Distribution, Tensor};
 
 /// ln 2.
 const LN_2: f32 = std::f32::consts::LN_2;
 /// A coupling's log-scale is kept in (−S, S) by S·tanh(raw / S), for stable training.
 const MAX_LOG_SCALE: f32 = 3.0;
+/// An untrained VAE layer's noise, ln σ (σ ≈ 0.14, both encoder and decoder): the layer starts
+/// near the identity with a term of exactly zero.
+const VAE_START_LN_SIGMA: f32 = -2.0;
 
 /// What a layer is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -32,16 +38,55 @@ pub enum LayerKind {
     Swap,
     Abs,
     Sort,
+    Vae,
 }
 
 impl LayerKind {
+    pub const ALL: [LayerKind; 5] = [Self::Coupling, Self::Swap, Self::Abs, Self::Sort, Self::Vae];
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Coupling => "affine coupling",
             Self::Swap => "swap (permutation)",
             Self::Abs => "abs surjection",
             Self::Sort => "sort surjection",
+            Self::Vae => "VAE layer (stochastic)",
         }
+    }
+
+    /// The name on the command line and in a stack's list (`--stack abs,coupling,swap`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Coupling => "coupling",
+            Self::Swap => "swap",
+            Self::Abs => "abs",
+            Self::Sort => "sort",
+            Self::Vae => "vae",
+        }
+    }
+
+    /// What its term in log p(x) is.
+    pub fn term_kind(self) -> &'static str {
+        match self {
+            Self::Coupling => "log|det| (exact)",
+            Self::Swap => "0 (a permutation)",
+            Self::Abs | Self::Sort => "log p(forgotten | z) + log|det| (exact)",
+            Self::Vae => "ln p(x|z) − ln q(z|x) (a bound)",
+        }
+    }
+}
+
+impl std::str::FromStr for LayerKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
+                format!("no layer `{}` (one of {})", s.trim(), names.join(", "))
+            })
     }
 }
 
@@ -52,6 +97,8 @@ pub struct Terms {
     pub log_det: Tensor<2>,
     /// log p(forgotten | z) of a surjection (zero for a bijection).
     pub surjection: Tensor<2>,
+    /// ln p(x|z) − ln q(z|x) of a stochastic layer for its draw (zero for the others).
+    pub stochastic: Tensor<2>,
 }
 
 impl Terms {
@@ -59,25 +106,26 @@ impl Terms {
         Self {
             log_det: Tensor::zeros([batch, 1], device),
             surjection: Tensor::zeros([batch, 1], device),
+            stochastic: Tensor::zeros([batch, 1], device),
         }
     }
 
     pub fn total(&self) -> Tensor<2> {
-        self.log_det.clone() + self.surjection.clone()
+        self.log_det.clone() + self.surjection.clone() + self.stochastic.clone()
     }
 }
 
-/// An affine coupling: `transformed` ← x_t · e^s(x_c) + t(x_c), the other coordinate c passes.
+/// A multi-layer perceptron with ReLUs; its output layer starts at zero, so that a new layer
+/// built on it starts as the identity.
 #[derive(Module, Debug)]
-pub struct Coupling {
+pub struct Mlp {
     hidden: Vec<Linear>,
     out: Linear,
-    transformed: usize,
 }
 
-impl Coupling {
-    pub fn new(transformed: usize, hidden: &[usize], device: &Device) -> Self {
-        let mut width = 1;
+impl Mlp {
+    pub fn new(input: usize, hidden: &[usize], output: usize, device: &Device) -> Self {
+        let mut width = input;
         let layers = hidden
             .iter()
             .map(|&h| {
@@ -88,21 +136,104 @@ impl Coupling {
             .collect();
         Self {
             hidden: layers,
-            // Zero: a new coupling is the identity.
-            out: LinearConfig::new(width, 2)
+            out: LinearConfig::new(width, output)
                 .with_initializer(Initializer::Zeros)
                 .init(device),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let mut h = x;
+        for layer in &self.hidden {
+            h = relu(layer.forward(h));
+        }
+        self.out.forward(h)
+    }
+}
+
+/// Σ ln N(x; μ, e^{2 ln σ}) over the columns, `[B, 1]`.
+fn log_normal(x: Tensor<2>, mean: Tensor<2>, ln_sigma: Tensor<2>) -> Tensor<2> {
+    let standardized = (x - mean) * ln_sigma.clone().neg().exp();
+    let [_, d] = standardized.dims();
+    (standardized.clone() * standardized * (-0.5) - ln_sigma).sum_dim(1)
+        - 0.5 * d as f32 * std::f32::consts::TAU.ln()
+}
+
+/// A log-σ kept in (−5, 1) around the start: VAE_START_LN_SIGMA + 3·tanh(raw / 3).
+fn bounded_ln_sigma(raw: Tensor<2>) -> Tensor<2> {
+    (raw / 3.0).tanh() * 3.0 + VAE_START_LN_SIGMA
+}
+
+/// Two independent N(0, 1) per row from two uniforms (Box–Muller), so that sampling is a
+/// function of its coins.
+fn normal_from_coins(coins: Tensor<2>) -> Tensor<2> {
+    let radius = (coins.clone().narrow(1, 0, 1).clamp_min(1e-7).log() * (-2.0)).sqrt();
+    let angle = coins.narrow(1, 1, 1) * std::f32::consts::TAU;
+    Tensor::cat(
+        vec![radius.clone() * angle.clone().cos(), radius * angle.sin()],
+        1,
+    )
+}
+
+/// A stochastic layer: encoder q(z|x) = N(x + μ(x), σ(x)²), decoder p(x|z) = N(z + ν(z), τ(z)²),
+/// both diagonal; both start at zero offset and σ = τ = e^−2, where the term is exactly 0.
+#[derive(Module, Debug)]
+pub struct VaeLayer {
+    encoder: Mlp,
+    decoder: Mlp,
+}
+
+impl VaeLayer {
+    pub fn new(hidden: &[usize], device: &Device) -> Self {
+        Self {
+            encoder: Mlp::new(2, hidden, 4, device),
+            decoder: Mlp::new(2, hidden, 4, device),
+        }
+    }
+
+    /// (mean, ln σ) of a Gaussian whose offset from `at` and log-scale come from `mlp`.
+    fn gaussian(mlp: &Mlp, at: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let out = mlp.forward(at.clone());
+        (
+            at + out.clone().narrow(1, 0, 2),
+            bounded_ln_sigma(out.narrow(1, 2, 2)),
+        )
+    }
+
+    /// x → z for the standard-normal draw `noise` `[B, 2]`, and ln p(x|z) − ln q(z|x).
+    pub fn forward(&self, x: Tensor<2>, noise: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let (mean, ln_sigma) = Self::gaussian(&self.encoder, x.clone());
+        let z = mean.clone() + noise * ln_sigma.clone().exp();
+        let (back, ln_tau) = Self::gaussian(&self.decoder, z.clone());
+        let term = log_normal(x, back, ln_tau) - log_normal(z.clone(), mean, ln_sigma);
+        (z, term)
+    }
+
+    /// z → x: the decoder's mean plus its noise for the draw `noise`.
+    pub fn inverse(&self, z: Tensor<2>, noise: Tensor<2>) -> Tensor<2> {
+        let (mean, ln_tau) = Self::gaussian(&self.decoder, z);
+        mean + noise * ln_tau.exp()
+    }
+}
+
+/// An affine coupling: `transformed` ← x_t · e^s(x_c) + t(x_c), the other coordinate c passes.
+#[derive(Module, Debug)]
+pub struct Coupling {
+    mlp: Mlp,
+    transformed: usize,
+}
+
+impl Coupling {
+    pub fn new(transformed: usize, hidden: &[usize], device: &Device) -> Self {
+        Self {
+            mlp: Mlp::new(1, hidden, 2, device),
             transformed: transformed.min(1),
         }
     }
 
     /// (log-scale, shift) from the passing coordinate `[B, 1]`.
     fn parameters(&self, passing: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let mut h = passing;
-        for layer in &self.hidden {
-            h = relu(layer.forward(h));
-        }
-        let out = self.out.forward(h);
+        let out = self.mlp.forward(passing);
         let raw = out.clone().narrow(1, 0, 1);
         let log_scale = (raw / MAX_LOG_SCALE).tanh() * MAX_LOG_SCALE;
         (log_scale, out.narrow(1, 1, 1))
@@ -135,20 +266,14 @@ impl Coupling {
     }
 }
 
-/// A layer of the stack (the coupling's weights only where it is one).
+/// A layer of the stack (a coupling's or a VAE layer's weights only where it is one).
 #[derive(Module, Debug)]
 pub struct Layer {
     coupling: Option<Coupling>,
-    /// The kind, as its index in [`KINDS`] (a module field must be plain data).
+    vae: Option<VaeLayer>,
+    /// The kind, as its index in [`LayerKind::ALL`] (a module field must be plain data).
     kind: usize,
 }
-
-const KINDS: [LayerKind; 4] = [
-    LayerKind::Coupling,
-    LayerKind::Swap,
-    LayerKind::Abs,
-    LayerKind::Sort,
-];
 
 fn swap(x: Tensor<2>) -> Tensor<2> {
     Tensor::cat(vec![x.clone().narrow(1, 1, 1), x.narrow(1, 0, 1)], 1)
@@ -160,30 +285,46 @@ impl Layer {
         Self {
             coupling: (kind == LayerKind::Coupling)
                 .then(|| Coupling::new(index % 2, hidden, device)),
-            kind: KINDS.iter().position(|&k| k == kind).unwrap_or(0),
+            vae: (kind == LayerKind::Vae).then(|| VaeLayer::new(hidden, device)),
+            kind: LayerKind::ALL.iter().position(|&k| k == kind).unwrap_or(0),
         }
     }
 
     pub fn kind(&self) -> LayerKind {
-        KINDS[self.kind.min(KINDS.len() - 1)]
+        LayerKind::ALL[self.kind.min(LayerKind::ALL.len() - 1)]
     }
 
-    /// x → z and this layer's terms of log p(x).
+    /// x → z and this layer's terms of log p(x); a VAE layer draws its z afresh.
     pub fn forward(&self, x: Tensor<2>) -> (Tensor<2>, Terms) {
         let [b, _] = x.dims();
         let device = x.device();
-        match (self.kind(), &self.coupling) {
-            (LayerKind::Coupling, Some(coupling)) => {
+        let zero = || Tensor::zeros([b, 1], &device);
+        match (self.kind(), &self.coupling, &self.vae) {
+            (LayerKind::Coupling, Some(coupling), _) => {
                 let (z, log_det) = coupling.forward(x);
+                let surjection = zero();
                 (
                     z,
                     Terms {
                         log_det,
-                        surjection: Tensor::zeros([b, 1], &device),
+                        surjection,
+                        stochastic: zero(),
                     },
                 )
             }
-            (LayerKind::Abs, _) => {
+            (LayerKind::Vae, _, Some(vae)) => {
+                let noise = Tensor::random([b, 2], Distribution::Normal(0.0, 1.0), &device);
+                let (z, stochastic) = vae.forward(x, noise);
+                (
+                    z,
+                    Terms {
+                        log_det: zero(),
+                        surjection: zero(),
+                        stochastic,
+                    },
+                )
+            }
+            (LayerKind::Abs, _, _) => {
                 let u = x.abs().clamp_min(1e-6);
                 // z = ln(e^u − 1) = u + ln(1 − e^{−u}); dz/du = 1 / (1 − e^{−u}).
                 let gap = (u.clone().neg().exp().neg() + 1.0).log();
@@ -193,10 +334,11 @@ impl Layer {
                     Terms {
                         log_det: gap.neg().sum_dim(1),
                         surjection: Tensor::full([b, 1], -2.0 * LN_2, &device),
+                        stochastic: zero(),
                     },
                 )
             }
-            (LayerKind::Sort, _) => {
+            (LayerKind::Sort, _, _) => {
                 let (a, c) = (x.clone().narrow(1, 0, 1), x.narrow(1, 1, 1));
                 let spread = (a.clone() - c.clone()).abs().clamp_min(1e-6);
                 let low = (a + c) * 0.5 - spread.clone() * 0.5;
@@ -206,25 +348,28 @@ impl Layer {
                     Terms {
                         log_det: log_spread.neg(),
                         surjection: Tensor::full([b, 1], -LN_2, &device),
+                        stochastic: zero(),
                     },
                 )
             }
-            // A swap, or a coupling without weights (never built so).
+            // A swap, or a layer without its weights (never built so).
             _ => (swap(x), Terms::zeros(b, &device)),
         }
     }
 
-    /// z → x; `coins` `[B, 2]` uniform in [0, 1) choose what a surjection forgot.
+    /// z → x; `coins` `[B, 2]` uniform in [0, 1) choose what a surjection forgot (and a VAE
+    /// layer's decoder noise).
     pub fn inverse(&self, z: Tensor<2>, coins: Tensor<2>) -> Tensor<2> {
-        match (self.kind(), &self.coupling) {
-            (LayerKind::Coupling, Some(coupling)) => coupling.inverse(z),
-            (LayerKind::Abs, _) => {
+        match (self.kind(), &self.coupling, &self.vae) {
+            (LayerKind::Coupling, Some(coupling), _) => coupling.inverse(z),
+            (LayerKind::Vae, _, Some(vae)) => vae.inverse(z, normal_from_coins(coins)),
+            (LayerKind::Abs, _, _) => {
                 // u = softplus(z), then a sign per coordinate.
                 let u = z.clone().clamp_min(0.0) + z.abs().neg().exp().log1p();
                 let sign = coins.lower_elem(0.5).float() * 2.0 - 1.0;
                 u * sign
             }
-            (LayerKind::Sort, _) => {
+            (LayerKind::Sort, _, _) => {
                 let low = z.clone().narrow(1, 0, 1);
                 let high = low.clone() + z.narrow(1, 1, 1).exp();
                 let sorted = Tensor::cat(vec![low, high], 1);
@@ -283,7 +428,7 @@ mod tests {
         device().seed(17 + transformed as u64);
         let mut layer = Layer::new(LayerKind::Coupling, transformed, &[16, 8], &device());
         if let Some(c) = layer.coupling.as_mut() {
-            c.out = LinearConfig::new(8, 2).init(&device());
+            c.mlp.out = LinearConfig::new(8, 2).init(&device());
         }
         layer
     }
@@ -391,6 +536,57 @@ mod tests {
     }
 
     #[test]
+    fn a_vae_layer_gives_the_linear_gaussian_elbo_below_the_exact_likelihood() {
+        // An untrained VAE layer on N(0, I): q(z|x) = N(x, σ²), p(x|z) = N(z, σ²), so
+        // p(x) = N(0, (1 + σ²) I) exactly, and the ELBO is ln N(x; 0, I) − σ² (two coordinates).
+        let d = device();
+        d.seed(5);
+        let layers = [Layer::new(LayerKind::Vae, 0, &[8], &d)];
+        let x = [0.8f32, -0.3];
+        let draws = 20_000;
+        let batch = points(&vec![x; draws]);
+        let (_, terms) = walk(&layers, batch.clone());
+        let stochastic = values(terms[0].stochastic.clone());
+        assert!(
+            stochastic.iter().all(|t| t.abs() < 1e-4),
+            "the term starts at 0"
+        );
+        let elbo: f64 = values(log_density(&layers, batch))
+            .iter()
+            .map(|&v| f64::from(v))
+            .sum::<f64>()
+            / draws as f64;
+        let variance = f64::from(VAE_START_LN_SIGMA * 2.0).exp();
+        let norm2 = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
+        let ln_tau = std::f64::consts::TAU.ln();
+        let want_elbo = -0.5 * norm2 - ln_tau - variance;
+        let exact = -0.5 * norm2 / (1.0 + variance) - ln_tau - (1.0 + variance).ln();
+        assert!((elbo - want_elbo).abs() < 2e-3, "{elbo} vs {want_elbo}");
+        assert!(
+            elbo < exact - 3e-3,
+            "the ELBO {elbo} is below log p(x) {exact}"
+        );
+    }
+
+    #[test]
+    fn box_muller_coins_give_standard_normals() {
+        let n = 20_000;
+        let coins: Vec<[f32; 2]> = (0..n)
+            .map(|i| {
+                let u = (i as f32 + 0.5) / n as f32;
+                [u, (u * 7919.0).fract()]
+            })
+            .collect();
+        let z = values(normal_from_coins(points(&coins)));
+        let mean = z.iter().sum::<f32>() / z.len() as f32;
+        let var = z.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / z.len() as f32;
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.03,
+            "{mean} {var}"
+        );
+    }
+
+    #[test]
     fn sampling_runs_the_stack_backwards() {
         let d = device();
         let layers = [Layer::new(LayerKind::Sort, 0, &[], &d), busy_coupling(0)];
@@ -457,9 +653,23 @@ impl FlowConfig {
         Ok(())
     }
 
-    /// Whether log p(x) is exact (every layer here is; a stochastic layer would make it a bound).
+    /// The same flow behind a VAE layer (its term a bound).
+    pub fn with_vae(mut self) -> Self {
+        self.layers.insert(0, LayerKind::Vae);
+        self
+    }
+
+    /// A stack from its layers' names, e.g. `abs,coupling,swap,coupling`.
+    pub fn parse_layers(list: &str) -> Result<Vec<LayerKind>, String> {
+        list.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect()
+    }
+
+    /// Whether log p(x) is exact: a stochastic layer makes it a bound.
     pub fn is_exact(&self) -> bool {
-        true
+        !self.layers.contains(&LayerKind::Vae)
     }
 
     /// E.g. "abs surjection + 4 affine couplings, MLPs [200, 100]".
@@ -472,7 +682,7 @@ impl FlowConfig {
         let surjections: String = self
             .layers
             .iter()
-            .filter(|l| matches!(l, LayerKind::Abs | LayerKind::Sort))
+            .filter(|l| matches!(l, LayerKind::Abs | LayerKind::Sort | LayerKind::Vae))
             .map(|l| format!("{} + ", l.label()))
             .collect();
         format!(
@@ -511,6 +721,30 @@ impl FlowNet {
     pub fn log_density(&self, x: Tensor<2>) -> Tensor<2> {
         log_density(&self.layers, x)
     }
+
+    /// The points after each layer on the way to the base: x first, the base point last.
+    pub fn stages(&self, x: Tensor<2>) -> Vec<Tensor<2>> {
+        let mut stages = vec![x];
+        for layer in &self.layers {
+            let z = layer.forward(stages[stages.len() - 1].clone()).0;
+            stages.push(z);
+        }
+        stages
+    }
+
+    /// Sampling: base draws `z` `[B, 2]` run back through the stack; the points after each
+    /// layer, the base first and the samples last. `coins` `[L, B, 2]` (uniform) choose what
+    /// each layer forgot.
+    pub fn sample_stages(&self, z: Tensor<2>, coins: Tensor<3>) -> Vec<Tensor<2>> {
+        let [_, b, _] = coins.dims();
+        let mut stages = vec![z];
+        for (index, layer) in self.layers.iter().enumerate().rev() {
+            let layer_coins = coins.clone().narrow(0, index, 1).reshape([b, 2]);
+            let x = layer.inverse(stages[stages.len() - 1].clone(), layer_coins);
+            stages.push(x);
+        }
+        stages
+    }
 }
 
 /// A trained flow with its config.
@@ -525,7 +759,16 @@ pub const KIND: &str = "flow";
 
 impl crate::stored_model::StoredModel for FlowModel {
     const DEMO: &'static str = super::NAME;
-    const SHIPPED: &'static [crate::stored_model::Shipped] = &[];
+    /// Fitted to the rings (seed 0's training points; docs/flows.md has the commands): the
+    /// panel opens on them.
+    const SHIPPED: &'static [crate::stored_model::Shipped] = &[
+        (KIND, include_bytes!("../../../assets/flows-rings-flow.mpk")),
+        (
+            KIND,
+            include_bytes!("../../../assets/flows-rings-survae.mpk"),
+        ),
+        (KIND, include_bytes!("../../../assets/flows-rings-vae.mpk")),
+    ];
     type Net = FlowNet;
     type Stored = FlowConfig;
 

@@ -64,7 +64,7 @@ pub struct VaeDemo {
     png_field: PathField,
     exporter: FigureExporter,
     figure_rect: Rect,
-    textures: paint::Textures,
+    textures: crate::ui::texture_cache::TextureCache,
     /// Counts the results that landed: the big textures are made again when it moves.
     generation: u64,
     error: Option<String>,
@@ -106,7 +106,7 @@ impl Default for VaeDemo {
             png_field: PathField::new(DialogKind::Open, "PNG image", &["png"], ""),
             exporter: FigureExporter::new("vae"),
             figure_rect: Rect::NOTHING,
-            textures: paint::Textures::default(),
+            textures: crate::ui::texture_cache::TextureCache::default(),
             generation: 0,
             error,
         }

@@ -1,7 +1,9 @@
 //! The panel's painting: its controls, the latent plane, the digits, the table and the
 //! manifold, drawn from the state and results `view/mod.rs` keeps.
 
-use egui::{ColorImage, Sense, Shape, Stroke, TextureHandle, TextureOptions};
+use egui::{Sense, Shape, Stroke, TextureOptions};
+
+use crate::ui::texture_cache::TextureCache;
 
 use super::*;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
@@ -471,7 +473,7 @@ impl VaeDemo {
 /// A 28×28 digit (values in [0, 1]) as a square of `size` points.
 fn digit_ui(
     ui: &mut Ui,
-    textures: &mut Textures,
+    textures: &mut TextureCache,
     pixels: &[f32],
     size: f32,
     id: &str,
@@ -487,35 +489,6 @@ fn digit_ui(
         )
     });
     ui.add(egui::Image::new((texture, vec2(size, size))).sense(sense))
-}
-
-/// The panel's textures, kept while their pixels stay the same (a texture dropped in the frame
-/// that made it may never be drawn).
-#[derive(Default)]
-pub(super) struct Textures {
-    kept: std::collections::HashMap<String, (u64, TextureHandle)>,
-}
-
-impl Textures {
-    /// The texture `id`, made again by `image` when `key` differs from the kept one's.
-    fn get(
-        &mut self,
-        ui: &Ui,
-        id: &str,
-        key: u64,
-        options: TextureOptions,
-        image: impl FnOnce() -> ColorImage,
-    ) -> egui::TextureId {
-        match self.kept.get(id) {
-            Some((k, texture)) if *k == key => texture.id(),
-            _ => {
-                let texture = ui.ctx().load_texture(id, image(), options);
-                let tid = texture.id();
-                self.kept.insert(id.to_owned(), (key, texture));
-                tid
-            }
-        }
-    }
 }
 
 /// A digit's key: a hash of its 784 values (the input changes as it is drawn).
