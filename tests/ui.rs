@@ -898,7 +898,7 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
     let _serial = serial();
     let mut harness = harness(app(Some("flows")));
     step_until(&mut harness, "the ledger", |h| {
-        h.query_by_label_contains("Algorithm 1 at x =").is_some()
+        h.query_by_label_contains("Algorithm 1 at (").is_some()
             && h.query_by_label_contains("x after").is_some()
     });
     assert_methods_listed(
@@ -926,7 +926,9 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
         .expect("the mixture's button")
         .click();
     step_until(&mut harness, "EM's timeline", |h| {
-        h.query_all_by_label_contains("; EM iteration ").next().is_some()
+        h.query_all_by_label_contains("; EM iteration ")
+            .next()
+            .is_some()
     });
     // Edit the stack (a preset, then one more layer) and train it briefly.
     harness.get_by_label("flow").click();
@@ -942,7 +944,9 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
             .is_some()
     });
     step_until(&mut harness, "its row", |h| {
-        h.query_all_by_label_contains("5 affine couplings").next().is_some()
+        h.query_all_by_label_contains("5 affine couplings")
+            .next()
+            .is_some()
     });
 }
 

@@ -34,6 +34,7 @@ impl View {
 /// One row of the ledger: a layer and its terms of log p(x).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LedgerRow {
+    pub kind: LayerKind,
     pub label: String,
     pub log_det: f64,
     pub surjection: f64,
@@ -43,6 +44,11 @@ pub struct LedgerRow {
 impl LedgerRow {
     pub fn total(&self) -> f64 {
         self.log_det + self.surjection + self.stochastic
+    }
+
+    /// A permutation's row: every term zero.
+    pub fn is_permutation(&self) -> bool {
+        self.kind == LayerKind::Swap
     }
 }
 
@@ -238,7 +244,8 @@ pub fn flow_ledger(model: &FlowModel, point: Point, device: &Device) -> Ledger {
         .iter()
         .zip(terms)
         .enumerate()
-        .map(|(k, (kind, t))| LedgerRow {
+        .map(|(k, (&kind, t))| LedgerRow {
+            kind,
             label: format!("{}. {}", k + 1, kind.label()),
             log_det: to_values(t.log_det)[0],
             surjection: to_values(t.surjection)[0],

@@ -111,7 +111,8 @@ impl Default for FlowsDemo {
             entries: Vec::new(),
             shipped: Vec::new(),
             shown: Method::Survae.label().to_owned(),
-            clicked: Some([2.0, 0.0]),
+            // On the middle ring, off the axes (where the abs layer's |x| folds).
+            clicked: Some([1.5, 1.3]),
             inspection: None,
             inspecting: JobSlot::new(false),
             mixture_job: JobSlot::new(true),

@@ -227,9 +227,11 @@ impl FlowsDemo {
                 .vertical(|ui| {
                     ui.set_width(right);
                     self.status_ui(ui);
-                    self.ledger_ui(ui);
-                    ui.add_space(6.0);
                     metrics_table_ui(ui, "flows-metrics", &self.table);
+                    ui.add_space(6.0);
+                    egui::ScrollArea::vertical()
+                        .id_salt("flows-ledger-scroll")
+                        .show(ui, |ui| self.ledger_ui(ui));
                 })
                 .response
                 .rect;
@@ -238,19 +240,13 @@ impl FlowsDemo {
         .inner
     }
 
-    /// A titled square; a click (or a brush drag) on it reports its data coordinates.
-    fn square(&mut self, ui: &mut Ui, side: f32, title: &str, hint: &str) -> (Rect, egui::Painter) {
+    /// A square; a click (or a brush drag) on it reports its data coordinates. Its title is
+    /// painted last (`title`), over what it shows.
+    fn square(&mut self, ui: &mut Ui, side: f32, hint: &str) -> (Rect, egui::Painter) {
         let (rect, response) = ui.allocate_exact_size(vec2(side, side), Sense::click_and_drag());
         let response = response.on_hover_text(hint);
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-        painter.text(
-            rect.left_top() + vec2(6.0, 4.0),
-            egui::Align2::LEFT_TOP,
-            title,
-            egui::FontId::proportional(14.0),
-            ui.visuals().strong_text_color(),
-        );
         let pressed = response.clicked() || (self.brush && response.dragged());
         if pressed && let Some(pos) = response.interact_pointer_pos() {
             self.clicked_at(from_screen(rect, self.view(), pos));
@@ -260,14 +256,13 @@ impl FlowsDemo {
 
     fn data_square_ui(&mut self, ui: &mut Ui, side: f32) -> Rect {
         let title = if self.brush {
-            format!("brush: {} points (click or drag)", self.drawn.len())
+            format!("brush: {} points", self.drawn.len())
         } else {
-            format!("data ({} training points)", self.training_points.len())
+            "data".to_owned()
         };
         let (rect, painter) = self.square(
             ui,
             side,
-            &title,
             "The training points; click a point to see its ledger (Algorithm 1)",
         );
         let points = if self.brush {
@@ -277,6 +272,7 @@ impl FlowsDemo {
         };
         points_shape(&painter, rect, self.view(), points, DATA_COLOR);
         self.click_marker(&painter, rect);
+        paint_title(ui, &painter, rect, &title);
         rect
     }
 
@@ -285,13 +281,13 @@ impl FlowsDemo {
         let (rect, painter) = self.square(
             ui,
             side,
-            "samples of the model",
             "Draws from the shown model: base points run back through the stack (each \
              surjection draws what it forgot), or the mixture's components",
         );
         if let Some(inspection) = &self.inspection {
             points_shape(&painter, rect, self.view(), &inspection.samples, color);
         }
+        paint_title(ui, &painter, rect, "samples");
         rect
     }
 
@@ -299,7 +295,6 @@ impl FlowsDemo {
         let (rect, painter) = self.square(
             ui,
             side,
-            "density p(x)",
             "The shown model's density (magma, brighter is more probable); with a VAE layer, \
              the exponentiated bound averaged over 4 draws",
         );
@@ -326,6 +321,7 @@ impl FlowsDemo {
             );
         }
         self.click_marker(&painter, rect);
+        paint_title(ui, &painter, rect, "density p(x)");
         rect
     }
 
@@ -334,28 +330,31 @@ impl FlowsDemo {
     fn walk_square_ui(&mut self, ui: &mut Ui, side: f32) -> Rect {
         let k = self.step.position();
         let title = match self.shown_entry() {
-            Some(Entry { em: Some(_), .. }) => format!("EM after {k} iterations"),
+            Some(Entry { em: Some(_), .. }) => format!("EM iteration {k}"),
             Some(Entry {
                 fitted: Fitted::Flow(model),
                 ..
             }) if k > 0 => match model.config.layers.get(k - 1) {
-                Some(layer) if k == model.config.layers.len() => {
-                    format!("after layer {k} ({}): the base", layer.name())
-                }
-                Some(layer) => format!("after layer {k} ({})", layer.name()),
+                Some(_) if k == model.config.layers.len() => format!("z = the base (layer {k})"),
+                Some(layer) => format!("after {k}: {}", layer.name()),
                 None => String::new(),
             },
-            _ => "x: the data, before any layer".to_owned(),
+            _ => "x: the data (layer 0)".to_owned(),
         };
         let (rect, painter) = self.square(
             ui,
             side,
-            &title,
             "The timeline pushes the data and a grid through the layers, from x to the base \
              N(0, I) (its 1σ and 2σ circles dashed); for the mixture it steps through EM",
         );
+        self.walk_ui(ui, &painter, rect, k);
+        paint_title(ui, &painter, rect, &title);
+        rect
+    }
+
+    fn walk_ui(&self, ui: &Ui, painter: &egui::Painter, rect: Rect, k: usize) {
         let Some(entry) = self.shown_entry() else {
-            return rect;
+            return;
         };
         let view = match &entry.em {
             Some(_) => self.view(),
@@ -367,7 +366,7 @@ impl FlowsDemo {
             None => self.view(),
         };
         if let Some(em) = &entry.em {
-            points_shape(&painter, rect, view, &self.training_points, DATA_COLOR);
+            points_shape(painter, rect, view, &self.training_points, DATA_COLOR);
             if let Some(mixture) = em.mixtures.get(k.min(em.mixtures.len().saturating_sub(1))) {
                 for c in &mixture.components {
                     for scale in [1.0, 2.0] {
@@ -394,7 +393,7 @@ impl FlowsDemo {
                 }
             }
             if let Some(cloud) = inspection.cloud.get(k) {
-                points_shape(&painter, rect, view, cloud, DATA_COLOR);
+                points_shape(painter, rect, view, cloud, DATA_COLOR);
             }
             if k > 0 {
                 let centre = to_screen(rect, view, [0.0, 0.0]);
@@ -409,7 +408,6 @@ impl FlowsDemo {
                 }
             }
         }
-        rect
     }
 
     fn click_marker(&self, painter: &egui::Painter, rect: Rect) {
@@ -448,25 +446,29 @@ impl FlowsDemo {
             ui.label("Click a point on a figure for its ledger.");
             return;
         };
-        ui.label(format!(
-            "Algorithm 1 at x = ({:.2}, {:.2}):",
+        let header = format!(
+            "Algorithm 1 at ({:.2}, {:.2})",
             ledger.point[0], ledger.point[1]
-        ))
-        .on_hover_text(
-            "log p(x) = Σ layers' terms + ln N(z; 0, I): a bijection adds log|det ∂z/∂x|, a \
-             surjection log p(forgotten | z), a VAE layer ln p(x|z) − ln q(z|x) (one draw)",
         );
         egui::Grid::new("flows-ledger")
             .striped(true)
             .num_columns(5)
             .show(ui, |ui| {
-                for head in ["layer", "log|det|", "surj.", "stoch.", "sum"] {
+                ui.label(RichText::new(header).strong()).on_hover_text(
+                    "log p(x) = Σ layers' terms + ln N(z; 0, I): a bijection adds log|det ∂z/∂x|, \
+                     a surjection log p(forgotten | z), a VAE layer ln p(x|z) − ln q(z|x) (one \
+                     draw); swaps add 0 and are not listed",
+                );
+                for head in ["log|det|", "surj.", "stoch.", "sum"] {
                     ui.label(RichText::new(head).strong());
                 }
                 ui.end_row();
                 let mut sum = 0.0;
                 for row in &ledger.rows {
                     sum += row.total();
+                    if row.is_permutation() {
+                        continue;
+                    }
                     ui.label(&row.label);
                     for v in [row.log_det, row.surjection, row.stochastic, sum] {
                         ui.label(format!("{v:+.3}"));
@@ -476,33 +478,42 @@ impl FlowsDemo {
                 let base = if ledger.rows.is_empty() {
                     "ln Σ w_k N(x; μ_k, Σ_k)"
                 } else {
-                    "ln N(z; 0, I), the base"
+                    "+ ln N(z; 0, I), the base"
                 };
                 ui.label(base);
-                for _ in 0..3 {
-                    ui.label("");
-                }
                 ui.label(format!("{:+.3}", ledger.base));
-                ui.end_row();
-                let total = if ledger.exact {
-                    "log p(x)"
-                } else {
-                    "ELBO ≤ log p(x)"
-                };
-                ui.label(RichText::new(total).strong());
-                for _ in 0..3 {
-                    ui.label("");
-                }
+                ui.label("");
+                ui.label("");
                 ui.label(RichText::new(format!("{:+.3}", ledger.log_p())).strong());
                 ui.end_row();
             });
-        if let Data::Set(dataset) = self.data {
-            ui.label(format!(
-                "true log p(x) = {:+.3}",
-                dataset.log_density(ledger.point)
-            ));
-        }
+        let total = if ledger.exact {
+            "log p(x)"
+        } else {
+            "ELBO ≤ log p(x)"
+        };
+        let truth = match self.data {
+            Data::Set(dataset) => format!(" (true {:+.3})", dataset.log_density(ledger.point)),
+            Data::Drawn => String::new(),
+        };
+        ui.label(RichText::new(format!("{total} = {:+.3}{truth}", ledger.log_p())).strong());
     }
+}
+
+/// A square's title, over what it shows.
+fn paint_title(ui: &Ui, painter: &egui::Painter, rect: Rect, text: &str) {
+    let galley = painter.layout_no_wrap(
+        text.to_owned(),
+        egui::FontId::proportional(14.0),
+        ui.visuals().strong_text_color(),
+    );
+    let at = rect.left_top() + vec2(6.0, 4.0);
+    painter.rect_filled(
+        Rect::from_min_size(at, galley.size()).expand(2.0),
+        2.0,
+        ui.visuals().extreme_bg_color.gamma_multiply(0.8),
+    );
+    painter.galley(at, galley, Color32::WHITE);
 }
 
 /// Points as small dots (one shape, so that thousands stay cheap).
