@@ -30,11 +30,14 @@ pub struct Report {
 impl Report {
     pub fn table(&self) -> String {
         let mut out = format!(
-            "Flows on fresh test points ({}; {} training, {} test points; flows {} steps)\n\
+            "Flows on fresh test points ({}; {} training, {} test points; flows of {} \
+             couplings, MLPs {:?}, {} steps)\n\
              test nats (gap to the true density)\n  {:<16}{:>18}",
             self.device,
             self.training_points,
             self.test_points,
+            self.settings.couplings,
+            self.settings.hidden,
             self.settings.steps,
             "data",
             "true ± 95%"
@@ -66,7 +69,7 @@ impl Report {
             out += "\n";
         }
         out += "  (— : the abs surjection is only fitted where the data are symmetric under one \
-                coordinate's sign flip)\n";
+                coordinate's sign flip; vae: a bound, the ELBO)\n";
         out
     }
 }

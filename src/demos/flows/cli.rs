@@ -203,13 +203,13 @@ pub struct FitOptions {
     /// The mixture's components (default 8).
     #[arg(long)]
     components: Option<usize>,
-    /// A flow's training steps (default 10,000, SurVAE's).
+    /// A flow's training steps (default 30,000; SurVAE's 2-D runs: 10,000).
     #[arg(long)]
     steps: Option<u64>,
     /// Stop a flow's training after this many seconds (the best so far is kept).
     #[arg(long, value_name = "S")]
     budget_s: Option<f64>,
-    /// A flow's affine couplings (default 4, SurVAE's).
+    /// A flow's affine couplings (default 8; SurVAE's 2-D runs: 4).
     #[arg(long)]
     couplings: Option<usize>,
     /// The hidden widths of each coupling's MLP (default 200,100, SurVAE's).
@@ -287,12 +287,12 @@ pub enum FlowsAction {
         /// (coupling, swap, abs, sort, vae); default: --couplings couplings with swaps between.
         #[arg(long)]
         stack: Option<String>,
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 8)]
         couplings: usize,
         /// Hidden widths of each coupling's (and VAE layer's) MLPs.
         #[arg(long, value_delimiter = ',', default_value = "200,100")]
         hidden: Vec<usize>,
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 30_000)]
         steps: u64,
         #[arg(long, default_value_t = 128)]
         batch: usize,
