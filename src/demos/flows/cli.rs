@@ -323,6 +323,77 @@ mod tests {
     use crate::demos::cli::run_args;
 
     #[test]
+    fn fit_then_density_writes_every_points_log_p_with_its_exactness() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_owned();
+        io::write_points(
+            std::path::Path::new(&path("pts.csv")),
+            &Dataset::Moons.sample(300, 4),
+        )
+        .expect("written");
+        for (method, exact) in [("gmm", 1.0), ("vae", 0.0)] {
+            let model = path(&format!("{method}.mpk"));
+            let fit = [
+                "fit",
+                "--train",
+                &path("pts.csv"),
+                "--method",
+                method,
+                "--out",
+                &model,
+                "--steps",
+                "20",
+                "--couplings",
+                "2",
+                "--hidden",
+                "8",
+            ];
+            run_args(&FlowsCli, "flows", &fit).expect("fitted");
+            let out = path(&format!("{method}.csv"));
+            let density = [
+                "density",
+                "--model",
+                &model,
+                "--points",
+                &path("pts.csv"),
+                "--out",
+                &out,
+            ];
+            run_args(&FlowsCli, "flows", &density).expect("scored");
+            let table = crate::csv_table::read_numeric_csv(
+                std::path::Path::new(&out),
+                &["x", "y", "log_p", "exact"],
+            )
+            .expect("a CSV");
+            assert_eq!(table.rows.len(), 300);
+            let flags = table.column("exact").expect("exact");
+            assert!(flags.iter().all(|&f| f == exact), "{method}");
+            assert!(
+                table
+                    .column("log_p")
+                    .expect("log_p")
+                    .iter()
+                    .all(|v| v.is_finite())
+            );
+        }
+        let e = run_args(
+            &FlowsCli,
+            "flows",
+            &[
+                "density",
+                "--model",
+                &path("pts.csv"),
+                "--points",
+                &path("pts.csv"),
+                "--out",
+                &path("x.csv"),
+            ],
+        )
+        .expect_err("not a model file");
+        assert!(format!("{e:#}").contains("pts.csv"), "{e:#}");
+    }
+
+    #[test]
     fn sample_then_eval_prints_a_likelihood_and_bad_files_are_refused() {
         let dir = tempfile::tempdir().expect("dir");
         let (train, test) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
