@@ -298,63 +298,40 @@ impl Layer {
     pub fn forward(&self, x: Tensor<2>) -> (Tensor<2>, Terms) {
         let [b, _] = x.dims();
         let device = x.device();
-        let zero = || Tensor::zeros([b, 1], &device);
-        match (self.kind(), &self.coupling, &self.vae) {
+        let mut terms = Terms::zeros(b, &device);
+        let z = match (self.kind(), &self.coupling, &self.vae) {
             (LayerKind::Coupling, Some(coupling), _) => {
                 let (z, log_det) = coupling.forward(x);
-                let surjection = zero();
-                (
-                    z,
-                    Terms {
-                        log_det,
-                        surjection,
-                        stochastic: zero(),
-                    },
-                )
+                terms.log_det = log_det;
+                z
             }
             (LayerKind::Vae, _, Some(vae)) => {
                 let noise = Tensor::random([b, 2], Distribution::Normal(0.0, 1.0), &device);
                 let (z, stochastic) = vae.forward(x, noise);
-                (
-                    z,
-                    Terms {
-                        log_det: zero(),
-                        surjection: zero(),
-                        stochastic,
-                    },
-                )
+                terms.stochastic = stochastic;
+                z
             }
             (LayerKind::Abs, _, _) => {
                 let u = x.abs().clamp_min(1e-6);
                 // z = ln(e^u − 1) = u + ln(1 − e^{−u}); dz/du = 1 / (1 − e^{−u}).
                 let gap = (u.clone().neg().exp().neg() + 1.0).log();
-                let z = u + gap.clone();
-                (
-                    z,
-                    Terms {
-                        log_det: gap.neg().sum_dim(1),
-                        surjection: Tensor::full([b, 1], -2.0 * LN_2, &device),
-                        stochastic: zero(),
-                    },
-                )
+                terms.log_det = gap.clone().neg().sum_dim(1);
+                terms.surjection = Tensor::full([b, 1], -2.0 * LN_2, &device);
+                u + gap
             }
             (LayerKind::Sort, _, _) => {
                 let (a, c) = (x.clone().narrow(1, 0, 1), x.narrow(1, 1, 1));
                 let spread = (a.clone() - c.clone()).abs().clamp_min(1e-6);
                 let low = (a + c) * 0.5 - spread.clone() * 0.5;
                 let log_spread = spread.log();
-                (
-                    Tensor::cat(vec![low, log_spread.clone()], 1),
-                    Terms {
-                        log_det: log_spread.neg(),
-                        surjection: Tensor::full([b, 1], -LN_2, &device),
-                        stochastic: zero(),
-                    },
-                )
+                terms.log_det = log_spread.clone().neg();
+                terms.surjection = Tensor::full([b, 1], -LN_2, &device);
+                Tensor::cat(vec![low, log_spread], 1)
             }
             // A swap, or a layer without its weights (never built so).
-            _ => (swap(x), Terms::zeros(b, &device)),
-        }
+            _ => swap(x),
+        };
+        (z, terms)
     }
 
     /// z → x; `coins` `[B, 2]` uniform in [0, 1) choose what a surjection forgot (and a VAE
