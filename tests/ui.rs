@@ -908,7 +908,7 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
             "RealNVP flow",
             "abs surjection + flow",
             "VAE layer + flow (ELBO) — a bound",
-            "ln N(z; 0, I), the base",
+            "+ ln N(z; 0, I), the base",
         ],
         1,
     );
@@ -919,6 +919,20 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
     harness.key_press(Key::ArrowRight);
     harness.run_steps(2);
     harness.get_by_label_contains("x after 1 of");
+    harness.key_press(Key::End);
+    harness.run_steps(2);
+    let base = harness
+        .query_by_label_contains("x after")
+        .map(|n| format!("{n:?}"))
+        .unwrap_or_default();
+    assert!(base.contains("x after 16 of 16"), "{base}");
+    if let Ok(dir) = std::env::var("UI_SCREENSHOT_DIR")
+        && let Ok(image) = harness.render()
+    {
+        image
+            .save(std::path::Path::new(&dir).join("flows-at-the-base.png"))
+            .expect("save the picture");
+    }
     // The mixture's timeline is EM's iterations.
     harness
         .query_all_by_label("Gaussian mixture (EM)")
@@ -931,11 +945,11 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
             .is_some()
     });
     // Edit the stack (a preset, then one more layer) and train it briefly.
-    harness.get_by_label("flow").click();
+    harness.get_by_label("vae").click();
     harness.run_steps(2);
     harness.get_by_label("Add layer").click();
     harness.run_steps(2);
-    harness.get_by_label("8. affine coupling");
+    harness.get_by_label("17. affine coupling");
     harness.get_by_label("Train the stack, save, load").click();
     harness.run_steps(3);
     harness.get_by_label("Train").click();
@@ -944,7 +958,7 @@ fn flows_panel_shows_the_ledger_scrubs_the_layers_and_trains_an_edited_stack() {
             .is_some()
     });
     step_until(&mut harness, "its row", |h| {
-        h.query_all_by_label_contains("5 affine couplings")
+        h.query_all_by_label_contains("9 affine couplings")
             .next()
             .is_some()
     });

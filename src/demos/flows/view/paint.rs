@@ -201,8 +201,9 @@ impl FlowsDemo {
     /// The figure: four squares on the left, the ledger and the table on the right.
     pub(super) fn figure_ui(&mut self, ui: &mut Ui) -> Rect {
         let available = ui.available_size();
+        // The table and the ledger keep about 440 points beside the squares.
         let side = ((available.y - 40.0) / 2.0)
-            .min((available.x * 0.62 - 8.0) / 2.0)
+            .min((available.x - 460.0) / 2.0)
             .max(120.0);
         let right = (available.x - 2.0 * side - 20.0).max(220.0);
         ui.horizontal_top(|ui| {
