@@ -11,7 +11,7 @@ use burn::tensor::Device;
 
 use super::classical::{TvSettings, tv_reconstruct};
 use super::images::phantom;
-use super::images::{png_paths, resized};
+use super::images::{MR_CREDIT, MR_EXAMPLES, mr_example, png_paths, resized};
 use super::io::decode_image;
 use super::methods::{Method, run, worth_in_tv};
 use super::metrics::psnr;
@@ -381,6 +381,23 @@ pub fn bench_cli(
     print!("{}", per_image_table(&all, &names));
     let worth = steps_worth(&all);
     print!("{}", steps_worth_table(&worth));
+    // Our own held-out MR slices (never trained or validated on), beside the table above.
+    let mr: Vec<(String, Image)> = (0..MR_EXAMPLES.len())
+        .map(mr_example)
+        .collect::<anyhow::Result<_>>()?;
+    let mr_names: Vec<&str> = mr.iter().map(|(n, _)| n.as_str()).collect();
+    println!(
+        "\nheld-out MR slices of brain-mr ({MR_CREDIT}; never trained or validated on): {}",
+        mr_names.join(", ")
+    );
+    let mut mr_rows = Vec::new();
+    for &side in sizes {
+        let set: Vec<Image> = mr.iter().map(|(_, t)| resized(t, side)).collect();
+        let rows = compare(&set, &models, &device).map_err(anyhow::Error::msg)?;
+        print!("{}", table(&rows));
+        mr_rows.extend(rows);
+    }
+    print!("{}", per_image_table(&mr_rows, &mr_names));
     if let Some(path) = out {
         crate::files::write_atomic(
             path,
@@ -391,6 +408,8 @@ pub fn bench_cli(
                 "model": model.map(|p| p.display().to_string()),
                 "rim_zf_steps_worth": worth,
                 "rows": all,
+                "mr_test_images": mr_names,
+                "mr_rows": mr_rows,
             }))?
             .as_bytes(),
         )?;

@@ -62,9 +62,81 @@ pub fn read_gray(path: &Path) -> anyhow::Result<Gray> {
     Ok(Gray(buffer))
 }
 
-/// Every tenth file by name (the 10th, 20th, ...) is validation; at least one of each.
+/// The blocks of `brain-mr` (file numbers, inclusive) never trained or validated on: the last
+/// sixteen slices of each tumour class (neighbouring files are often one patient's).
+pub const MR_HELD_OUT: [(u32, u32); 3] = [(693, 708), (2119, 2134), (3049, 3064)];
+
+/// Whether `path` is a `brain_NNNN.png` of a held-out block.
+pub fn is_held_out_mr(path: &Path) -> bool {
+    let number = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.strip_prefix("brain_"))
+        .and_then(|n| n.parse::<u32>().ok());
+    number.is_some_and(|n| MR_HELD_OUT.iter().any(|&(a, b)| (a..=b).contains(&n)))
+}
+
+/// Eight held-out slices shipped as examples (assets/mri/mr/README.md: Cheng et al. 2015,
+/// CC BY 4.0): the panel opens on them and `bench --demo mri` scores every method on them.
+pub const MR_EXAMPLES: [(&str, &[u8]); 8] = [
+    (
+        "brain_0696",
+        include_bytes!("../../../assets/mri/mr/brain_0696.png"),
+    ),
+    (
+        "brain_0700",
+        include_bytes!("../../../assets/mri/mr/brain_0700.png"),
+    ),
+    (
+        "brain_0704",
+        include_bytes!("../../../assets/mri/mr/brain_0704.png"),
+    ),
+    (
+        "brain_2122",
+        include_bytes!("../../../assets/mri/mr/brain_2122.png"),
+    ),
+    (
+        "brain_2126",
+        include_bytes!("../../../assets/mri/mr/brain_2126.png"),
+    ),
+    (
+        "brain_2130",
+        include_bytes!("../../../assets/mri/mr/brain_2130.png"),
+    ),
+    (
+        "brain_3052",
+        include_bytes!("../../../assets/mri/mr/brain_3052.png"),
+    ),
+    (
+        "brain_3060",
+        include_bytes!("../../../assets/mri/mr/brain_3060.png"),
+    ),
+];
+
+/// The credit a figure or model of brain-mr carries.
+pub const MR_CREDIT: &str = "MR slices: Cheng et al., PLoS ONE 2015 (figshare 1512427, CC BY 4.0)";
+
+/// Example slice `index` at its own 160×160.
+pub fn mr_example(index: usize) -> anyhow::Result<(String, Image)> {
+    let (name, bytes) = MR_EXAMPLES[index % MR_EXAMPLES.len()];
+    Ok((
+        name.to_owned(),
+        super::io::decode_image(bytes, &format!("the shipped {name}"))?,
+    ))
+}
+
+/// Every tenth file by name (the 10th, 20th, ...) is validation; at least one of each. The
+/// held-out MR slices ([`MR_HELD_OUT`]) are skipped.
 pub fn load_folder(dir: &Path) -> anyhow::Result<ImageFolder> {
-    let paths = png_paths(dir)?;
+    let all = png_paths(dir)?;
+    let paths: Vec<PathBuf> = all.iter().filter(|p| !is_held_out_mr(p)).cloned().collect();
+    if paths.len() < all.len() {
+        log::info!(
+            "{}: {} held-out MR slices skipped (never trained or validated on)",
+            dir.display(),
+            all.len() - paths.len()
+        );
+    }
     if paths.len() < 2 {
         bail!(
             "{}: one image cannot be split into training and validation",
@@ -474,6 +546,26 @@ mod tests {
     fn write_png(dir: &Path, name: &str, w: u32, h: u32) {
         let buffer = ImageBuffer::from_fn(w, h, |x, y| Luma([((x * 7 + y * 3) % 256) as u8]));
         buffer.save(dir.join(name)).expect("png");
+    }
+
+    #[test]
+    fn the_held_out_mr_slices_are_never_loaded_for_training() {
+        assert!(is_held_out_mr(Path::new("x/brain_0693.png")));
+        assert!(is_held_out_mr(Path::new("brain_3064.png")));
+        assert!(!is_held_out_mr(Path::new("brain_0692.png")));
+        assert!(!is_held_out_mr(Path::new("brain_2135.png")));
+        assert!(!is_held_out_mr(Path::new("photo_0700.png")));
+        for (name, _) in MR_EXAMPLES {
+            assert!(is_held_out_mr(Path::new(&format!("{name}.png"))), "{name}");
+        }
+        let dir = tempfile::tempdir().expect("dir");
+        for name in ["brain_0001", "brain_0002", "brain_0700", "brain_2125"] {
+            write_png(dir.path(), &format!("{name}.png"), 40, 40);
+        }
+        let folder = load_folder(dir.path()).expect("loaded");
+        assert_eq!(folder.train.len() + folder.validation.len(), 2);
+        let (name, image) = mr_example(0).expect("decoded");
+        assert_eq!((name.as_str(), image.side), ("brain_0696", 160));
     }
 
     #[test]

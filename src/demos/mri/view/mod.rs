@@ -5,7 +5,7 @@
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
 
-use super::images::phantom;
+use super::images::{MR_CREDIT, MR_EXAMPLES, mr_example, phantom, resized};
 use super::io::{read_image, read_kspace, read_mask};
 use super::methods::{Method, Run, run, worth_in_tv};
 use super::metrics::Quality;
@@ -37,6 +37,8 @@ use paint::*;
 #[derive(Clone, Debug)]
 enum Source {
     Phantom,
+    /// A shipped MR slice (held out of training), resized to the side.
+    Example(usize),
     /// A loaded image (its path, for the label).
     Image(String, Image),
     /// A loaded measurement: no truth, so no scores.
@@ -117,7 +119,7 @@ pub struct MriDemo {
 impl Default for MriDemo {
     fn default() -> Self {
         let mut demo = Self {
-            source: Source::Phantom,
+            source: Source::Example(0),
             side: 64,
             phantom_seed: 1,
             config: MeasureConfig::new(MaskKind::Cartesian, 4.0),
@@ -165,6 +167,13 @@ impl MriDemo {
     fn remeasure(&mut self) {
         let image = match &self.source {
             Source::Phantom => phantom(self.side, self.phantom_seed),
+            Source::Example(index) => match mr_example(*index) {
+                Ok((_, image)) => resized(&image, self.side),
+                Err(e) => {
+                    self.error = Some(format!("{e:#}"));
+                    return;
+                }
+            },
             Source::Image(_, image) => image.clone(),
             Source::KSpace(_) => {
                 self.mark_stale();

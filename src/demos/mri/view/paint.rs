@@ -51,6 +51,16 @@ impl MriDemo {
         ui.horizontal_wrapped(|ui| {
             ui.label("image");
             if ui
+                .selectable_label(matches!(self.source, Source::Example(_)), "MR slice")
+                .on_hover_text(format!(
+                    "A real MR slice of the brain, one of eight never trained on ({MR_CREDIT})"
+                ))
+                .clicked()
+            {
+                self.source = Source::Example(0);
+                remeasure = true;
+            }
+            if ui
                 .selectable_label(matches!(self.source, Source::Phantom), "random phantom")
                 .on_hover_text("A generated test image (dead leaves or shapes, drawn from a seed)")
                 .clicked()
@@ -58,18 +68,28 @@ impl MriDemo {
                 self.source = Source::Phantom;
                 remeasure = true;
             }
-            if matches!(self.source, Source::Phantom) {
+            if let Source::Example(index) = self.source
+                && ui
+                    .button("Next slice")
+                    .on_hover_text("The next of the eight shipped MR slices")
+                    .clicked()
+            {
+                self.source = Source::Example((index + 1) % MR_EXAMPLES.len());
+                remeasure = true;
+            }
+            if matches!(self.source, Source::Phantom | Source::Example(_)) {
                 ui.label("side");
                 for side in [32, 64, 128, 256] {
                     remeasure |= ui
                         .selectable_value(&mut self.side, side, format!("{side}²"))
-                        .on_hover_text("The phantom's side in pixels (the nets run at any size)")
+                        .on_hover_text("The image's side in pixels (the nets run at any size)")
                         .changed();
                 }
-                if ui
-                    .button("New phantom")
-                    .on_hover_text("Draw the next phantom")
-                    .clicked()
+                if matches!(self.source, Source::Phantom)
+                    && ui
+                        .button("New phantom")
+                        .on_hover_text("Draw the next phantom")
+                        .clicked()
                 {
                     self.phantom_seed += 1;
                     remeasure = true;
@@ -77,6 +97,10 @@ impl MriDemo {
             }
             if let Source::Image(name, _) | Source::KSpace(name) = &self.source {
                 ui.label(RichText::new(name).strong());
+            }
+            if let Source::Example(index) = self.source {
+                let (name, _) = MR_EXAMPLES[index % MR_EXAMPLES.len()];
+                ui.label(RichText::new(format!("{name}. {MR_CREDIT}")).small());
             }
         });
         ui.collapsing("Load an image or a measured k-space", |ui| {
