@@ -26,8 +26,10 @@ use crate::ui::training_section::TrainingSection;
 
 mod paint;
 
-/// Training and test points drawn per data set (the panel's; the bench draws 10,000).
+/// Training points drawn per data set at first (the bench draws 10,000), and the slider's range;
+/// as many test points are drawn.
 const POINTS: usize = 5_000;
+const POINTS_RANGE: std::ops::RangeInclusive<usize> = 50..=20_000;
 /// The shipped flows were trained on this data set (`docs/flows.md` has the commands).
 const SHIPPED_DATASET: Dataset = Dataset::Rings;
 /// The fewest drawn points a fit takes.
@@ -70,6 +72,8 @@ struct Inspected {
 pub struct FlowsDemo {
     data: Data,
     seed: u64,
+    /// Training points drawn from a data set (as many test points).
+    points: usize,
     training_points: Vec<Point>,
     test_points: Vec<Point>,
     drawn: Vec<Point>,
@@ -101,6 +105,7 @@ impl Default for FlowsDemo {
         let mut demo = Self {
             data: Data::Set(SHIPPED_DATASET),
             seed: 0,
+            points: POINTS,
             training_points: Vec::new(),
             test_points: Vec::new(),
             drawn: Vec::new(),
@@ -144,8 +149,9 @@ impl FlowsDemo {
     fn draw_points(&mut self) {
         match self.data {
             Data::Set(dataset) => {
-                self.training_points = dataset.sample(POINTS, Stream::Train.seed(self.seed, 0));
-                self.test_points = dataset.sample(POINTS, Stream::Test.seed(self.seed, 0));
+                let n = self.points;
+                self.training_points = dataset.sample(n, Stream::Train.seed(self.seed, 0));
+                self.test_points = dataset.sample(n, Stream::Test.seed(self.seed, 0));
             }
             Data::Drawn => match super::train::split(&self.drawn, self.seed) {
                 Ok((training, test)) => {
@@ -158,16 +164,26 @@ impl FlowsDemo {
                 }
             },
         }
-        self.entries.clear();
+        // The mixture refits; the flows stay (models of the same data), scored again on the
+        // new test points.
+        self.entries.retain(|e| e.em.is_none());
+        for entry in &mut self.entries {
+            entry.test_nats = None;
+        }
+        self.update_table();
         self.inspection = None;
+        self.inspecting.mark_stale();
         self.mixture_job.mark_stale();
-        self.add_shipped();
     }
 
     fn set_data(&mut self, data: Data) {
+        if data != self.data {
+            self.entries.clear();
+        }
         self.data = data;
         self.brush = data == Data::Drawn && self.drawn.len() < MIN_DRAWN;
         self.draw_points();
+        self.add_shipped();
     }
 
     /// The square the figures show.
@@ -297,9 +313,10 @@ impl FlowsDemo {
         self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
-    /// The shipped flows belong to the rings of seed 0 (their training data).
+    /// The shipped flows are models of the rings (their test points, drawn from the test
+    /// stream, were never trained on).
     fn add_shipped(&mut self) {
-        if self.data == Data::Set(SHIPPED_DATASET) && self.seed == 0 {
+        if self.data == Data::Set(SHIPPED_DATASET) {
             for model in self.shipped.clone() {
                 self.add_flow(model, None);
             }

@@ -67,6 +67,23 @@ impl FlowsDemo {
                 self.brush = true;
             }
         });
+        if let Data::Set(_) = self.data {
+            ui.horizontal_wrapped(|ui| {
+                slider_label(ui, "points");
+                let slider = egui::Slider::new(&mut self.points, POINTS_RANGE).logarithmic(true);
+                let response = ui.add(slider).on_hover_text(
+                    "Training points drawn from the data set (as many fresh test points score \
+                     the models); fewer show a flow overfitting",
+                );
+                // Redrawn when the drag ends, not at every step of it.
+                if response.drag_stopped() || (response.changed() && !response.dragged()) {
+                    self.points = self
+                        .points
+                        .clamp(*POINTS_RANGE.start(), *POINTS_RANGE.end());
+                    self.draw_points();
+                }
+            });
+        }
         ui.horizontal_wrapped(|ui| {
             slider_label(ui, "mixture K");
             if ui
@@ -100,21 +117,28 @@ impl FlowsDemo {
             }
         });
         let mut action = None;
-        for (k, kind) in self.stack.iter().enumerate() {
-            ui.horizontal(|ui| {
-                if ui.small_button("⏶").on_hover_text("Move up").clicked() {
-                    action = Some((k, -1));
+        // A long stack scrolls in its own box, so that Train stays in reach.
+        egui::ScrollArea::vertical()
+            .id_salt("flows-stack")
+            .stick_to_bottom(true)
+            .max_height(ui.text_style_height(&egui::TextStyle::Body) * 9.0)
+            .show(ui, |ui| {
+                for (k, kind) in self.stack.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        if ui.small_button("⏶").on_hover_text("Move up").clicked() {
+                            action = Some((k, -1));
+                        }
+                        if ui.small_button("⏷").on_hover_text("Move down").clicked() {
+                            action = Some((k, 1));
+                        }
+                        if ui.small_button("✖").on_hover_text("Remove").clicked() {
+                            action = Some((k, 0));
+                        }
+                        ui.label(format!("{}. {}", k + 1, kind.label()))
+                            .on_hover_text(format!("its term: {}", kind.term_kind()));
+                    });
                 }
-                if ui.small_button("⏷").on_hover_text("Move down").clicked() {
-                    action = Some((k, 1));
-                }
-                if ui.small_button("✖").on_hover_text("Remove").clicked() {
-                    action = Some((k, 0));
-                }
-                ui.label(format!("{}. {}", k + 1, kind.label()))
-                    .on_hover_text(format!("its term: {}", kind.term_kind()));
             });
-        }
         if let Some((k, step)) = action {
             match step {
                 0 => {
