@@ -9,6 +9,7 @@ use crate::bench::frames::FrameBench;
 use crate::demos::{Demo, DemoCtx, MethodKind, panels};
 use crate::jobs::{JobPhase, JobRegistry, format_duration};
 use crate::render::PaintMode;
+use crate::ui::clicker;
 use crate::ui::metrics::KindColor;
 use crate::ui::panel_layout::{
     PanelAreas, PanelLayout, TOGGLE_FULL_SCREEN, TOGGLE_SIDE_BAR, demo_panel_ui,
@@ -130,6 +131,8 @@ pub struct InferenceLab {
     saved_settings: Option<Settings>,
     /// Where the open panel drew its figures last frame.
     areas: PanelAreas,
+    /// The screen blanked (B or .), as a slide deck does.
+    blank: bool,
 }
 
 impl InferenceLab {
@@ -150,6 +153,7 @@ impl InferenceLab {
             style_set: false,
             saved_settings: None,
             areas: PanelAreas::default(),
+            blank: false,
         }
     }
 
@@ -282,6 +286,7 @@ impl InferenceLab {
                 self.areas = demo_panel_ui(ui, self.demos[i].as_mut(), &mut demo_ctx, layout);
             }
         });
+        self.handle_clicker(&ctx);
         self.settings.last_demo = self.selected_demo().map(str::to_owned);
         // After the panels, so a click this frame takes effect at the start of the next one.
         self.apply_style(&ctx);
@@ -294,6 +299,25 @@ impl InferenceLab {
         {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
+    }
+
+    /// PageDown/PageUp the panel's timeline left over move between panels; B or . blanks.
+    fn handle_clicker(&mut self, ctx: &egui::Context) {
+        let (panel_move, blank) = clicker::leftover_keys(ctx);
+        if let Some(to) = panel_move {
+            self.selected = clicker::moved(self.selected, self.demos.len(), to);
+        }
+        if blank {
+            self.blank = !self.blank;
+        }
+        if self.blank && clicker::blank_ui(ctx) {
+            self.blank = false;
+        }
+    }
+
+    /// Whether the screen is blanked.
+    pub fn is_blank(&self) -> bool {
+        self.blank
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui) {
@@ -536,6 +560,7 @@ fn welcome_ui(ui: &mut Ui, demos: &[Box<dyn Demo>]) -> Option<usize> {
         "Each demo in the side bar shows one forward model inverted all three ways, side by side, \
          with its metric; the timeline steps through the iterations as inference runs.",
     );
+    ui.label(RichText::new(clicker::KEYS_HELP).weak());
     chosen
 }
 

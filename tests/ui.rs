@@ -172,6 +172,51 @@ fn lorenz_timeline_follows_the_keyboard() {
     harness.get_by_label_contains("time step 399 / 399");
 }
 
+/// A presenter's remote: PageDown steps the timeline and, at its end, opens the next panel;
+/// PageUp steps back; B blanks the screen and Escape brings it back; B typed into a text field
+/// does nothing of the kind.
+#[test]
+fn clicker_keys_step_the_timeline_change_panels_and_blank_the_screen() {
+    let mut harness = harness(app(Some("lorenz")));
+    harness.key_press(Key::End);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 399 / 399");
+    harness.key_press(Key::PageUp);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 398 / 399");
+    harness.key_press(Key::PageDown);
+    harness.run_steps(2);
+    harness.get_by_label_contains("time step 399 / 399");
+    assert_eq!(harness.state().selected_demo(), Some("lorenz"));
+    harness.key_press(Key::PageDown);
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().selected_demo(),
+        Some("mri"),
+        "at the timeline's end PageDown opens the next panel"
+    );
+    harness.key_press(Key::B);
+    harness.run_steps(2);
+    assert!(harness.state().is_blank());
+    harness.key_press(Key::Escape);
+    harness.run_steps(2);
+    assert!(!harness.state().is_blank());
+    // Into a text field, B is a letter.
+    harness
+        .get_by_label("Load an image or a measured k-space")
+        .click();
+    harness.run_steps(3);
+    let field = harness
+        .query_all_by_role(egui::accesskit::Role::TextInput)
+        .next()
+        .expect("a path field");
+    field.focus();
+    harness.run_steps(1);
+    harness.key_press(Key::B);
+    harness.run_steps(2);
+    assert!(!harness.state().is_blank());
+}
+
 #[test]
 fn lorenz_resimulate_changes_the_trajectory() {
     let mut harness = harness(app(Some("lorenz")));

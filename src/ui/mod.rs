@@ -1,5 +1,6 @@
 //! Widgets shared by every demo.
 
+pub mod clicker;
 pub mod colormap;
 pub mod export;
 pub mod file_dialog;

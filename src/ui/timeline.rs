@@ -166,6 +166,15 @@ impl Timeline {
             if input.consume_key(egui::Modifiers::NONE, Key::End) {
                 self.go_to_end();
             }
+            // A presenter's remote: at the ends the key is left for the app (another panel).
+            if self.position() < self.last()
+                && input.consume_key(egui::Modifiers::NONE, Key::PageDown)
+            {
+                self.step_forward();
+            }
+            if self.position() > 0 && input.consume_key(egui::Modifiers::NONE, Key::PageUp) {
+                self.step_back();
+            }
         });
     }
 }
@@ -192,7 +201,7 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based:
                 }
                 if ui
                     .button("⏴")
-                    .on_hover_text("Step back (Left arrow)")
+                    .on_hover_text("Step back (Left arrow, or PageUp on a presenter's remote)")
                     .clicked()
                 {
                     timeline.step_back();
@@ -207,7 +216,7 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based:
                 }
                 if ui
                     .button("⏵")
-                    .on_hover_text("Step forward (Right arrow)")
+                    .on_hover_text("Step forward (Right arrow, or PageDown on a presenter's remote; at the end it goes to the next panel)")
                     .clicked()
                 {
                     timeline.step_forward();
