@@ -451,3 +451,57 @@ fn fuzz_mimo_npy() {
         let _ = read_symbols(path, Modulation::Qam16, 2, 2);
     });
 }
+
+#[test]
+fn fuzz_flows_points_and_model_files() {
+    use inference_lab::demos::flows::classical::fit;
+    use inference_lab::demos::flows::io::read_points;
+    use inference_lab::demos::flows::methods::Fitted;
+    let device = Device::flex();
+    fuzz(
+        "flows-points-csv",
+        vec![
+            b"x,y\n0.5,-1.25\n3,2\n-0.125,0\n1,1\n".to_vec(),
+            b"y,x,label\r\n1,2,a\r\n3,4,b\r\n".to_vec(),
+        ],
+        |path| {
+            // What `flows fit --method gmm` and `flows density` do with a file.
+            if let Ok(points) = read_points(path)
+                && points.len() <= 64
+            {
+                if points.len() >= 4 {
+                    let mixture = fit(&points, 2, 1, 1).last().clone();
+                    let _ = Fitted::Mixture(mixture).log_densities(&points, &device);
+                }
+                let _ = Fitted::load(
+                    Path::new(concat!(
+                        env!("CARGO_MANIFEST_DIR"),
+                        "/assets/flows-rings-vae.mpk"
+                    )),
+                    &device,
+                )
+                .map(|f| f.log_densities(&points, &device));
+            }
+        },
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let gmm = dir.path().join("gmm.mpk");
+    let points: Vec<[f64; 2]> = (0..40)
+        .map(|i| [f64::from(i).sin(), f64::from(i).cos()])
+        .collect();
+    Fitted::Mixture(fit(&points, 3, 1, 2).last().clone())
+        .save(&gmm, &"fuzz seed")
+        .expect("saved");
+    fuzz(
+        "flows-model",
+        vec![
+            std::fs::read(&gmm).expect("read"),
+            include_bytes!("../assets/flows-rings-survae.mpk").to_vec(),
+        ],
+        |path| {
+            if let Ok(fitted) = Fitted::load(path, &device) {
+                let _ = fitted.log_densities(&[[0.5, -0.5], [0.0, 0.0]], &device);
+            }
+        },
+    );
+}
