@@ -124,7 +124,10 @@ pub struct TspDemo {
 
 impl Default for TspDemo {
     fn default() -> Self {
-        let n = 20;
+        // 50 cities: there the methods differ (mean gaps to the optimum, docs/tsp.md: nearest
+        // neighbour 22.9%, insertion 5.5%, 2-opt 3.6%, am 2.9%, am+2opt 1.2%); at 20 they
+        // nearly all reach it.
+        let n = 50;
         Self {
             instance: Instance::random(n, 1),
             optimum: None,
@@ -454,7 +457,7 @@ impl Demo for TspDemo {
                 let main = self.tour_ui(ui, vec2(main_side, main_side));
                 let side = ui.vertical(|ui| {
                     ui.set_width(side_width);
-                    let table = metrics_table_ui_rect(ui, &self.table);
+                    let table = metrics_table_ui_rect(ui, &self.table, self.instance.len());
                     let left = available.y - table.height() - 8.0;
                     self.side_by_side_ui(ui, side_width, left)
                 });
@@ -466,7 +469,7 @@ impl Demo for TspDemo {
             // small tours only where they fit.
             let main_height = (available.y - self.table_height - 16.0).max(200.0);
             let main = self.tour_ui(ui, vec2(available.x, main_height));
-            let table = metrics_table_ui_rect(ui, &self.table);
+            let table = metrics_table_ui_rect(ui, &self.table, self.instance.len());
             self.table_height = table.height();
             let left = available.y - main_height - table.height() - 16.0;
             if left >= 90.0 {

@@ -274,10 +274,22 @@ impl TspDemo {
 }
 
 /// The metrics table, and where it was drawn.
-pub(super) fn metrics_table_ui_rect(ui: &mut Ui, table: &MetricsTable) -> Rect {
-    ui.vertical(|ui| metrics_table_ui(ui, "tsp-metrics", table))
-        .response
-        .rect
+/// The table, and below it why the exact solver has no row above its size.
+pub(super) fn metrics_table_ui_rect(ui: &mut Ui, table: &MetricsTable, cities: usize) -> Rect {
+    ui.vertical(|ui| {
+        metrics_table_ui(ui, "tsp-metrics", table);
+        if cities > EXACT_MAX {
+            ui.label(
+                RichText::new(format!(
+                    "Held–Karp (exact) runs up to {EXACT_MAX} cities; the gaps are to the best \
+                     tour here"
+                ))
+                .weak(),
+            );
+        }
+    })
+    .response
+    .rect
 }
 
 /// The gap in percent, with the float noise of an equal tour shown as 0 (not −2e-14).
