@@ -76,6 +76,8 @@ pub struct FlowsDemo {
     points: usize,
     training_points: Vec<Point>,
     test_points: Vec<Point>,
+    /// The true density's mean log-likelihood of the test points (a data set's), once per draw.
+    true_nats: Option<f64>,
     drawn: Vec<Point>,
     brush: bool,
     components: usize,
@@ -108,6 +110,7 @@ impl Default for FlowsDemo {
             points: POINTS,
             training_points: Vec::new(),
             test_points: Vec::new(),
+            true_nats: None,
             drawn: Vec::new(),
             brush: false,
             components: FitSettings::default().components,
@@ -164,6 +167,12 @@ impl FlowsDemo {
                 }
             },
         }
+        self.true_nats = match self.data {
+            Data::Set(d) if !self.test_points.is_empty() => {
+                Some(d.mean_log_density(&self.test_points))
+            }
+            _ => None,
+        };
         // The mixture refits; the flows stay (models of the same data), scored again on the
         // new test points.
         self.entries.retain(|e| e.em.is_none());
@@ -392,12 +401,7 @@ impl FlowsDemo {
     }
 
     fn update_table(&mut self) {
-        let truth = match self.data {
-            Data::Set(d) if !self.test_points.is_empty() => {
-                Some(d.mean_log_density(&self.test_points))
-            }
-            _ => None,
-        };
+        let truth = self.true_nats;
         self.table.rows = self
             .entries
             .iter()
