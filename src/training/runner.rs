@@ -263,47 +263,47 @@ pub fn cosine_learning_rate(base: f64, progress: f64) -> f64 {
 /// How often a run may fall back to its best model after a non-finite step.
 const MAX_RESTARTS: usize = 5;
 
+/// The module a trainee's optimizer updates.
+pub type NetOf<T> = <<T as Trainee>::Model as StoredModel>::Net;
+
 /// What a demo hands the runner: its network, batches, loss and validation.
 pub trait Trainee {
-    /// The module the optimizer updates.
-    type Net: Module;
-    /// What validation scores and training returns: the net with its config.
-    type Model: StoredModel<Net = Self::Net> + Clone;
+    /// What validation scores and training returns: the net (the module the optimizer
+    /// updates) with its config.
+    type Model: StoredModel + Clone;
     /// The demo's `TrainConfig`, kept in the model file's header.
     type Config: TrainSettings;
 
-    fn config(&self) -> &Self::Config;
-
     /// A fresh network on the (autodiff) device.
-    fn fresh(&mut self, device: &Device) -> Self::Net;
+    fn fresh(&mut self, device: &Device) -> NetOf<Self>;
     /// Takes over a model loaded from `--init`, refusing one whose shape differs from the
     /// config's (the message says both).
-    fn adopt(&mut self, loaded: Self::Model) -> Result<Self::Net, String>;
+    fn adopt(&mut self, loaded: Self::Model) -> Result<NetOf<Self>, String>;
 
     /// The optimizer, new at the start and after each restart.
     fn optimizer(&self) -> ModuleOptimizer {
         AdamConfig::new().init()
     }
-    /// The learning rate after `progress` ∈ [0, 1] of the run.
-    fn learning_rate(&self, progress: f64) -> f64 {
+    /// The learning rate after `progress` ∈ [0, 1] of the run, from the schedule's `base`.
+    fn learning_rate(&self, base: f64, progress: f64) -> f64 {
         let _ = progress;
-        self.config().schedule().learning_rate
+        base
     }
 
     /// Step `step` (from 1) on a fresh batch: the net after it and what it reports.
     fn step(
         &mut self,
         step: u64,
-        net: Self::Net,
+        net: NetOf<Self>,
         optimizer: &mut ModuleOptimizer,
         learning_rate: f64,
-    ) -> Result<(Self::Net, StepReport), JobError>;
+    ) -> Result<(NetOf<Self>, StepReport), JobError>;
 
     /// The net's inference copy with its validation score.
-    fn validate(&self, net: &Self::Net) -> Scored<Self::Model>;
+    fn validate(&self, net: &NetOf<Self>) -> Scored<Self::Model>;
 
     /// The model training starts from, scored: by default the starting net's.
-    fn start(&self, net: &Self::Net) -> Scored<Self::Model> {
+    fn start(&self, net: &NetOf<Self>) -> Scored<Self::Model> {
         self.validate(net)
     }
 
@@ -365,6 +365,7 @@ impl<M: StoredModel> Trained<M> {
 /// terms and every validation score as they come.
 pub fn run<T: Trainee>(
     ctx: &JobContext,
+    config: &T::Config,
     trainee: &mut T,
     devices: &Devices,
     curves: Option<&Mutex<Curves>>,
@@ -376,7 +377,7 @@ pub fn run<T: Trainee>(
             f(&mut c);
         }
     };
-    let schedule = trainee.config().schedule().clone();
+    let schedule = config.schedule().clone();
     schedule.validate().map_err(JobError::Failed)?;
     let metric = T::Config::METRIC;
     let bounds = TrainingBounds::new(schedule.max_steps, schedule.budget_secs);
@@ -407,7 +408,7 @@ pub fn run<T: Trainee>(
     let mut step = 0;
     let mut restarts = 0;
     while ctx.begin_training_step(&mut step, &bounds, devices.compiles)? {
-        let rate = trainee.learning_rate(bounds.progress(step));
+        let rate = trainee.learning_rate(schedule.learning_rate, bounds.progress(step));
         let report;
         (net, report) = trainee.step(step, net, &mut optimizer, rate)?;
         if !report.is_finite() {
@@ -450,7 +451,7 @@ pub fn run<T: Trainee>(
                 (best, best_is_start) = (candidate, false);
                 if let Some(path) = &schedule.checkpoint {
                     trained(trainee, &best, step)
-                        .save(path, trainee.config())
+                        .save(path, config)
                         .map_err(|e| {
                             JobError::Failed(format!(
                                 "saving the checkpoint {}: {e:#}",
@@ -599,7 +600,6 @@ mod tests {
         }
 
         pub struct ToyTrainee {
-            pub config: ToyConfig,
             pub autodiff: Device,
             /// Steps whose loss comes back NaN (a step that overflowed).
             pub poisoned: Vec<u64>,
@@ -613,12 +613,8 @@ mod tests {
         }
 
         impl Trainee for ToyTrainee {
-            type Net = Linear;
             type Model = Toy;
             type Config = ToyConfig;
-            fn config(&self) -> &ToyConfig {
-                &self.config
-            }
             fn fresh(&mut self, device: &Device) -> Linear {
                 Toy::build(&(), device)
             }
@@ -660,12 +656,12 @@ mod tests {
                 let mut schedule = Schedule::new(steps, 0.05, 5);
                 schedule.checkpoint = checkpoint;
                 let devices = Devices::new(&Device::flex(), 1);
+                let config = toy::ToyConfig { schedule };
                 let mut trainee = toy::ToyTrainee {
-                    config: toy::ToyConfig { schedule },
                     autodiff: devices.autodiff.clone(),
                     poisoned,
                 };
-                run(ctx, &mut trainee, &devices, None)
+                run(ctx, &config, &mut trainee, &devices, None)
             },
         )
         .expect("spawn");

@@ -5,6 +5,8 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Tensor;
 
+use crate::stored_model::StoredModel;
+
 /// One network's training step, ready to run on a fixed batch that is already made (a training
 /// loop makes its batches on other threads while the device trains).
 pub trait TrainingStep: Send {
@@ -88,6 +90,18 @@ pub fn descend<M: Module>(
     }
     let grads = GradientsParams::from_grads(loss.backward(), &net);
     (optimizer.step(rate, net, grads), loss_value)
+}
+
+/// `descend` on a model's net, keeping its config.
+pub fn descend_model<M: StoredModel>(
+    model: M,
+    loss: Tensor<1>,
+    optimizer: &mut ModuleOptimizer,
+    rate: f64,
+) -> (M, f64) {
+    let stored = model.stored();
+    let (net, loss_value) = descend(model.net().clone(), loss, optimizer, rate);
+    (M::assemble(net, stored), loss_value)
 }
 
 /// A demo's step, boxed for the list `DemoCli::training_steps` returns.

@@ -157,13 +157,8 @@ struct AcdTrainee<'a> {
 }
 
 impl Trainee for AcdTrainee<'_> {
-    type Net = AcdModel;
     type Model = LearnedModel;
     type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        self.config
-    }
 
     fn fresh(&mut self, device: &Device) -> AcdModel {
         self.model_config.scale = feature_scale(&simulate_many(
@@ -241,7 +236,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 /// The training step of `config` for `bench --train`: one batch, simulated once.

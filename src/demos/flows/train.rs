@@ -98,17 +98,12 @@ struct FlowTrainee<'a> {
 }
 
 impl Trainee for FlowTrainee<'_> {
-    type Net = FlowNet;
     type Model = FlowModel;
     type Config = TrainConfig;
 
-    fn config(&self) -> &TrainConfig {
-        &self.settings
-    }
-
     /// Adam's rate on a cosine to a tenth, so that the fit settles.
-    fn learning_rate(&self, progress: f64) -> f64 {
-        cosine_learning_rate(self.settings.schedule.learning_rate, progress)
+    fn learning_rate(&self, base: f64, progress: f64) -> f64 {
+        cosine_learning_rate(base, progress)
     }
 
     fn fresh(&mut self, device: &Device) -> FlowNet {
@@ -174,7 +169,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0)),
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 /// `bench --train`: one step on a fixed batch as the loop runs it.

@@ -227,13 +227,8 @@ fn scored(
 }
 
 impl Trainee for DecoderTrainee<'_> {
-    type Net = DecoderNet;
     type Model = LearnedDecoder;
     type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        self.config
-    }
 
     fn optimizer(&self) -> ModuleOptimizer {
         optimizer()
@@ -326,7 +321,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 /// The training step of `config`'s model for `bench --train`: one batch, drawn once, and the

@@ -14,7 +14,7 @@ use super::sim::{SimConfig, State, Trajectory, simulate};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
     Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Trained, Trainee, descend_model, runner, same_shape,
 };
 
 /// What a finished run hands back.
@@ -145,13 +145,8 @@ struct ChainTrainee<'a> {
 }
 
 impl Trainee for ChainTrainee<'_> {
-    type Net = ChainGnn;
     type Model = ChainModel;
     type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        self.config
-    }
 
     fn fresh(&mut self, device: &Device) -> ChainGnn {
         ChainModel::new(self.config.model.clone(), device).net
@@ -241,7 +236,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 /// A training batch: chains laid end to end.
@@ -263,14 +258,7 @@ fn optimization_step(
 ) -> (ChainModel, f64) {
     let outputs = model.forward(&chains.observations, &chains.starts, device);
     let loss = unrolled_loss(&outputs, &chains.states, device);
-    let (net, loss_value) = descend(model.net, loss, optimizer, rate);
-    (
-        ChainModel {
-            net,
-            config: model.config,
-        },
-        loss_value,
-    )
+    descend_model(model, loss, optimizer, rate)
 }
 
 /// The training step of `config`'s model for `bench --train`: one batch of its training data,

@@ -236,18 +236,12 @@ impl OampTrainee<'_> {
 }
 
 impl Trainee for OampTrainee<'_> {
-    type Net = MimoNet;
     type Model = MimoModel;
     type Config = TrainConfig;
 
-    fn config(&self) -> &TrainConfig {
-        &self.settings
-    }
-
     /// OAMP-Net2's factors at a constant rate (as trained for the shipped models); the
     /// networks' weights on a cosine to a tenth, so that they settle.
-    fn learning_rate(&self, progress: f64) -> f64 {
-        let base = self.settings.schedule.learning_rate;
+    fn learning_rate(&self, base: f64, progress: f64) -> f64 {
         match self.settings.model.kind {
             NetKind::OampNet | NetKind::DetNet => base,
             NetKind::ReMimo => cosine_learning_rate(base, progress),
@@ -341,7 +335,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, u64::MAX >> 8)),
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 /// `bench --train`: one OAMP-Net2 step as the loop runs it.

@@ -25,7 +25,7 @@ use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, simulate};
 use crate::jobs::{JobContext, JobError};
 use crate::training::{
     Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
+    Trained, Trainee, cosine_learning_rate, descend_model, runner, same_shape,
 };
 
 /// A finished run.
@@ -303,14 +303,7 @@ fn optimization_step(
 ) -> (MriModel, f64) {
     let (batch, truth) = tensors(&prepared.examples, prepared.starts.as_deref(), device);
     let loss = step_loss(&model.forward(&batch, dft), &truth);
-    let (net, loss_value) = descend(model.net, loss, optimizer, rate);
-    (
-        MriModel {
-            net,
-            config: model.config,
-        },
-        loss_value,
-    )
+    descend_model(model, loss, optimizer, rate)
 }
 
 /// The training step of `config`'s model for `bench --train`: its first batch, made once, and
@@ -350,20 +343,15 @@ struct MriTrainee<'a> {
 }
 
 impl Trainee for MriTrainee<'_> {
-    type Net = MriNet;
     type Model = MriModel;
     type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        self.config
-    }
 
     fn optimizer(&self) -> ModuleOptimizer {
         optimizer()
     }
 
-    fn learning_rate(&self, progress: f64) -> f64 {
-        cosine_learning_rate(self.config.schedule.learning_rate, progress)
+    fn learning_rate(&self, base: f64, progress: f64) -> f64 {
+        cosine_learning_rate(base, progress)
     }
 
     fn fresh(&mut self, device: &Device) -> MriNet {
@@ -469,7 +457,7 @@ pub fn train(
         dft: DftMatrices::new(config.side, &devices.autodiff),
         devices: &devices,
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 #[cfg(test)]

@@ -205,13 +205,8 @@ struct AmTrainee<'a> {
 }
 
 impl Trainee for AmTrainee<'_> {
-    type Net = AttentionModel;
     type Model = LearnedModel;
     type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        self.config
-    }
 
     fn fresh(&mut self, device: &Device) -> AttentionModel {
         AttentionModel::new(&self.config.model, device)
@@ -287,7 +282,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0)),
     };
-    runner::run(ctx, &mut trainee, &devices, curves)
+    runner::run(ctx, config, &mut trainee, &devices, curves)
 }
 
 /// The training step of `config` for `bench --train`: one batch, drawn once.

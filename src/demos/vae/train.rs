@@ -220,13 +220,8 @@ impl VaeTrainee<'_> {
 }
 
 impl Trainee for VaeTrainee<'_> {
-    type Net = VaeNet;
     type Model = VaeModel;
     type Config = TrainConfig;
-
-    fn config(&self) -> &TrainConfig {
-        &self.settings
-    }
 
     fn fresh(&mut self, device: &Device) -> VaeNet {
         match &self.stage {
@@ -327,7 +322,7 @@ pub fn train(
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, seed_index)),
     };
     let mut vae = trainee(Stage::Vae, config.vae_schedule(), 0);
-    let stage1 = runner::run(ctx, &mut vae, &devices, curves)?;
+    let stage1 = runner::run(ctx, config, &mut vae, &devices, curves)?;
     if config.refiner_steps == 0 {
         return Ok(stage1);
     }
@@ -338,7 +333,7 @@ pub fn train(
         nodes: gradient_rule(latent).nodes(latent),
     };
     let mut refiner = trainee(stage, config.refiner_schedule(), 1);
-    let mut stage2 = runner::run(ctx, &mut refiner, &devices, curves)?;
+    let mut stage2 = runner::run(ctx, config, &mut refiner, &devices, curves)?;
     stage2.steps += stage1.steps;
     stage2.seconds += stage1.seconds;
     Ok(stage2)
