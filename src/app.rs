@@ -1,5 +1,6 @@
 //! The window: side bar of demos, top bar (device, theme, presentation mode), status bar of jobs.
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use egui::{Align2, Color32, FontId, Key, KeyboardShortcut, Modifiers, RichText, Stroke, Ui, vec2};
@@ -7,8 +8,9 @@ use egui::{Align2, Color32, FontId, Key, KeyboardShortcut, Modifiers, RichText, 
 use crate::backend::ComputeChoice;
 use crate::bench::frames::FrameBench;
 use crate::demos::{Demo, DemoCtx, MethodKind, panels};
-use crate::jobs::{JobPhase, JobRegistry, format_duration};
+use crate::jobs::{JobHandle, JobPhase, JobRegistry, format_duration};
 use crate::render::PaintMode;
+use crate::ui::animation::{self, AnimationSettings, Recorder, Recording};
 use crate::ui::clicker;
 use crate::ui::metrics::KindColor;
 use crate::ui::panel_layout::{
@@ -114,6 +116,29 @@ pub struct Startup {
     /// `--demo NAME`: overrides the remembered panel.
     pub demo: Option<String>,
     pub bench: Option<FrameBench>,
+    /// `--animate OUT.gif`: record the panel once its first run is done, then close.
+    pub animate: Option<AnimateAtStart>,
+}
+
+/// An animation the command line asked for, and where its outcome goes for `main` to report.
+pub struct AnimateAtStart {
+    pub settings: AnimationSettings,
+    pub outcome: AnimationOutcome,
+    /// Frames drawn so far (the recording starts once the panel's jobs are done).
+    frames_seen: u32,
+}
+
+/// Where `--animate` reports what it wrote, or why it could not.
+pub type AnimationOutcome = Arc<Mutex<Option<Result<String, String>>>>;
+
+impl AnimateAtStart {
+    pub fn new(settings: AnimationSettings, outcome: AnimationOutcome) -> Self {
+        Self {
+            settings,
+            outcome,
+            frames_seen: 0,
+        }
+    }
 }
 
 pub struct InferenceLab {
@@ -133,6 +158,11 @@ pub struct InferenceLab {
     areas: PanelAreas,
     /// The screen blanked (B or .), as a slide deck does.
     blank: bool,
+    /// An animation being recorded, then encoded; what the last one came to.
+    recorder: Option<Recorder>,
+    encoding: Option<JobHandle<String>>,
+    animation_note: Option<Result<String, String>>,
+    animate_at_start: Option<AnimateAtStart>,
 }
 
 impl InferenceLab {
@@ -154,6 +184,10 @@ impl InferenceLab {
             saved_settings: None,
             areas: PanelAreas::default(),
             blank: false,
+            recorder: None,
+            encoding: None,
+            animation_note: None,
+            animate_at_start: startup.animate,
         }
     }
 
@@ -287,6 +321,7 @@ impl InferenceLab {
             }
         });
         self.handle_clicker(&ctx);
+        self.handle_animation(&ctx);
         self.settings.last_demo = self.selected_demo().map(str::to_owned);
         // After the panels, so a click this frame takes effect at the start of the next one.
         self.apply_style(&ctx);
@@ -313,6 +348,120 @@ impl InferenceLab {
         if self.blank && clicker::blank_ui(ctx) {
             self.blank = false;
         }
+    }
+
+    /// Starts an animation asked for (by the export section or `--animate`), steps the one
+    /// being recorded after the panel has drawn, and hands its frames to an encoding job.
+    fn handle_animation(&mut self, ctx: &egui::Context) {
+        let busy = self.recorder.is_some() || self.encoding.is_some();
+        let mut wanted = animation::take_request(ctx).filter(|_| !busy);
+        if let Some(start) = &mut self.animate_at_start
+            && !busy
+            && start.outcome.lock().is_ok_and(|o| o.is_none())
+        {
+            start.frames_seen += 1;
+            // The panel's first run is done when no job is left (after a few frames to start it).
+            if start.frames_seen > 5 && !self.jobs.any_running() && wanted.is_none() {
+                wanted = Some(start.settings.clone());
+            }
+        }
+        if let Some(settings) = wanted {
+            match (self.selected, Recorder::start(ctx, settings)) {
+                (Some(_), Ok(recorder)) => self.recorder = Some(recorder),
+                (None, Ok(recorder)) => {
+                    recorder.cancel(ctx);
+                    self.finish_animation(ctx, Err("open a panel to animate".into()));
+                }
+                (_, Err(e)) => self.finish_animation(ctx, Err(e)),
+            }
+        }
+        if let Some(recorder) = &mut self.recorder {
+            let figure = self
+                .selected
+                .map_or(egui::Rect::NOTHING, |i| self.demos[i].figure_rect());
+            match recorder.frame(ctx, figure) {
+                Recording::Capturing { .. } => {}
+                Recording::Failed(e) => {
+                    self.recorder = None;
+                    self.finish_animation(ctx, Err(e));
+                }
+                Recording::Captured(frames) => {
+                    let settings = recorder.settings.clone();
+                    self.recorder = None;
+                    let waker = ctx.clone();
+                    match crate::jobs::spawn(
+                        "encode animation",
+                        move || waker.request_repaint(),
+                        move |job| animation::encode(job, &frames, &settings),
+                    ) {
+                        Ok(handle) => {
+                            self.jobs.register(handle.shared());
+                            self.encoding = Some(handle);
+                        }
+                        Err(e) => self.finish_animation(ctx, Err(e.to_string())),
+                    }
+                }
+            }
+        }
+        if let Some(handle) = &mut self.encoding
+            && let Some(result) = handle.try_take()
+        {
+            self.encoding = None;
+            self.finish_animation(ctx, result.map_err(|e| e.to_string()));
+        }
+    }
+
+    fn finish_animation(&mut self, ctx: &egui::Context, outcome: Result<String, String>) {
+        match &outcome {
+            Ok(message) => log::info!("{message}"),
+            Err(e) => log::warn!("animation: {e}"),
+        }
+        if let Some(start) = &self.animate_at_start
+            && let Ok(mut slot) = start.outcome.lock()
+            && slot.is_none()
+        {
+            *slot = Some(outcome.clone());
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        self.animation_note = Some(outcome);
+    }
+
+    /// The animation being recorded (with Cancel) or what the last one came to.
+    fn animation_status_ui(&mut self, ui: &mut Ui) {
+        if let Some(recorder) = &self.recorder {
+            let mut cancel = false;
+            ui.group(|ui| {
+                ui.label(RichText::new("recording animation").strong());
+                ui.label(format!("{} s", recorder.started.elapsed().as_secs()));
+                cancel = ui
+                    .button("Cancel")
+                    .on_hover_text("Stop recording; nothing is written")
+                    .clicked();
+            });
+            if cancel && let Some(recorder) = self.recorder.take() {
+                recorder.cancel(ui.ctx());
+                self.animation_note = Some(Err("animation cancelled".into()));
+            }
+        } else if let Some(note) = &self.animation_note {
+            let mut dismiss = false;
+            ui.group(|ui| {
+                crate::ui::outcome_ui(ui, Some(note));
+                dismiss = ui.small_button("Dismiss").clicked();
+            });
+            if dismiss {
+                self.animation_note = None;
+            }
+        }
+    }
+
+    /// Where the open panel drew its main figure last frame (what exports write).
+    pub fn figure_rect(&self) -> Option<egui::Rect> {
+        self.selected.map(|i| self.demos[i].figure_rect())
+    }
+
+    /// What the last animation came to (written, or why not), while it is shown.
+    pub fn animation_note(&self) -> Option<&Result<String, String>> {
+        self.animation_note.as_ref()
     }
 
     /// Whether the screen is blanked.
@@ -440,6 +589,7 @@ impl InferenceLab {
     fn status_bar_ui(&mut self, ui: &mut Ui) {
         let mut dismissed = None;
         ui.horizontal_wrapped(|ui| {
+            self.animation_status_ui(ui);
             if self.jobs.jobs().is_empty() {
                 ui.label(RichText::new("No jobs running.").weak());
             }

@@ -32,9 +32,52 @@ pub struct Cli {
     /// Open the window, run a training job, record N frames, print start-up and frame times as JSON, exit.
     #[arg(long, value_name = "N")]
     pub bench_frames: Option<usize>,
+    /// Open the window on --demo, wait for its first run, write the figure at every step of its timeline (.gif, or .png for a numbered PNG sequence), exit.
+    #[arg(long, value_name = "OUT", requires = "demo")]
+    pub animate: Option<std::path::PathBuf>,
+    /// With --animate: frames per second (0.5–30).
+    #[arg(long, value_name = "FPS", default_value_t = 4.0, requires = "animate")]
+    pub animate_fps: f32,
+    /// With --animate: pixels of the file per pixel of the screen (1–2).
+    #[arg(
+        long,
+        value_name = "SCALE",
+        default_value_t = 1.0,
+        requires = "animate"
+    )]
+    pub animate_scale: f32,
+    /// With --animate: the steps written, FIRST:LAST (from 0; LAST may be left out for the end).
+    #[arg(long, value_name = "FIRST:LAST", value_parser = parse_steps, requires = "animate")]
+    pub animate_steps: Option<(usize, Option<usize>)>,
+}
+
+/// `FIRST:LAST` or `FIRST:` (to the timeline's end).
+fn parse_steps(text: &str) -> Result<(usize, Option<usize>), String> {
+    let bad = || format!("`{text}`: steps are FIRST:LAST or FIRST: (whole numbers from 0)");
+    let (first, last) = text.split_once(':').ok_or_else(bad)?;
+    let first = first.trim().parse().map_err(|_| bad())?;
+    let last = match last.trim() {
+        "" => None,
+        last => Some(last.parse().map_err(|_| bad())?),
+    };
+    Ok((first, last))
 }
 
 impl Cli {
+    /// What `--animate` asks for, checked.
+    pub fn animation(&self) -> Option<Result<crate::ui::animation::AnimationSettings, String>> {
+        let path = self.animate.clone()?;
+        let (first, last) = self.animate_steps.unwrap_or((0, None));
+        let settings = crate::ui::animation::AnimationSettings {
+            path,
+            fps: self.animate_fps,
+            scale: self.animate_scale,
+            first,
+            last,
+        };
+        Some(settings.validate().map(|()| settings))
+    }
+
     pub fn globals(&self) -> Globals {
         Globals {
             backend: self.backend,

@@ -1,11 +1,12 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use inference_lab::app::{InferenceLab, Startup};
+use inference_lab::app::{AnimateAtStart, AnimationOutcome, InferenceLab, Startup};
 use inference_lab::backend::{AdapterSummary, choose_compute, choose_renderer, probe_adapters};
 use inference_lab::bench::frames::FrameBench;
 use inference_lab::cli::{Cli, RendererRequest};
 use inference_lab::render::PaintMode;
+use inference_lab::ui::animation::AnimationSettings;
 
 fn main() -> ExitCode {
     let process_start = Instant::now();
@@ -42,8 +43,31 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    match run_window(&invocation.cli, process_start) {
-        Ok(()) => ExitCode::SUCCESS,
+    let animation = match invocation.cli.animation().transpose() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = AnimationOutcome::default();
+    let animate = animation.map(|settings| (settings, outcome.clone()));
+    match run_window(&invocation.cli, process_start, animate) {
+        Ok(()) => match outcome.lock().map(|o| o.clone()) {
+            Ok(Some(Ok(message))) => {
+                println!("{message}");
+                ExitCode::SUCCESS
+            }
+            Ok(Some(Err(e))) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+            Ok(None) if invocation.cli.animate.is_some() => {
+                eprintln!("error: the window closed before the animation was written");
+                ExitCode::FAILURE
+            }
+            _ => ExitCode::SUCCESS,
+        },
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -60,7 +84,11 @@ fn renderer_label(renderer: eframe::Renderer, adapters: &[AdapterSummary]) -> St
     }
 }
 
-fn run_window(cli: &Cli, process_start: Instant) -> anyhow::Result<()> {
+fn run_window(
+    cli: &Cli,
+    process_start: Instant,
+    animate: Option<(AnimationSettings, AnimationOutcome)>,
+) -> anyhow::Result<()> {
     let adapters = probe_adapters();
     let compute = choose_compute(cli.backend, &adapters);
     let preferred = match cli.renderer {
@@ -84,6 +112,9 @@ fn run_window(cli: &Cli, process_start: Instant) -> anyhow::Result<()> {
             },
             demo: cli.demo.clone(),
             bench: cli.bench_frames.map(|n| FrameBench::new(n, process_start)),
+            animate: animate
+                .clone()
+                .map(|(settings, outcome)| AnimateAtStart::new(settings, outcome)),
         };
         let options = eframe::NativeOptions {
             renderer,

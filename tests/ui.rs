@@ -19,6 +19,7 @@ fn app(demo: Option<&str>) -> InferenceLab {
             paint_mode: PaintMode::Egui,
             demo: demo.map(str::to_owned),
             bench: None,
+            animate: None,
         },
         Settings::default(),
     )
@@ -135,6 +136,7 @@ fn settings_survive_a_restart() {
             paint_mode: PaintMode::Egui,
             demo: None,
             bench: None,
+            animate: None,
         },
         restored,
     );
@@ -215,6 +217,74 @@ fn clicker_keys_step_the_timeline_change_panels_and_blank_the_screen() {
     harness.key_press(Key::B);
     harness.run_steps(2);
     assert!(!harness.state().is_blank());
+}
+
+/// "Export animation": ten steps of the timeline written as a GIF that decodes to ten frames of
+/// the figure's size, the timeline left where the recorder put it, and a bad request refused
+/// with a message.
+#[test]
+fn an_animation_of_ten_steps_decodes_to_ten_frames_of_the_figure() {
+    use image::AnimationDecoder;
+    use inference_lab::ui::animation::{AnimationSettings, request};
+    let mut harness = harness(app(Some("lorenz")));
+    settle_jobs(&mut harness);
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("lorenz.gif");
+    request(
+        &harness.ctx,
+        AnimationSettings {
+            first: 5,
+            last: Some(14),
+            ..AnimationSettings::new(path.clone())
+        },
+    );
+    step_until(&mut harness, "the animation", |h| {
+        h.state().animation_note().is_some()
+    });
+    let note = harness.state().animation_note().cloned();
+    assert!(
+        note.as_ref()
+            .is_some_and(|n| n.as_ref().is_ok_and(|m| m.contains("10 frames"))),
+        "{note:?}"
+    );
+    harness.get_by_label_contains("time step 14 / 399");
+    let rect = harness.state().figure_rect().expect("a panel");
+    let ppp = harness.ctx.pixels_per_point();
+    let file = std::io::BufReader::new(std::fs::File::open(&path).expect("written"));
+    let frames = image::codecs::gif::GifDecoder::new(file)
+        .expect("a GIF")
+        .into_frames()
+        .collect_frames()
+        .expect("frames");
+    assert_eq!(frames.len(), 10);
+    let (w, h) = frames[0].buffer().dimensions();
+    assert!(
+        (w as f32 - rect.width() * ppp).abs() <= 1.0
+            && (h as f32 - rect.height() * ppp).abs() <= 1.0,
+        "frame {w}×{h} px, figure {rect:?} at {ppp} px/pt"
+    );
+    assert_ne!(
+        frames[0].buffer().as_raw(),
+        frames[9].buffer().as_raw(),
+        "the frames follow the timeline"
+    );
+    // Past the timeline's end: refused with a message, nothing written.
+    let late = dir.path().join("late.gif");
+    request(
+        &harness.ctx,
+        AnimationSettings {
+            first: 5000,
+            ..AnimationSettings::new(late.clone())
+        },
+    );
+    harness.run_steps(6);
+    let note = harness.state().animation_note().cloned();
+    assert!(
+        note.as_ref()
+            .is_some_and(|n| n.as_ref().is_err_and(|e| e.contains("past the timeline"))),
+        "{note:?}"
+    );
+    assert!(!late.exists());
 }
 
 #[test]

@@ -76,7 +76,12 @@ pub struct FigureData {
 pub struct FigureExporter {
     png: PathField,
     csv: PathField,
+    animation: PathField,
     pub scale: f32,
+    /// The animation's frame rate, scale and step range (first, last).
+    pub animation_fps: f32,
+    pub animation_scale: f32,
+    pub animation_steps: (usize, usize),
     /// A screenshot on its way: where to save the figure, and the figure's rect.
     waiting: Option<(PathBuf, Rect, Receiver<Arc<ColorImage>>)>,
     pub status: Option<Result<String, String>>,
@@ -97,7 +102,16 @@ impl FigureExporter {
                 &["csv"],
                 &format!("{stem}.csv"),
             ),
+            animation: PathField::new(
+                DialogKind::Save,
+                "Animated GIF (or .png: a numbered PNG sequence)",
+                &["gif", "png"],
+                &format!("{stem}.gif"),
+            ),
             scale: 2.0,
+            animation_fps: 4.0,
+            animation_scale: 1.0,
+            animation_steps: (0, 100_000),
             waiting: None,
             status: None,
         }
@@ -132,6 +146,30 @@ impl FigureExporter {
             });
             self.waiting = Some((path, figure_rect, rx));
         }
+        ui.separator();
+        ui.label("Animation: the figure at every step of the timeline").on_hover_text(
+            "Written while the recorder steps the timeline; progress and Cancel in the status bar",
+        );
+        super::animation::settings_ui(
+            ui,
+            &mut self.animation_fps,
+            &mut self.animation_scale,
+            &mut self.animation_steps,
+        );
+        if let Some(path) = self.animation.ui(ui, "Export animation") {
+            let settings = super::animation::AnimationSettings {
+                path,
+                fps: self.animation_fps,
+                scale: self.animation_scale,
+                first: self.animation_steps.0,
+                last: Some(self.animation_steps.1),
+            };
+            match settings.validate() {
+                Ok(()) => super::animation::request(ui.ctx(), settings),
+                Err(e) => self.status = Some(Err(e)),
+            }
+        }
+        ui.separator();
         if let Some(path) = self.csv.ui(ui, "Export CSV") {
             let data = data();
             let headers: Vec<&str> = data.headers.iter().map(String::as_str).collect();

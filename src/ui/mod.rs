@@ -1,5 +1,6 @@
 //! Widgets shared by every demo.
 
+pub mod animation;
 pub mod clicker;
 pub mod colormap;
 pub mod export;

@@ -183,6 +183,7 @@ impl Timeline {
 /// `one_based` counts frames from 1 (the estimate after step k of n) instead of from 0 (time t).
 /// Handles the keyboard and advances playback, requesting repaints while playing.
 pub fn timeline_ui(ui: &mut Ui, timeline: &mut Timeline, label: &str, one_based: bool) {
+    super::animation::follow_drive(ui.ctx(), timeline);
     timeline.handle_keys(ui);
     let dt = ui.input(|i| i.stable_dt).min(0.1);
     timeline.advance(dt);
