@@ -12,6 +12,7 @@ use crate::jobs::{JobHandle, JobPhase, JobRegistry, format_duration};
 use crate::render::PaintMode;
 use crate::ui::animation::{self, AnimationSettings, Recorder, Recording};
 use crate::ui::clicker;
+use crate::ui::examples::Examples;
 use crate::ui::metrics::KindColor;
 use crate::ui::panel_layout::{
     PanelAreas, PanelLayout, TOGGLE_FULL_SCREEN, TOGGLE_SIDE_BAR, demo_panel_ui,
@@ -118,6 +119,8 @@ pub struct Startup {
     pub bench: Option<FrameBench>,
     /// `--animate OUT.gif`: record the panel once its first run is done, then close.
     pub animate: Option<AnimateAtStart>,
+    /// `inference-lab FILE`: a prepared example to open.
+    pub example: Option<std::path::PathBuf>,
 }
 
 /// An animation the command line asked for, and where its outcome goes for `main` to report.
@@ -163,6 +166,7 @@ pub struct InferenceLab {
     encoding: Option<JobHandle<String>>,
     animation_note: Option<Result<String, String>>,
     animate_at_start: Option<AnimateAtStart>,
+    examples: Examples,
 }
 
 impl InferenceLab {
@@ -171,7 +175,7 @@ impl InferenceLab {
         let demos = panels();
         let wanted = startup.demo.clone().or_else(|| settings.last_demo.clone());
         let selected = wanted.and_then(|name| demos.iter().position(|d| d.name() == name));
-        Self {
+        let mut app = Self {
             demos,
             selected,
             settings,
@@ -188,7 +192,14 @@ impl InferenceLab {
             encoding: None,
             animation_note: None,
             animate_at_start: startup.animate,
+            examples: Examples::default(),
+        };
+        if let Some(path) = &startup.example
+            && let Some(i) = app.examples.open(path, &mut app.demos)
+        {
+            app.selected = Some(i);
         }
+        app
     }
 
     /// Called by eframe once the window exists: installs our wgpu pipeline and reads settings.
@@ -322,6 +333,10 @@ impl InferenceLab {
         });
         self.handle_clicker(&ctx);
         self.handle_animation(&ctx);
+        let jobs_running = self.jobs.any_running();
+        if let Some(i) = self.examples.frame(&ctx, &mut self.demos, jobs_running) {
+            self.selected = Some(i);
+        }
         self.settings.last_demo = self.selected_demo().map(str::to_owned);
         // After the panels, so a click this frame takes effect at the start of the next one.
         self.apply_style(&ctx);
@@ -464,6 +479,16 @@ impl InferenceLab {
         self.animation_note.as_ref()
     }
 
+    /// Saves what the open panel shows as a prepared example (the side bar's "Save example").
+    pub fn save_example(&mut self, ctx: &egui::Context, path: &std::path::Path) {
+        self.examples.save(ctx, path, &self.demos, self.selected);
+    }
+
+    /// What the last example saved or opened came to.
+    pub fn example_note(&self) -> Option<&Result<String, String>> {
+        self.examples.note.as_ref()
+    }
+
     /// Whether the screen is blanked.
     pub fn is_blank(&self) -> bool {
         self.blank
@@ -582,6 +607,10 @@ impl InferenceLab {
                 };
                 ui.label(summary.size(13.0));
                 ui.add_space(6.0);
+            }
+            ui.separator();
+            if let Some(i) = self.examples.ui(ui, &mut self.demos, self.selected) {
+                self.selected = Some(i);
             }
         });
     }

@@ -20,6 +20,9 @@ pub struct Cli {
     // Its help, "Open the window on one panel: NAMES.", is written by `command` from the registry.
     #[arg(long, value_name = "NAME")]
     pub demo: Option<String>,
+    /// A prepared example (.ilab, saved from a panel) to open in the window.
+    #[arg(value_name = "FILE")]
+    pub example: Option<std::path::PathBuf>,
     /// Where burn computes: wgpu on a hardware GPU (auto), wgpu even on a software adapter (gpu), or the CPU.
     #[arg(long, value_enum, default_value_t = BackendRequest::Auto, global = true)]
     pub backend: BackendRequest,
@@ -190,6 +193,43 @@ fn find_demo(name: &str) -> anyhow::Result<crate::demos::DemoEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_opens_an_example_and_subcommands_stay_subcommands() {
+        let opened = try_parse_from(["inference-lab", "class/tsp-50.ilab"]).expect("a file");
+        assert!(!opened.has_action());
+        assert_eq!(
+            opened.cli.example.as_deref(),
+            Some(std::path::Path::new("class/tsp-50.ilab"))
+        );
+        let action = try_parse_from(["inference-lab", "tsp", "solve", "--help"]);
+        assert!(action.is_err_and(|e| e.kind() == clap::error::ErrorKind::DisplayHelp));
+        let animate = try_parse_from([
+            "inference-lab",
+            "--demo",
+            "mri",
+            "--animate",
+            "a.gif",
+            "--animate-steps",
+            "2:",
+        ])
+        .expect("animate");
+        let settings = animate.cli.animation().expect("asked").expect("valid");
+        assert_eq!((settings.first, settings.last), (2, None));
+        assert!(try_parse_from(["inference-lab", "--animate", "a.gif"]).is_err());
+        assert!(
+            try_parse_from([
+                "inference-lab",
+                "--demo",
+                "mri",
+                "--animate",
+                "a.gif",
+                "--animate-steps",
+                "x"
+            ])
+            .is_err()
+        );
+    }
 
     #[test]
     fn the_contract_parses() {

@@ -9,6 +9,7 @@ pub mod channels_last;
 pub mod cli;
 pub mod csv_table;
 pub mod demos;
+pub mod example_file;
 pub mod files;
 pub mod jobs;
 pub mod model_file;

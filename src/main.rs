@@ -43,6 +43,12 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    if let Some(path) = &invocation.cli.example
+        && let Err(e) = inference_lab::example_file::ExampleFile::open(path)
+    {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let animation = match invocation.cli.animation().transpose() {
         Ok(settings) => settings,
         Err(e) => {
@@ -115,6 +121,7 @@ fn run_window(
             animate: animate
                 .clone()
                 .map(|(settings, outcome)| AnimateAtStart::new(settings, outcome)),
+            example: cli.example.clone(),
         };
         let options = eframe::NativeOptions {
             renderer,

@@ -12,6 +12,11 @@ use inference_lab::jobs::{JobError, JobPhase, spawn};
 use inference_lab::render::PaintMode;
 
 fn app(demo: Option<&str>) -> InferenceLab {
+    app_opening(demo, None)
+}
+
+/// The app as `inference-lab [--demo NAME] [FILE]` opens it.
+fn app_opening(demo: Option<&str>, example: Option<&std::path::Path>) -> InferenceLab {
     InferenceLab::new(
         Startup {
             compute: ComputeChoice::cpu("UI tests run on the CPU"),
@@ -20,6 +25,7 @@ fn app(demo: Option<&str>) -> InferenceLab {
             demo: demo.map(str::to_owned),
             bench: None,
             animate: None,
+            example: example.map(std::path::Path::to_owned),
         },
         Settings::default(),
     )
@@ -137,6 +143,7 @@ fn settings_survive_a_restart() {
             demo: None,
             bench: None,
             animate: None,
+            example: None,
         },
         restored,
     );
@@ -285,6 +292,63 @@ fn an_animation_of_ten_steps_decodes_to_ten_frames_of_the_figure() {
         "{note:?}"
     );
     assert!(!late.exists());
+}
+
+/// A prepared example: a TSP panel on other cities at another step, saved, then opened as
+/// `inference-lab FILE` in a fresh window, shows the same picture (up to the seconds column)
+/// and the same step; a file of another kind is refused with a message.
+#[test]
+fn a_saved_example_reopens_to_the_same_pixels() {
+    let _serial = serial();
+    let mut before = harness(app(Some("tsp")));
+    settle_jobs(&mut before);
+    before.get_by_label("New instance").click();
+    settle_jobs(&mut before);
+    before.key_press(Key::Home);
+    for _ in 0..7 {
+        before.key_press(Key::ArrowRight);
+    }
+    before.run_steps(4);
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("tsp-class.ilab");
+    let ctx = before.ctx.clone();
+    before.state_mut().save_example(&ctx, &path);
+    before.run_steps(2);
+    let saved = before.state().example_note().cloned();
+    assert!(saved.as_ref().is_some_and(Result::is_ok), "{saved:?}");
+    let step_label = "step 8 / ";
+    before.get_by_label_contains(step_label);
+    let pixels_before = before.render().expect("rendered");
+
+    let mut after = harness(app_opening(None, Some(&path)));
+    settle_jobs(&mut after);
+    after.get_by_label_contains(step_label);
+    let pixels_after = after.render().expect("rendered");
+    assert_eq!(pixels_before.dimensions(), pixels_after.dimensions());
+    let differing = pixels_before
+        .pixels()
+        .zip(pixels_after.pixels())
+        .filter(|(a, b)| a.0.iter().zip(b.0).any(|(x, y)| x.abs_diff(y) > 8))
+        .count();
+    let share = differing as f64 / f64::from(pixels_before.width() * pixels_before.height());
+    assert!(share < 0.005, "{:.2}% of the pixels differ", share * 100.0);
+
+    // An example of a demo this release lacks, and a file that is no example: refused, said.
+    let foreign = dir.path().join("foreign.ilab");
+    std::fs::write(
+        &foreign,
+        r#"{"format": "inference-lab example", "version": 1, "demo": "quantum", "state": {}}"#,
+    )
+    .expect("write");
+    let mut refused = harness(app_opening(Some("tsp"), Some(&foreign)));
+    refused.run_steps(2);
+    let note = refused.state().example_note().cloned();
+    assert!(
+        note.as_ref()
+            .is_some_and(|n| n.as_ref().is_err_and(|e| e.contains("quantum"))),
+        "{note:?}"
+    );
+    assert_eq!(refused.state().selected_demo(), Some("tsp"));
 }
 
 #[test]

@@ -72,6 +72,23 @@ pub trait Demo {
     fn figure_rect(&self) -> egui::Rect {
         egui::Rect::NOTHING
     }
+    /// What a prepared example keeps of this panel: its problem, settings and the method shown
+    /// (the timeline's step is kept by the app), or why it cannot be saved.
+    fn example_state(&self) -> Result<serde_json::Value, String> {
+        Err(format!(
+            "the {} panel does not save examples yet",
+            self.title()
+        ))
+    }
+    /// Shows a saved example (its methods run again); a state that does not fit is refused
+    /// with the reason and changes nothing.
+    fn open_example(&mut self, file: &crate::example_file::ExampleFile) -> Result<(), String> {
+        let _ = file;
+        Err(format!(
+            "the {} panel does not open examples yet",
+            self.title()
+        ))
+    }
 }
 
 /// One registered demo: its name, its command line and how to build its panel. The panel is

@@ -1,7 +1,7 @@
 //! "Export animation": the open panel's figure area written frame by frame while the recorder
 //! steps its timeline, as an animated GIF or a numbered PNG sequence. Every panel gets it
 //! through the shared timeline: `timeline_ui` obeys the recorder's `Drive` (the first timeline a
-//! panel draws is the one animated). Capture runs on the UI thread, one screenshot a step, two
+//! panel draws is the one animated) and says where it stands (what an example saves). Capture runs on the UI thread, one screenshot a step, two
 //! frames after the step is set so that what the panel draws has caught up; encoding is a job
 //! with progress and cancel.
 
@@ -112,6 +112,42 @@ struct Drive {
     len: Option<usize>,
     /// The pass in which a timeline took the drive (only the first timeline of a pass does).
     pass: u64,
+    /// Shown once and let go (an example's saved step), rather than held while recording.
+    once: bool,
+}
+
+/// The first timeline drawn in a pass: its position (what an example saves).
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    pass: u64,
+    position: usize,
+}
+
+fn seen_id() -> Id {
+    Id::unique("timeline-seen")
+}
+
+/// The step the open panel's (first) timeline showed last frame, if it drew one.
+pub fn shown_step(ctx: &Context) -> Option<usize> {
+    let pass = ctx.cumulative_pass_nr();
+    ctx.data(|data| data.get_temp::<Seen>(seen_id()))
+        .filter(|seen| seen.pass + 1 >= pass)
+        .map(|seen| seen.position)
+}
+
+/// Shows `step` on the open panel's timeline next frame (once; the timeline is free after).
+pub fn show_step(ctx: &Context, step: usize) {
+    ctx.data_mut(|data| {
+        data.insert_temp(
+            drive_id(),
+            Some(Drive {
+                position: step,
+                once: true,
+                ..Drive::default()
+            }),
+        )
+    });
+    ctx.request_repaint();
 }
 
 fn drive_id() -> Id {
@@ -126,17 +162,25 @@ fn request_id() -> Id {
 /// of the frame shows the recorder's step (paused) and reports its length.
 pub fn follow_drive(ctx: &Context, timeline: &mut Timeline) {
     let pass = ctx.cumulative_pass_nr();
-    let Some(mut drive) = drive(ctx) else {
-        return;
-    };
-    if drive.len.is_some() && drive.pass == pass {
-        return;
+    if let Some(mut drive) = drive(ctx)
+        && !(drive.len.is_some() && drive.pass == pass)
+    {
+        timeline.pause();
+        timeline.scrub(drive.position);
+        drive.len = Some(timeline.len());
+        drive.pass = pass;
+        let kept = (!drive.once).then_some(drive);
+        ctx.data_mut(|data| data.insert_temp(drive_id(), kept));
     }
-    timeline.pause();
-    timeline.scrub(drive.position);
-    drive.len = Some(timeline.len());
-    drive.pass = pass;
-    ctx.data_mut(|data| data.insert_temp(drive_id(), Some(drive)));
+    ctx.data_mut(|data| {
+        let seen = data.get_temp_mut_or_default::<Seen>(seen_id());
+        if seen.pass != pass {
+            *seen = Seen {
+                pass,
+                position: timeline.position(),
+            };
+        }
+    });
 }
 
 /// Asks the app to record the open panel (the export section's button does this).
@@ -174,6 +218,9 @@ pub struct Recorder {
     last: Option<usize>,
     waited: u32,
     pub started: Instant,
+    /// The tooltip delay before recording (tooltips are held back while it runs: a pointer
+    /// resting on the figure must not put one into every frame).
+    tooltip_delay: f32,
 }
 
 /// What a frame of recording came to.
@@ -193,6 +240,8 @@ impl Recorder {
         settings.validate()?;
         let first = settings.first;
         set_drive(ctx, Some(first));
+        let tooltip_delay = ctx.global_style().interaction.tooltip_delay;
+        ctx.all_styles_mut(|style| style.interaction.tooltip_delay = 1e6);
         ctx.request_repaint();
         Ok(Self {
             settings,
@@ -204,6 +253,7 @@ impl Recorder {
             last: None,
             waited: 0,
             started: Instant::now(),
+            tooltip_delay,
         })
     }
 
@@ -211,7 +261,7 @@ impl Recorder {
     pub fn frame(&mut self, ctx: &Context, figure_rect: Rect) -> Recording {
         let outcome = self.advance(ctx, figure_rect);
         if !matches!(outcome, Recording::Capturing { .. }) {
-            stop(ctx);
+            self.stop(ctx);
         }
         outcome
     }
@@ -310,7 +360,13 @@ impl Recorder {
 
     /// Gives up the recording (the timelines are free again).
     pub fn cancel(self, ctx: &Context) {
-        stop(ctx);
+        self.stop(ctx);
+    }
+
+    fn stop(&self, ctx: &Context) {
+        set_drive(ctx, None);
+        let delay = self.tooltip_delay;
+        ctx.all_styles_mut(|style| style.interaction.tooltip_delay = delay);
     }
 }
 
@@ -332,10 +388,6 @@ fn set_drive(ctx: &Context, position: Option<usize>) {
             (_, None) => *slot = None,
         }
     });
-}
-
-fn stop(ctx: &Context) {
-    set_drive(ctx, None);
 }
 
 /// Writes the captured frames (the encoding job's work): one GIF, or one PNG a frame.

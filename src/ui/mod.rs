@@ -3,6 +3,7 @@
 pub mod animation;
 pub mod clicker;
 pub mod colormap;
+pub mod examples;
 pub mod export;
 pub mod file_dialog;
 pub mod job_slot;

@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 
 /// How an instance's distances are computed (TSPLIB's EDGE_WEIGHT_TYPE, or exact Euclidean for
 /// generated instances).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Metric {
     /// Unrounded Euclidean distance (random instances).
     Euclidean,

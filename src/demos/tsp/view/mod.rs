@@ -23,6 +23,7 @@ use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
 use crate::ui::training_section::TrainingSection;
 
+mod example;
 mod paint;
 
 use crate::demos::DemoMethod;
@@ -374,6 +375,14 @@ const ABOUT: About = About {
 impl Demo for TspDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn example_state(&self) -> Result<serde_json::Value, String> {
+        self.example()
+    }
+
+    fn open_example(&mut self, file: &crate::example_file::ExampleFile) -> Result<(), String> {
+        self.open(file)
     }
 
     fn figure_rect(&self) -> Rect {
