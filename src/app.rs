@@ -481,7 +481,8 @@ impl InferenceLab {
 
     /// Saves what the open panel shows as a prepared example (the side bar's "Save example").
     pub fn save_example(&mut self, ctx: &egui::Context, path: &std::path::Path) {
-        self.examples.save(ctx, path, &self.demos, self.selected);
+        self.examples
+            .save(ctx, path, &mut self.demos, self.selected);
     }
 
     /// What the last example saved or opened came to.

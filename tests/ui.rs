@@ -351,6 +351,30 @@ fn a_saved_example_reopens_to_the_same_pixels() {
     assert_eq!(refused.state().selected_demo(), Some("tsp"));
 }
 
+/// Every panel saves what it shows as an example, and a fresh window opens it on that panel.
+#[test]
+fn every_panel_keeps_a_prepared_example() {
+    let dir = tempfile::tempdir().expect("dir");
+    for name in inference_lab::demos::names() {
+        let mut before = harness(app(Some(name)));
+        let path = dir.path().join(format!("{name}.ilab"));
+        let ctx = before.ctx.clone();
+        before.state_mut().save_example(&ctx, &path);
+        let saved = before.state().example_note().cloned();
+        assert!(
+            saved.as_ref().is_some_and(Result::is_ok),
+            "{name}: {saved:?}"
+        );
+        let after = harness(app_opening(None, Some(&path)));
+        let opened = after.state().example_note().cloned();
+        assert!(
+            opened.as_ref().is_some_and(Result::is_ok),
+            "{name}: {opened:?}"
+        );
+        assert_eq!(after.state().selected_demo(), Some(name));
+    }
+}
+
 #[test]
 fn lorenz_resimulate_changes_the_trajectory() {
     let mut harness = harness(app(Some("lorenz")));

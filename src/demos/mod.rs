@@ -72,23 +72,20 @@ pub trait Demo {
     fn figure_rect(&self) -> egui::Rect {
         egui::Rect::NOTHING
     }
-    /// What a prepared example keeps of this panel: its problem, settings and the method shown
-    /// (the timeline's step is kept by the app), or why it cannot be saved.
-    fn example_state(&self) -> Result<serde_json::Value, String> {
-        Err(format!(
-            "the {} panel does not save examples yet",
-            self.title()
-        ))
+    /// The panel's prepared examples (its `view/example.rs`), if it keeps them.
+    fn prepared(&mut self) -> Option<&mut dyn Prepared> {
+        None
     }
+}
+
+/// What a panel keeps in a prepared example (`crate::example_file`).
+pub trait Prepared {
+    /// The panel's problem, settings and the method shown (the timeline's step is kept by the
+    /// app), or why it cannot be saved.
+    fn example_state(&self) -> Result<serde_json::Value, String>;
     /// Shows a saved example (its methods run again); a state that does not fit is refused
-    /// with the reason and changes nothing.
-    fn open_example(&mut self, file: &crate::example_file::ExampleFile) -> Result<(), String> {
-        let _ = file;
-        Err(format!(
-            "the {} panel does not open examples yet",
-            self.title()
-        ))
-    }
+    /// with the reason.
+    fn open_example(&mut self, file: &crate::example_file::ExampleFile) -> Result<(), String>;
 }
 
 /// One registered demo: its name, its command line and how to build its panel. The panel is

@@ -22,7 +22,9 @@ use super::model::{AcdConfig, AcdModel, decoder_elbo, edge_probability, series_t
 use super::sim::Series;
 use crate::demos::{DemoMethod, MethodKind};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 pub enum Method {
     Granger,
     Acd,

@@ -14,7 +14,9 @@ use rand_distr::{Distribution, StandardNormal};
 pub type Point = [f64; 2];
 
 /// A data set the panel and `flows sample` draw from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataset {
     /// Uniform on 8 of the 16 squares of [−4, 4]² (SurVAE's, after NSF's).

@@ -16,7 +16,9 @@ use crate::demos::{DemoMethod, MethodKind};
 use crate::stored_model::StoredModel;
 
 /// A detector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 pub enum Method {
     Zf,
     Mmse,

@@ -15,7 +15,9 @@ use super::sim::PIXELS;
 use crate::demos::{DemoMethod, MethodKind};
 
 /// An inverse of the decoder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 pub enum Method {
     /// p(z|x) on a grid (2-D only).
     Exact,

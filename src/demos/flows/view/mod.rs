@@ -24,6 +24,7 @@ use crate::ui::texture_cache::TextureCache;
 use crate::ui::timeline::Timeline;
 use crate::ui::training_section::TrainingSection;
 
+mod example;
 mod paint;
 
 /// Training points drawn per data set at first (the bench draws 10,000), and the slider's range;
@@ -463,6 +464,10 @@ pub fn panel() -> Box<dyn Demo> {
 impl Demo for FlowsDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> Rect {

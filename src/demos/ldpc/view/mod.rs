@@ -25,6 +25,7 @@ use crate::ui::slider_label;
 use crate::ui::timeline::{Timeline, timeline_ui};
 use crate::ui::training_section::TrainingSection;
 
+mod example;
 mod paint;
 
 use crate::demos::DemoMethod;
@@ -381,6 +382,10 @@ const ABOUT: About = About {
 impl Demo for LdpcDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> Rect {

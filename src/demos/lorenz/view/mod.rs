@@ -20,6 +20,7 @@ use crate::ui::timeline::{Timeline, timeline_ui};
 use crate::ui::training_section::TrainingSection;
 
 // Mid gray reads on both the dark and the light theme.
+mod example;
 mod paint;
 
 use crate::demos::DemoMethod;
@@ -369,6 +370,10 @@ const ABOUT: About = About {
 impl Demo for LorenzDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> egui::Rect {

@@ -19,6 +19,7 @@ use crate::ui::metrics::{MethodRow, Metric, MetricsTable};
 use crate::ui::timeline::Timeline;
 use crate::ui::training_section::TrainingSection;
 
+mod example;
 mod paint;
 
 /// Vectors the panel detects at once (its SER column), at 32×16; fewer for larger sizes.
@@ -277,6 +278,10 @@ const ABOUT: About = super::ABOUT;
 impl Demo for MimoDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> Rect {

@@ -28,6 +28,7 @@ use crate::ui::timeline::{Timeline, timeline_ui};
 use crate::ui::training_section::TrainingSection;
 use crate::ui::{slider_label, wrap_before_slider};
 
+mod example;
 mod paint;
 
 use crate::demos::DemoMethod;
@@ -64,6 +65,8 @@ const SSIM_HINT: &str = "SSIM as scikit-image computes it (7×7 uniform windows,
 const NMSE_HINT: &str = "NMSE = |estimate − truth|² / |truth|²: lower is better";
 const CURRENT_STEP_COLOR: Color32 = Color32::from_rgb(255, 196, 0);
 /// Below these sizes (points) the figure scrolls rather than shrinks.
+/// The image sides offered for a phantom or a shipped MR slice.
+const SIDES: [usize; 4] = [32, 64, 128, 256];
 const MIN_IMAGE_SIDE: f32 = 96.0;
 const MIN_PLOT_HEIGHT: f32 = 150.0;
 /// Narrower than this, the per-step plot takes the whole width and the table goes under it.
@@ -404,6 +407,10 @@ const ABOUT: About = About {
 impl Demo for MriDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> egui::Rect {

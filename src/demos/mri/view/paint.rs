@@ -79,7 +79,7 @@ impl MriDemo {
             }
             if matches!(self.source, Source::Phantom | Source::Example(_)) {
                 ui.label("side");
-                for side in [32, 64, 128, 256] {
+                for side in super::SIDES {
                     remeasure |= ui
                         .selectable_value(&mut self.side, side, format!("{side}²"))
                         .on_hover_text("The image's side in pixels (the nets run at any size)")

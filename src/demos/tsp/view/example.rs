@@ -2,6 +2,7 @@
 //! the method shown. A trained model is not kept (its file is saved on its own).
 
 use super::TspDemo;
+use crate::demos::Prepared;
 use crate::demos::tsp::methods::Method;
 use crate::demos::tsp::sim::{Instance, Metric};
 use crate::example_file::{ExampleFile, state_value};
@@ -19,8 +20,8 @@ struct TspExample {
     shown: Method,
 }
 
-impl TspDemo {
-    pub(super) fn example(&self) -> Result<serde_json::Value, String> {
+impl Prepared for TspDemo {
+    fn example_state(&self) -> Result<serde_json::Value, String> {
         if self.instance.metric == Metric::Explicit {
             return Err(
                 "an instance of explicit distances is not kept in an example: open its TSPLIB file"
@@ -38,7 +39,7 @@ impl TspDemo {
         })
     }
 
-    pub(super) fn open(&mut self, file: &ExampleFile) -> Result<(), String> {
+    fn open_example(&mut self, file: &ExampleFile) -> Result<(), String> {
         let example: TspExample = file.state()?;
         let n = example.cities.len();
         if !(3..=super::MAX_CITIES).contains(&n) || example.metric == Metric::Explicit {

@@ -377,12 +377,8 @@ impl Demo for TspDemo {
         &ABOUT
     }
 
-    fn example_state(&self) -> Result<serde_json::Value, String> {
-        self.example()
-    }
-
-    fn open_example(&mut self, file: &crate::example_file::ExampleFile) -> Result<(), String> {
-        self.open(file)
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> Rect {

@@ -20,6 +20,7 @@ use crate::ui::metrics::{MethodRow, Metric, MetricsTable};
 use crate::ui::timeline::Timeline;
 use crate::ui::training_section::TrainingSection;
 
+mod example;
 mod paint;
 
 /// The largest k of the augmented methods on the slider.
@@ -282,6 +283,10 @@ const ABOUT: About = About {
 impl Demo for VaeDemo {
     fn about(&self) -> &About {
         &ABOUT
+    }
+
+    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
+        Some(self)
     }
 
     fn figure_rect(&self) -> Rect {
