@@ -45,3 +45,40 @@ with open("96.3.963", "w") as f:
     f.write("96 48\n3 6\n" + " ".join(["3"]*96) + " \n" + " ".join(["6"]*48) + " \n")
     for c in cols: f.write(" ".join(map(str, sorted(c))) + " \n")
     for r in rows: f.write(" ".join(map(str, sorted(r))) + " \n")
+
+def peg(n, m, dv, dc):
+    """Progressive edge growth (Hu, Eleftheriou & Arnold, IEEE Trans. IT 51(1), 2005), made
+    deterministic: among the candidate checks of lowest degree, the lowest index. Each variable's
+    k-th edge goes to a check as far from it in the graph built so far as possible, never to a
+    check that already has dc edges (so the code comes out regular)."""
+    var_checks = [[] for _ in range(n)]
+    check_vars = [[] for _ in range(m)]
+    for j in range(n):
+        for k in range(dv):
+            if k == 0:
+                candidates = set(range(m))
+            else:
+                # Breadth-first from j: the checks reached at each depth.
+                reached = set(var_checks[j]); frontier_checks = set(var_checks[j])
+                seen_vars = {j}
+                while True:
+                    next_vars = {v for c in frontier_checks for v in check_vars[c]} - seen_vars
+                    seen_vars |= next_vars
+                    new_checks = {c for v in next_vars for c in var_checks[v]} - reached
+                    if not new_checks or len(reached | new_checks) == m:
+                        break
+                    reached |= new_checks; frontier_checks = new_checks
+                candidates = set(range(m)) - reached
+                if not candidates:
+                    candidates = set(range(m)) - set(var_checks[j])
+            open_checks = {c for c in range(m) if len(check_vars[c]) < dc and c not in var_checks[j]}
+            candidates = (candidates & open_checks) or open_checks
+            lowest = min(len(check_vars[c]) for c in candidates)
+            c = min(c for c in candidates if len(check_vars[c]) == lowest)
+            var_checks[j].append(c); check_vars[c].append(j)
+    return [[v + 1 for v in sorted(vs)] for vs in check_vars]
+
+# A small (3,6)-regular code whose checks and messages can be followed one by one on screen.
+rows = peg(48, 24, 3, 6)
+assert all(len(r) == 6 for r in rows), [len(r) for r in rows]
+write_alist("peg-48-24.alist", 48, 24, rows)

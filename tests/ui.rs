@@ -351,6 +351,45 @@ fn a_saved_example_reopens_to_the_same_pixels() {
     assert_eq!(refused.state().selected_demo(), Some("tsp"));
 }
 
+/// At a projector's 1280×720 (×1.5) LDPC's table and BER curves are below the fold: the Down key
+/// (or "More below") brings them into view without scrolling by hand, Up goes back.
+#[test]
+fn the_down_key_brings_what_is_below_the_fold_into_view() {
+    let _serial = serial();
+    let mut app = app(Some("ldpc"));
+    app.settings = Settings {
+        presentation: true,
+        ..Settings::default()
+    };
+    let zoom = app.settings.zoom();
+    let mut harness = Harness::builder()
+        .with_size([1280.0 / zoom, 720.0 / zoom])
+        .build_ui_state(|ui, app: &mut InferenceLab| app.frame_ui(ui), app);
+    settle_jobs(&mut harness);
+    let table_visible = |h: &Harness<'static, InferenceLab>| {
+        let (viewport, _) = h.state().figure_areas();
+        let header = h
+            .query_all_by_label_contains("UNSATISFIED CHECKS")
+            .next()
+            .map(|n| n.rect());
+        header.is_some_and(|r| viewport.contains_rect(r))
+    };
+    let curves_visible = |h: &Harness<'static, InferenceLab>| {
+        let (viewport, _) = h.state().figure_areas();
+        h.query_all_by_label_contains("BER (solid)")
+            .next()
+            .is_some_and(|n| viewport.contains_rect(n.rect()))
+    };
+    assert!(!curves_visible(&harness), "the curves start below the fold");
+    harness.get_by_label("More below");
+    harness.key_press(Key::ArrowDown);
+    harness.run_steps(4);
+    assert!(table_visible(&harness) && curves_visible(&harness));
+    harness.key_press(Key::ArrowUp);
+    harness.run_steps(4);
+    assert!(!curves_visible(&harness));
+}
+
 /// Every panel saves what it shows as an example, and a fresh window opens it on that panel.
 #[test]
 fn every_panel_keeps_a_prepared_example() {

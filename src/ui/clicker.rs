@@ -8,7 +8,8 @@ use egui::{Color32, Context, Key, Modifiers};
 /// The keys, as the welcome page and the tooltips list them.
 pub const KEYS_HELP: &str = "Keys (when no text field has focus): Space play/pause, Left/Right arrows step, \
      Home first, End last; PageDown / PageUp (a presenter's remote) step and, at the timeline's \
-     end or start, go to the next or previous panel; B or . blanks the screen.";
+     end or start, go to the next or previous panel; Down / Up show what is below the figure \
+     (a second figure, the table) and go back; B or . blanks the screen.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PanelMove {

@@ -58,6 +58,76 @@ impl Default for PanelAreas {
     }
 }
 
+/// What lies below the fold of the figure area (a second figure, a table): how far the area
+/// scrolls, where it stands, and a jump asked for by the header's buttons or the Down/Up keys.
+#[derive(Clone, Copy, Debug, Default)]
+struct Fold {
+    max_offset: f32,
+    offset: f32,
+    jump: Option<f32>,
+}
+
+/// Less than this below the fold is not worth a button.
+const FOLD_MIN: f32 = 24.0;
+
+fn fold_id() -> egui::Id {
+    egui::Id::unique("figures-fold")
+}
+
+fn fold(ctx: &egui::Context) -> Fold {
+    ctx.data(|d| d.get_temp::<Fold>(fold_id()).unwrap_or_default())
+}
+
+fn set_fold(ctx: &egui::Context, fold: Fold) {
+    ctx.data_mut(|d| d.insert_temp(fold_id(), fold));
+}
+
+/// The Down and Up keys (when no text field has focus) jump below the fold and back.
+fn fold_keys(ctx: &egui::Context) {
+    let mut state = fold(ctx);
+    if state.max_offset < FOLD_MIN || ctx.egui_wants_keyboard_input() {
+        return;
+    }
+    let (down, up) = ctx.input_mut(|i| {
+        (
+            i.consume_key(Modifiers::NONE, Key::ArrowDown),
+            i.consume_key(Modifiers::NONE, Key::ArrowUp),
+        )
+    });
+    if down {
+        state.jump = Some(state.max_offset);
+    } else if up {
+        state.jump = Some(0.0);
+    }
+    set_fold(ctx, state);
+}
+
+/// The header's two buttons: the top of the figure area, or what is below its fold.
+fn fold_ui(ui: &mut Ui) {
+    let mut state = fold(ui.ctx());
+    if state.max_offset < FOLD_MIN {
+        return;
+    }
+    let below = state.offset > state.max_offset * 0.5;
+    if ui
+        .selectable_label(below, "More below")
+        .on_hover_text(
+            "Scroll the figures to what is below the fold: the second figure, the table (Down key)",
+        )
+        .clicked()
+    {
+        state.jump = Some(state.max_offset);
+    }
+    if ui
+        .selectable_label(!below, "Top")
+        .on_hover_text("Back to the main figure (Up key)")
+        .clicked()
+    {
+        state.jump = Some(0.0);
+    }
+    set_fold(ui.ctx(), state);
+}
+
 /// One demo panel: header, controls (when built and open) and figures.
 pub fn demo_panel_ui(
     ui: &mut Ui,
@@ -90,15 +160,23 @@ pub fn demo_panel_ui(
             // Keep clear of the scroll bar, which floats over the right edge.
             let scroll = &ui.spacing().scroll;
             let width = ui.available_width() - scroll.bar_width - scroll.bar_outer_margin;
-            let output = egui::ScrollArea::vertical()
+            fold_keys(ui.ctx());
+            let mut state = fold(ui.ctx());
+            let mut area = egui::ScrollArea::vertical()
                 .id_salt("demo-figures-scroll")
-                .auto_shrink(false)
-                .show(ui, |ui| {
-                    // Panels size their pictures to the width they get: without this cap, one
-                    // row wider than the window widens every later frame's content.
-                    ui.set_max_width(width);
-                    demo.figures_ui(ui, ctx);
-                });
+                .auto_shrink(false);
+            if let Some(offset) = state.jump.take() {
+                area = area.vertical_scroll_offset(offset);
+            }
+            let output = area.show(ui, |ui| {
+                // Panels size their pictures to the width they get: without this cap, one
+                // row wider than the window widens every later frame's content.
+                ui.set_max_width(width);
+                demo.figures_ui(ui, ctx);
+            });
+            state.max_offset = (output.content_size.y - output.inner_rect.height()).max(0.0);
+            state.offset = output.state.clamped_offset().y;
+            set_fold(ui.ctx(), state);
             PanelAreas {
                 figures_viewport: output.inner_rect,
             }
@@ -117,6 +195,7 @@ fn header_ui(ui: &mut Ui, demo: &dyn Demo, layout: &mut PanelLayout) {
                     .on_hover_text(format!(
                         "Show or hide this demo's controls on the right ({shortcut})"
                     ));
+                fold_ui(ui);
                 let about = if layout.explanation {
                     "ℹ less"
                 } else {

@@ -498,7 +498,11 @@ pub fn parse_alist(text: &str, origin: &str, name: &str) -> Result<Code, AlistEr
 }
 
 /// The codes shipped in `assets/ldpc/`, by name.
-pub const SHIPPED: [(&str, &str); 3] = [
+pub const SHIPPED: [(&str, &str); 4] = [
+    (
+        "peg-48-24",
+        include_str!("../../../assets/ldpc/peg-48-24.alist"),
+    ),
     (
         "96.3.963",
         include_str!("../../../assets/ldpc/96.3.963.alist"),
@@ -540,6 +544,7 @@ mod tests {
     #[test]
     fn shipped_codes_have_their_published_sizes_and_h_times_g_is_zero() {
         for (name, n, m, rank) in [
+            ("peg-48-24", 48, 24, 24),
             ("96.3.963", 96, 48, 46),
             ("ccsds-128-64", 128, 64, 64),
             ("wimax-576-288", 576, 288, 288),

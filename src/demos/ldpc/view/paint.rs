@@ -151,7 +151,8 @@ impl LdpcDemo {
         }
         let bits = run.trace.bits(step);
         let unsatisfied = code.unsatisfied_checks(&bits);
-        let check_side = (rect.width() / code.m as f32 * 0.6).clamp(2.0, 9.0);
+        // Half a square's spacing: every check its own square, with a gap to the next.
+        let check_side = ((rect.width() - 2.0 * margin) / code.m as f32 * 0.3).clamp(1.0, 9.0);
         for (c, &bad) in unsatisfied.iter().enumerate() {
             let square = Rect::from_center_size(check_pos(c), vec2(check_side, check_side) * 2.0);
             let fill = if bad {
@@ -316,6 +317,9 @@ pub(super) fn code_hint(name: &str) -> &'static str {
             "MacKay's (96, 48) regular code, column weight 3, row weight 6 (rank 46: two checks are redundant); the paper's"
         }
         "ccsds-128-64" => "CCSDS short-block (128, 64) code (CCSDS 231.1-O-1)",
+        "peg-48-24" => {
+            "A small (48, 24) regular code, column weight 3, row weight 6, built by progressive edge growth (scripts/ldpc_codes.py): every check and message can be followed"
+        }
         _ => "IEEE 802.16e (WiMAX) rate-1/2 code, n = 576, z = 24",
     }
 }
