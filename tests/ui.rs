@@ -390,6 +390,65 @@ fn the_down_key_brings_what_is_below_the_fold_into_view() {
     assert!(!curves_visible(&harness));
 }
 
+/// The teaching defaults: on the first frame a panel opens on, the methods' pictures differ
+/// (TSP's 50 cities, LDPC's small code with bursts, MRI's MR slice), so the first screen has
+/// something to teach.
+#[test]
+fn defaults_differ_per_method_on_the_first_frame() {
+    let _serial = serial();
+    for (demo, methods) in [
+        ("tsp", &["2opt", "am", "am+2opt"][..]),
+        ("ldpc", &["BP (sum-product)", "neural-enhanced BP"][..]),
+        (
+            "mri",
+            &["TV (MFISTA)", "RIM from TV", "RIM from zero filling"][..],
+        ),
+    ] {
+        let mut harness = harness(app(Some(demo)));
+        settle_jobs(&mut harness);
+        let mut figures = Vec::new();
+        for method in methods {
+            // The button row above the figure (a table below may list the same names).
+            harness
+                .query_all_by_label(method)
+                .min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+                .unwrap_or_else(|| panic!("{demo}: no {method} button"))
+                .click();
+            harness.run_steps(4);
+            let rect = harness.state().figure_rect().expect("a panel");
+            let ppp = harness.ctx.pixels_per_point();
+            let image = harness.render().expect("rendered");
+            let figure = image::imageops::crop_imm(
+                &image,
+                (rect.left() * ppp) as u32,
+                (rect.top() * ppp) as u32,
+                (rect.width() * ppp) as u32,
+                (rect.height() * ppp) as u32,
+            )
+            .to_image();
+            if let Ok(dir) = std::env::var("UI_SCREENSHOT_DIR") {
+                let _ = figure.save(format!("{dir}/{demo}-{}.png", figures.len()));
+            }
+            figures.push((method, figure));
+        }
+        for (i, (a, fa)) in figures.iter().enumerate() {
+            for (b, fb) in &figures[i + 1..] {
+                let differing = fa
+                    .pixels()
+                    .zip(fb.pixels())
+                    .filter(|(p, q)| p.0.iter().zip(q.0).any(|(x, y)| x.abs_diff(y) > 16))
+                    .count();
+                let share = differing as f64 / f64::from(fa.width() * fa.height());
+                assert!(
+                    share > 0.002,
+                    "{demo}: {a} and {b} look the same ({:.3}% of the figure differs)",
+                    100.0 * share
+                );
+            }
+        }
+    }
+}
+
 /// Every panel saves what it shows as an example, and a fresh window opens it on that panel.
 #[test]
 fn every_panel_keeps_a_prepared_example() {
