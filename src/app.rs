@@ -159,6 +159,8 @@ pub struct InferenceLab {
     saved_settings: Option<Settings>,
     /// Where the open panel drew its figures last frame.
     areas: PanelAreas,
+    /// Where each panel drew its main figure when last shown.
+    figure_rects: Vec<egui::Rect>,
     /// The screen blanked (B or .), as a slide deck does.
     blank: bool,
     /// An animation being recorded, then encoded; what the last one came to.
@@ -175,6 +177,7 @@ impl InferenceLab {
         let demos = panels();
         let wanted = startup.demo.clone().or_else(|| settings.last_demo.clone());
         let selected = wanted.and_then(|name| demos.iter().position(|d| d.name() == name));
+        let figure_rects = vec![egui::Rect::NOTHING; demos.len()];
         let mut app = Self {
             demos,
             selected,
@@ -187,6 +190,7 @@ impl InferenceLab {
             style_set: false,
             saved_settings: None,
             areas: PanelAreas::default(),
+            figure_rects,
             blank: false,
             recorder: None,
             encoding: None,
@@ -230,9 +234,7 @@ impl InferenceLab {
     /// Where the open panel may draw its figures (the visible part of its figure area), and
     /// where it drew its main figure, last frame.
     pub fn figure_areas(&self) -> (egui::Rect, egui::Rect) {
-        let figure = self
-            .selected
-            .map_or(egui::Rect::NOTHING, |i| self.demos[i].figure_rect());
+        let figure = self.figure_rect().unwrap_or(egui::Rect::NOTHING);
         (self.areas.figures_viewport, figure)
     }
 
@@ -322,6 +324,7 @@ impl InferenceLab {
                     compute: &self.compute,
                     jobs: &mut self.jobs,
                     paint_mode: self.paint_mode,
+                    figure_rect: self.figure_rects[i],
                 };
                 let layout = if self.settings.presentation {
                     &mut self.settings.presentation_layout
@@ -329,6 +332,7 @@ impl InferenceLab {
                     &mut self.settings.desk_layout
                 };
                 self.areas = demo_panel_ui(ui, self.demos[i].as_mut(), &mut demo_ctx, layout);
+                self.figure_rects[i] = demo_ctx.figure_rect;
             }
         });
         self.handle_clicker(&ctx);
@@ -390,10 +394,8 @@ impl InferenceLab {
                 (_, Err(e)) => self.finish_animation(ctx, Err(e)),
             }
         }
+        let figure = self.figure_rect().unwrap_or(egui::Rect::NOTHING);
         if let Some(recorder) = &mut self.recorder {
-            let figure = self
-                .selected
-                .map_or(egui::Rect::NOTHING, |i| self.demos[i].figure_rect());
             match recorder.frame(ctx, figure) {
                 Recording::Capturing { .. } => {}
                 Recording::Failed(e) => {
@@ -471,7 +473,7 @@ impl InferenceLab {
 
     /// Where the open panel drew its main figure last frame (what exports write).
     pub fn figure_rect(&self) -> Option<egui::Rect> {
-        self.selected.map(|i| self.demos[i].figure_rect())
+        self.selected.map(|i| self.figure_rects[i])
     }
 
     /// What the last animation came to (written, or why not), while it is shown.

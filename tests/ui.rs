@@ -1063,7 +1063,7 @@ fn ldpc_panel_decodes_and_scrubs_the_iterations() {
     // The status line is the only label that names the decoder, the code and the iteration.
     assert!(
         harness
-            .query_by_label_contains("BP (sum-product): 96.3.963 on")
+            .query_by_label_contains("BP (sum-product): peg-48-24 on")
             .is_some()
             && harness.query_by_label_contains("iteration 0 of").is_some(),
         "the timeline did not go to BP's iteration 0"

@@ -28,6 +28,9 @@ pub struct DemoCtx<'a> {
     pub jobs: &'a mut JobRegistry,
     /// How 3-D views are drawn in this window.
     pub paint_mode: PaintMode,
+    /// Where the panel drew its main figure (what "Export figure" and animations write): last
+    /// frame's on the way in; `figures_ui` sets this frame's.
+    pub figure_rect: egui::Rect,
 }
 
 /// What a panel says about itself.
@@ -44,8 +47,9 @@ pub struct About {
     pub explanation: &'static str,
 }
 
-/// A panel of the app. Each demo owns its state; the app only routes frames to it.
-pub trait Demo {
+/// A panel of the app. Each demo owns its state; the app only routes frames to it. What a
+/// prepared example keeps of it is its `view/example.rs` (`Prepared`).
+pub trait Demo: Prepared {
     fn about(&self) -> &About;
     fn name(&self) -> &'static str {
         self.about().name
@@ -68,14 +72,6 @@ pub trait Demo {
     /// The figures, in the rest of the window, every frame: size them to `ui.available_size()`
     /// (the visible area; a scroll bar appears only for what does not fit). Jobs are followed here.
     fn figures_ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
-    /// Where the main figure was drawn last frame (what "Export figure" saves).
-    fn figure_rect(&self) -> egui::Rect {
-        egui::Rect::NOTHING
-    }
-    /// The panel's prepared examples (its `view/example.rs`), if it keeps them.
-    fn prepared(&mut self) -> Option<&mut dyn Prepared> {
-        None
-    }
 }
 
 /// What a panel keeps in a prepared example (`crate::example_file`).

@@ -1,7 +1,8 @@
 //! The panel of a registered demo that is not built yet: it says so in one plain sentence
 //! (every demo of the brief is built now; a later one starts from this).
 
-use super::{About, Demo, DemoCtx};
+use super::{About, Demo, DemoCtx, Prepared};
+use crate::example_file::ExampleFile;
 
 pub struct NotBuilt {
     pub about: About,
@@ -21,5 +22,16 @@ impl Demo for NotBuilt {
     fn figures_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {
         ui.add_space(12.0);
         ui.heading(NOT_BUILT_SENTENCE);
+    }
+}
+
+/// Nothing to keep: an unbuilt panel shows no problem.
+impl Prepared for NotBuilt {
+    fn example_state(&self) -> Result<serde_json::Value, String> {
+        Err(format!("the {} panel is not built yet", self.about.title))
+    }
+
+    fn open_example(&mut self, _file: &ExampleFile) -> Result<(), String> {
+        Err(format!("the {} panel is not built yet", self.about.title))
     }
 }

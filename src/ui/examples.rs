@@ -9,7 +9,7 @@ use egui::{Context, Ui};
 
 use super::animation;
 use super::file_dialog::{DialogKind, PathField};
-use crate::demos::{Demo, Prepared};
+use crate::demos::Demo;
 use crate::example_file::{EXTENSION, ExampleFile};
 
 /// Idle frames (no job running) before the saved step is shown: a panel may start its next job
@@ -78,14 +78,12 @@ impl Examples {
             None => Err("open a panel first: an example is what a panel shows".to_owned()),
             Some(i) => {
                 let name = demos[i].name();
-                prepared(demos[i].as_mut())
-                    .and_then(|panel| panel.example_state())
-                    .and_then(|state| {
-                        ExampleFile::new(name, animation::shown_step(ctx), state)
-                            .save(path)
-                            .map(|()| format!("saved {}", path.display()))
-                            .map_err(|e| format!("{e:#}"))
-                    })
+                demos[i].example_state().and_then(|state| {
+                    ExampleFile::new(name, animation::shown_step(ctx), state)
+                        .save(path)
+                        .map(|()| format!("saved {}", path.display()))
+                        .map_err(|e| format!("{e:#}"))
+                })
             }
         };
         self.note = Some(outcome);
@@ -106,7 +104,7 @@ impl Examples {
                             file.demo
                         )
                     })?;
-                prepared(demos[i].as_mut())?.open_example(&file)?;
+                demos[i].open_example(&file)?;
                 Ok((i, file.step))
             });
         match opened {
@@ -144,11 +142,4 @@ impl Examples {
         }
         opened
     }
-}
-
-/// The panel's examples, or why it has none.
-fn prepared(demo: &mut dyn Demo) -> Result<&mut dyn Prepared, String> {
-    let title = demo.title();
-    demo.prepared()
-        .ok_or_else(|| format!("the {title} panel does not keep prepared examples yet"))
 }

@@ -73,7 +73,6 @@ pub struct CausalDemo {
     series_field: PathField,
     edges_field: PathField,
     exporter: FigureExporter,
-    figure_rect: Rect,
     table_height: f32,
     error: Option<String>,
 }
@@ -108,7 +107,6 @@ impl Default for CausalDemo {
             series_field: PathField::new(DialogKind::Open, "series CSV", &["csv"], ""),
             edges_field: PathField::new(DialogKind::Save, "edges CSV", &["csv"], "edges.csv"),
             exporter: FigureExporter::new("causal"),
-            figure_rect: Rect::NOTHING,
             table_height: 160.0,
             error: None,
         };
@@ -274,14 +272,6 @@ impl Demo for CausalDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.data_controls_ui(ui);
         ui.collapsing("ACD model: train, save, load", |ui| {
@@ -289,7 +279,7 @@ impl Demo for CausalDemo {
         });
         let (samples, runs) = (&self.samples, &self.inference.runs);
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(samples, runs));
+            .section_ui(ui, ctx.figure_rect, || figure_data(samples, runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -362,7 +352,7 @@ impl Demo for CausalDemo {
             self.table_height = table.height();
             main.union(table)
         };
-        self.figure_rect = Rect::from_min_max(figure_top, rect.max);
+        ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
         if let Some(err) = self
             .inference
             .skipped

@@ -97,7 +97,6 @@ pub struct FlowsDemo {
     table: MetricsTable,
     training: TrainingSection<FlowModel, TrainConfig>,
     exporter: FigureExporter,
-    figure_rect: Rect,
     textures: TextureCache,
     generation: u64,
     error: Option<String>,
@@ -138,7 +137,6 @@ impl Default for FlowsDemo {
             ]),
             training: TrainingSection::new(30.0, 5.0..=3600.0, "flow.mpk"),
             exporter: FigureExporter::new("flows"),
-            figure_rect: Rect::NOTHING,
             textures: TextureCache::default(),
             generation: 0,
             error: None,
@@ -466,14 +464,6 @@ impl Demo for FlowsDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.data_controls_ui(ui);
         self.stack_ui(ui);
@@ -482,7 +472,7 @@ impl Demo for FlowsDemo {
         });
         let inspection = self.inspection.as_ref();
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(inspection));
+            .section_ui(ui, ctx.figure_rect, || figure_data(inspection));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -491,7 +481,7 @@ impl Demo for FlowsDemo {
         self.header_ui(ui);
         let top = ui.cursor().min;
         let rect = self.figure_ui(ui);
-        self.figure_rect = Rect::from_min_max(top, rect.max);
+        ctx.figure_rect = Rect::from_min_max(top, rect.max);
     }
 }
 

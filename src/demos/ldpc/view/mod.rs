@@ -113,7 +113,6 @@ pub struct LdpcDemo {
     training: TrainingSection<LearnedDecoder, TrainConfig>,
     code_field: PathField,
     exporter: FigureExporter,
-    figure_rect: Rect,
     /// The metrics table's width in the last frame, to lay the curves out beside or below it.
     table_width: f32,
     error: Option<String>,
@@ -169,7 +168,6 @@ impl Default for LdpcDemo {
                 "",
             ),
             exporter: FigureExporter::new("ldpc"),
-            figure_rect: Rect::NOTHING,
             table_width: 520.0,
             error: None,
         };
@@ -386,14 +384,6 @@ impl Demo for LdpcDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.channel_controls_ui(ui);
         ui.separator();
@@ -403,7 +393,7 @@ impl Demo for LdpcDemo {
         });
         let (runs, curves) = (&self.runs, &self.curves);
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(runs, curves));
+            .section_ui(ui, ctx.figure_rect, || figure_data(runs, curves));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -495,6 +485,6 @@ impl Demo for LdpcDemo {
             let curves = ui.vertical(|ui| self.curves_column_ui(ui));
             table.response.rect.union(curves.response.rect)
         };
-        self.figure_rect = Rect::from_min_max(figure_top, graph.max.max(strip.max).max(below.max));
+        ctx.figure_rect = Rect::from_min_max(figure_top, graph.max.max(strip.max).max(below.max));
     }
 }

@@ -44,7 +44,6 @@ pub struct LorenzDemo {
     view3d: View3d,
     timeline: Timeline,
     exporter: FigureExporter,
-    figure_rect: egui::Rect,
     /// The metrics table's width last frame, to place it beside the figure or under it.
     table_width: f32,
     learned: Learned,
@@ -106,7 +105,6 @@ impl Default for LorenzDemo {
             view3d: View3d::new(egui::Id::unique("lorenz-3d")),
             timeline: Timeline::new(0),
             exporter: FigureExporter::new("lorenz"),
-            figure_rect: egui::Rect::NOTHING,
             table_width: 420.0,
             learned: Learned::default(),
         };
@@ -372,14 +370,6 @@ impl Demo for LorenzDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> egui::Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         ui.label(
             RichText::new(
@@ -394,7 +384,7 @@ impl Demo for LorenzDemo {
         ui.collapsing("The paper's sweep: MSE vs training-set size", sweep_plot_ui);
         let trajectory = &self.trajectory;
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(trajectory));
+            .section_ui(ui, ctx.figure_rect, || figure_data(trajectory));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -476,7 +466,7 @@ impl Demo for LorenzDemo {
             }
             figure
         });
-        self.figure_rect = egui::Rect::from_min_max(figure_top, figure.inner.max);
+        ctx.figure_rect = egui::Rect::from_min_max(figure_top, figure.inner.max);
         if !table_beside {
             let table = ui.vertical(|ui| metrics_table_ui(ui, "lorenz-metrics", &self.table));
             self.table_width = table.response.rect.width();

@@ -56,7 +56,6 @@ pub struct MimoDemo {
     train_kind: NetKind,
     training: TrainingSection<MimoModel, TrainConfig>,
     exporter: FigureExporter,
-    figure_rect: Rect,
     error: Option<String>,
 }
 
@@ -93,7 +92,6 @@ impl Default for MimoDemo {
             train_kind: NetKind::OampNet,
             training: TrainingSection::new(60.0, 5.0..=3600.0, "mimo-oampnet.mpk"),
             exporter: FigureExporter::new("mimo"),
-            figure_rect: Rect::NOTHING,
             error: None,
         }
     }
@@ -280,14 +278,6 @@ impl Demo for MimoDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.setup_controls_ui(ui);
         self.curve_controls_ui(ui, ctx);
@@ -296,7 +286,7 @@ impl Demo for MimoDemo {
         });
         let table = &self.table;
         self.exporter
-            .section_ui(ui, self.figure_rect, || table.to_figure_data());
+            .section_ui(ui, ctx.figure_rect, || table.to_figure_data());
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -306,6 +296,6 @@ impl Demo for MimoDemo {
         let figure_top = ui.cursor().min;
         self.status_ui(ui);
         let rect = self.figure_ui(ui);
-        self.figure_rect = Rect::from_min_max(figure_top, rect.max);
+        ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
     }
 }

@@ -110,7 +110,6 @@ pub struct MriDemo {
     kspace_field: PathField,
     mask_field: PathField,
     exporter: FigureExporter,
-    figure_rect: egui::Rect,
     models: Vec<MriModel>,
     train_method: Method,
     /// Train on this folder's PNGs instead of phantoms alone.
@@ -152,7 +151,6 @@ impl Default for MriDemo {
             kspace_field: PathField::new(DialogKind::Open, "NumPy k-space", &["npy"], ""),
             mask_field: PathField::new(DialogKind::Open, "mask PNG", &["png"], ""),
             exporter: FigureExporter::new("mri"),
-            figure_rect: egui::Rect::NOTHING,
             models: Vec::new(),
             train_method: Method::Rim,
             training_images: None,
@@ -409,14 +407,6 @@ impl Demo for MriDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> egui::Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.measurement_controls_ui(ui);
         ui.collapsing("Learned inverses: train, save, load", |ui| {
@@ -424,7 +414,7 @@ impl Demo for MriDemo {
         });
         let runs = &self.runs;
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(runs));
+            .section_ui(ui, ctx.figure_rect, || figure_data(runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -480,6 +470,6 @@ impl Demo for MriDemo {
             self.table_width = table.response.rect.width();
             ui.vertical(|ui| self.metric_plot_ui(ui)).response.rect
         };
-        self.figure_rect = egui::Rect::from_min_max(figure_top, images.max.max(below.max));
+        ctx.figure_rect = egui::Rect::from_min_max(figure_top, images.max.max(below.max));
     }
 }

@@ -117,7 +117,6 @@ pub struct TspDemo {
     edit: bool,
     dragging: Option<usize>,
     exporter: FigureExporter,
-    figure_rect: Rect,
     /// The metrics table's height in the last frame, to size the main view above it.
     table_height: f32,
     error: Option<String>,
@@ -157,7 +156,6 @@ impl Default for TspDemo {
             edit: false,
             dragging: None,
             exporter: FigureExporter::new("tsp"),
-            figure_rect: Rect::NOTHING,
             table_height: 200.0,
             error: None,
         }
@@ -377,14 +375,6 @@ impl Demo for TspDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.instance_controls_ui(ui);
         ui.collapsing("Attention model: train, save, load", |ui| {
@@ -392,7 +382,7 @@ impl Demo for TspDemo {
         });
         let (instance, runs) = (&self.instance, &self.runs);
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(instance, runs));
+            .section_ui(ui, ctx.figure_rect, || figure_data(instance, runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -484,6 +474,6 @@ impl Demo for TspDemo {
                 main.union(table)
             }
         };
-        self.figure_rect = Rect::from_min_max(figure_top, rect.max);
+        ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
     }
 }

@@ -64,7 +64,6 @@ pub struct VaeDemo {
     training: TrainingSection<VaeModel, TrainConfig>,
     png_field: PathField,
     exporter: FigureExporter,
-    figure_rect: Rect,
     textures: crate::ui::texture_cache::TextureCache,
     /// Counts the results that landed: the big textures are made again when it moves.
     generation: u64,
@@ -106,7 +105,6 @@ impl Default for VaeDemo {
             training: TrainingSection::new(240.0, 20.0..=7200.0, "vae-2d.mpk"),
             png_field: PathField::new(DialogKind::Open, "PNG image", &["png"], ""),
             exporter: FigureExporter::new("vae"),
-            figure_rect: Rect::NOTHING,
             textures: crate::ui::texture_cache::TextureCache::default(),
             generation: 0,
             error,
@@ -285,14 +283,6 @@ impl Demo for VaeDemo {
         &ABOUT
     }
 
-    fn prepared(&mut self) -> Option<&mut dyn crate::demos::Prepared> {
-        Some(self)
-    }
-
-    fn figure_rect(&self) -> Rect {
-        self.figure_rect
-    }
-
     fn controls_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
         self.data_controls_ui(ui);
         ui.collapsing("VAE model: train, save, load", |ui| {
@@ -300,7 +290,7 @@ impl Demo for VaeDemo {
         });
         let inspection = self.inspection.as_ref();
         self.exporter
-            .section_ui(ui, self.figure_rect, || figure_data(inspection));
+            .section_ui(ui, ctx.figure_rect, || figure_data(inspection));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -313,7 +303,7 @@ impl Demo for VaeDemo {
             View::Posterior => self.posterior_view_ui(ui),
             View::Manifold => self.manifold_view_ui(ui),
         };
-        self.figure_rect = Rect::from_min_max(figure_top, rect.max);
+        ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
     }
 }
 
