@@ -204,31 +204,26 @@ mod tests {
         );
         let action = try_parse_from(["inference-lab", "tsp", "solve", "--help"]);
         assert!(action.is_err_and(|e| e.kind() == clap::error::ErrorKind::DisplayHelp));
-        let animate = try_parse_from([
-            "inference-lab",
-            "--demo",
-            "mri",
-            "--animate",
-            "a.gif",
-            "--animate-steps",
-            "2:",
-        ])
-        .expect("animate");
-        let settings = animate.cli.animation().expect("asked").expect("valid");
-        assert_eq!((settings.first, settings.last), (2, None));
-        assert!(try_parse_from(["inference-lab", "--animate", "a.gif"]).is_err());
-        assert!(
-            try_parse_from([
-                "inference-lab",
+        let animate = |steps: &str| {
+            let args = [
                 "--demo",
                 "mri",
                 "--animate",
                 "a.gif",
                 "--animate-steps",
-                "x"
-            ])
-            .is_err()
-        );
+                steps,
+            ];
+            try_parse_from(std::iter::once("inference-lab").chain(args))
+        };
+        let settings = animate("2:")
+            .expect("animate")
+            .cli
+            .animation()
+            .expect("asked")
+            .expect("valid");
+        assert_eq!((settings.first, settings.last), (2, None));
+        assert!(animate("x").is_err());
+        assert!(try_parse_from(["inference-lab", "--animate", "a.gif"]).is_err());
     }
 
     #[test]
