@@ -333,6 +333,25 @@ fn a_saved_example_reopens_to_the_same_pixels() {
     let share = differing as f64 / f64::from(pixels_before.width() * pixels_before.height());
     assert!(share < 0.005, "{:.2}% of the pixels differ", share * 100.0);
 
+    // Dropped on a window showing another panel, the file opens there too.
+    #[derive(Debug)]
+    struct Dropped(std::path::PathBuf);
+    impl egui::DroppedFile for Dropped {
+        fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+        fn bytes(&self) -> Result<Vec<u8>, String> {
+            std::fs::read(&self.0).map_err(|e| e.to_string())
+        }
+    }
+    let mut dropped_on = harness(app(Some("lorenz")));
+    dropped_on
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
+    dropped_on.run_steps(2);
+    assert_eq!(dropped_on.state().selected_demo(), Some("tsp"));
+
     // An example of a demo this release lacks, and a file that is no example: refused, said.
     let foreign = dir.path().join("foreign.ilab");
     std::fs::write(

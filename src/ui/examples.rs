@@ -129,6 +129,9 @@ impl Examples {
         demos: &mut [Box<dyn Demo>],
         jobs_running: bool,
     ) -> Option<usize> {
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            drop_hint_ui(ctx);
+        }
         let dropped: Option<PathBuf> =
             ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
         let opened = dropped.and_then(|path| self.open(&path, demos));
@@ -142,4 +145,21 @@ impl Examples {
         }
         opened
     }
+}
+
+/// Over the window while a file is dragged onto it.
+fn drop_hint_ui(ctx: &Context) {
+    let rect = ctx.content_rect();
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop-hint"),
+    ));
+    painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(180));
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop a prepared example (.ilab) to open it",
+        egui::FontId::proportional(28.0),
+        egui::Color32::WHITE,
+    );
 }
