@@ -461,6 +461,9 @@ fn shown_path(settings: &AnimationSettings, format: AnimationFormat) -> PathBuf 
     }
 }
 
+/// The step range's "to" that means the timeline's end, whatever its length.
+pub const TO_THE_END: usize = 100_000;
+
 /// The animation controls of the export section: rate, scale, steps and the file.
 pub fn settings_ui(ui: &mut Ui, fps: &mut f32, scale: &mut f32, range: &mut (usize, usize)) {
     ui.horizontal(|ui| {
@@ -480,11 +483,25 @@ pub fn settings_ui(ui: &mut Ui, fps: &mut f32, scale: &mut f32, range: &mut (usi
     });
     ui.horizontal(|ui| {
         ui.label("steps");
-        ui.add(egui::DragValue::new(&mut range.0).range(0..=100_000))
+        ui.add(egui::DragValue::new(&mut range.0).range(0..=TO_THE_END - 1))
             .on_hover_text("The first step written (the timeline counts from 0)");
         ui.label("to");
-        ui.add(egui::DragValue::new(&mut range.1).range(0..=100_000))
-            .on_hover_text("The last step written (past the timeline's end: up to its end)");
+        ui.add(
+            egui::DragValue::new(&mut range.1)
+                .range(0..=TO_THE_END)
+                .custom_formatter(|v, _| {
+                    if v >= TO_THE_END as f64 {
+                        "the end".to_owned()
+                    } else {
+                        format!("{v:.0}")
+                    }
+                })
+                .custom_parser(|text| match text.trim() {
+                    "the end" | "end" => Some(TO_THE_END as f64),
+                    number => number.parse().ok(),
+                }),
+        )
+        .on_hover_text("The last step written (drag to the top for the timeline's end)");
     });
 }
 

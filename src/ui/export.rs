@@ -111,7 +111,7 @@ impl FigureExporter {
             scale: 2.0,
             animation_fps: 4.0,
             animation_scale: 1.0,
-            animation_steps: (0, 100_000),
+            animation_steps: (0, super::animation::TO_THE_END),
             waiting: None,
             status: None,
         }
