@@ -669,7 +669,7 @@ fn mri_panel_reconstructs_and_scrubs_the_steps() {
         ],
         2,
     );
-    harness.get_by_label("RIM from TV step 8 of 8");
+    harness.get_by_label("RIM from zero filling step 8 of 8");
     // The learned optimizer's 8 steps, counted in TV iterations.
     assert!(
         harness.query_by_label_contains("rim-zf: 8 steps").is_some(),

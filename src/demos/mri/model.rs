@@ -578,6 +578,19 @@ pub fn step_loss(outputs: &[Tensor<4>], truth: &Tensor<4>) -> Tensor<1> {
         .expect("at least one step")
 }
 
+/// What the shipped model of `kind` learned from (the panel's model info; the commands are in
+/// docs/mri.md, the whole training config in each file's header).
+pub fn shipped_training(kind: MriKind) -> String {
+    match kind {
+        MriKind::RimZf => format!(
+            "random phantoms, then 3,081 steps on the brain-mr MR slices with a quarter phantoms \
+             ({})",
+            super::images::MR_CREDIT
+        ),
+        MriKind::Rim | MriKind::Unet => "random phantoms".to_owned(),
+    }
+}
+
 /// The model file of an MRI model (its kind: `rim`, `rim-zf` or `unet`).
 impl StoredModel for MriModel {
     const DEMO: &'static str = super::NAME;

@@ -186,6 +186,12 @@ impl MriDemo {
         if let Some(model) = self.training.files_ui(ui, kind, &ctx.compute.device) {
             self.add_model(model);
         }
+        ui.label(RichText::new("Shipped models, trained on:").small());
+        for kind in MriKind::ALL {
+            ui.label(
+                RichText::new(format!("{}: {}", kind.name(), shipped_training(kind))).small(),
+            );
+        }
     }
 
     /// Truth, k-space, estimate and error, as large as the width and the height allow.
