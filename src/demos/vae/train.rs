@@ -310,6 +310,7 @@ pub fn train(
     let devices = Devices::new(device, config.schedule.seed);
     let train = sim::digits(Split::Train).map_err(JobError::Failed)?;
     let val = sim::binarized(&sim::digits(Split::Validation).map_err(JobError::Failed)?);
+    // Each stage runs under its own schedule, kept in its settings (and its model file).
     let trainee = |stage, schedule, seed_index| VaeTrainee {
         stage,
         settings: TrainConfig {
@@ -322,7 +323,8 @@ pub fn train(
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, seed_index)),
     };
     let mut vae = trainee(Stage::Vae, config.vae_schedule(), 0);
-    let stage1 = runner::run(ctx, config, &mut vae, &devices, curves)?;
+    let settings = vae.settings.clone();
+    let stage1 = runner::run(ctx, &settings, &mut vae, &devices, curves)?;
     if config.refiner_steps == 0 {
         return Ok(stage1);
     }
@@ -333,7 +335,8 @@ pub fn train(
         nodes: gradient_rule(latent).nodes(latent),
     };
     let mut refiner = trainee(stage, config.refiner_schedule(), 1);
-    let mut stage2 = runner::run(ctx, config, &mut refiner, &devices, curves)?;
+    let settings = refiner.settings.clone();
+    let mut stage2 = runner::run(ctx, &settings, &mut refiner, &devices, curves)?;
     stage2.steps += stage1.steps;
     stage2.seconds += stage1.seconds;
     Ok(stage2)

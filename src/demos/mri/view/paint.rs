@@ -188,9 +188,7 @@ impl MriDemo {
         }
         ui.label(RichText::new("Shipped models, trained on:").small());
         for kind in MriKind::ALL {
-            ui.label(
-                RichText::new(format!("{}: {}", kind.name(), shipped_training(kind))).small(),
-            );
+            ui.label(RichText::new(format!("{}: {}", kind.name(), shipped_training(kind))).small());
         }
     }
 
