@@ -581,13 +581,17 @@ pub fn step_loss(outputs: &[Tensor<4>], truth: &Tensor<4>) -> Tensor<1> {
 /// What the shipped model of `kind` learned from (the panel's model info; the commands are in
 /// docs/mri.md, the whole training config in each file's header).
 pub fn shipped_training(kind: MriKind) -> String {
+    let credit = super::images::MR_CREDIT;
     match kind {
         MriKind::RimZf => format!(
             "random phantoms, then 3,081 steps on the brain-mr MR slices with a quarter phantoms \
-             ({})",
-            super::images::MR_CREDIT
+             ({credit})"
         ),
-        MriKind::Rim | MriKind::Unet => "random phantoms".to_owned(),
+        MriKind::Unet => format!(
+            "random phantoms, then 8,060 steps on the brain-mr MR slices with a quarter phantoms \
+             ({credit})"
+        ),
+        MriKind::Rim => "random phantoms".to_owned(),
     }
 }
 
