@@ -591,7 +591,10 @@ pub fn shipped_training(kind: MriKind) -> String {
             "random phantoms, then 8,060 steps on the brain-mr MR slices with a quarter phantoms \
              ({credit})"
         ),
-        MriKind::Rim => "random phantoms".to_owned(),
+        MriKind::Rim => format!(
+            "random phantoms, then 2,121 steps on the brain-mr MR slices with half phantoms \
+             ({credit})"
+        ),
     }
 }
 
