@@ -375,15 +375,7 @@ fn a_saved_example_reopens_to_the_same_pixels() {
 #[test]
 fn the_down_key_brings_what_is_below_the_fold_into_view() {
     let _serial = serial();
-    let mut app = app(Some("ldpc"));
-    app.settings = Settings {
-        presentation: true,
-        ..Settings::default()
-    };
-    let zoom = app.settings.zoom();
-    let mut harness = Harness::builder()
-        .with_size([1280.0 / zoom, 720.0 / zoom])
-        .build_ui_state(|ui, app: &mut InferenceLab| app.frame_ui(ui), app);
+    let mut harness = screen_harness("ldpc", [1280.0, 720.0], true);
     settle_jobs(&mut harness);
     let table_visible = |h: &Harness<'static, InferenceLab>| {
         let (viewport, _) = h.state().figure_areas();
@@ -767,6 +759,25 @@ fn assert_figures_stay_in_their_area(harness: &Harness<'static, InferenceLab>, w
 
 /// Steps until every job the panel started has ended, then dismisses them, so the status bar
 /// reads the same in every run.
+/// The app on `demo` in a window of `pixels` (presentation mode: ×1.5).
+fn screen_harness(
+    demo: &str,
+    pixels: [f32; 2],
+    presentation: bool,
+) -> Harness<'static, InferenceLab> {
+    let mut app = app(Some(demo));
+    app.settings = Settings {
+        presentation,
+        ..Settings::default()
+    };
+    let zoom = app.settings.zoom();
+    // The window in points: kittest does not shrink its screen by egui's zoom, so presentation
+    // mode's ×1.5 is the window's size divided by it (drawn at ×1.5).
+    Harness::builder()
+        .with_size([pixels[0] / zoom, pixels[1] / zoom])
+        .build_ui_state(|ui, app: &mut InferenceLab| app.frame_ui(ui), app)
+}
+
 fn settle_jobs(harness: &mut Harness<'static, InferenceLab>) {
     let deadline = Instant::now() + Duration::from_secs(120);
     harness.run_steps(4);
@@ -810,18 +821,8 @@ fn panels_fill_a_projector_and_a_desk_screen() {
             ([1280.0, 720.0], true, "1280x720-presentation"),
             ([1920.0, 1080.0], false, "1920x1080"),
         ] {
-            let settings = Settings {
-                presentation,
-                ..Settings::default()
-            };
-            let mut app = app(Some(demo.name()));
-            app.settings = settings;
-            let zoom = app.settings.zoom();
-            // The window in points: kittest does not shrink its screen by egui's zoom, so
-            // presentation mode's ×1.5 is the window's size divided by it (drawn at ×1.5).
-            let mut harness = Harness::builder()
-                .with_size([pixels[0] / zoom, pixels[1] / zoom])
-                .build_ui_state(|ui, app: &mut InferenceLab| app.frame_ui(ui), app);
+            let mut harness = screen_harness(demo.name(), pixels, presentation);
+            let zoom = harness.state().settings.zoom();
             settle_jobs(&mut harness);
             let screen = harness.ctx.content_rect();
             let what = format!("{} at {name}", demo.name());
