@@ -8,6 +8,7 @@ use inference_lab::demos::lorenz::model::ChainModelConfig;
 use inference_lab::demos::lorenz::sim::{SimConfig, simulate};
 use inference_lab::demos::lorenz::train::{TrainConfig, evaluate, train};
 use inference_lab::jobs::spawn;
+use inference_lab::training::TrainJob;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -37,7 +38,7 @@ fn main() -> anyhow::Result<()> {
         let handle = spawn(
             kind,
             || {},
-            move |ctx| train(ctx, &config, &burn::tensor::Device::flex(), None),
+            move |ctx| train(TrainJob::new(ctx, &burn::tensor::Device::flex()), &config),
         )?;
         let trained = handle.wait().map_err(anyhow::Error::msg)?;
         let test_mse = evaluate(&trained.model, &test, &burn::tensor::Device::flex());

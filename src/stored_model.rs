@@ -42,6 +42,57 @@ pub trait StoredModel: Sized {
     }
 }
 
+/// The config a model file stores, for the demos whose model is a module and its config (every
+/// demo but flows' mixture and TSP's, which also keep what they were fitted to): the demo's file
+/// facts, how to check the config and how to build the module from it. [`Learned`] is then the
+/// model, and its file code is [`StoredModel`]'s, written once.
+pub trait NetSpec: Clone + Serialize + DeserializeOwned {
+    /// The demo's name, as registered (a file's `demo`).
+    const DEMO: &'static str;
+    /// The models shipped in the binary, made by `DEMO train` (commands in docs/DEMO.md).
+    const SHIPPED: &'static [Shipped];
+    type Net: Module;
+
+    /// The model's kind (a file's `kind`).
+    fn file_kind(&self) -> &'static str;
+    /// Refuses a config this version cannot build (a hand-edited or damaged file, a bad flag).
+    fn validate(&self) -> Result<(), String>;
+    fn build(&self, device: &Device) -> Self::Net;
+}
+
+/// A trained module with the config that rebuilds it.
+#[derive(Clone, Debug)]
+pub struct Learned<S: NetSpec> {
+    pub net: S::Net,
+    pub config: S,
+}
+
+impl<S: NetSpec> StoredModel for Learned<S> {
+    const DEMO: &'static str = S::DEMO;
+    const SHIPPED: &'static [Shipped] = S::SHIPPED;
+    type Net = S::Net;
+    type Stored = S;
+
+    fn kind(&self) -> &'static str {
+        self.config.file_kind()
+    }
+    fn net(&self) -> &S::Net {
+        &self.net
+    }
+    fn stored(&self) -> S {
+        self.config.clone()
+    }
+    fn validate(stored: &S) -> Result<(), String> {
+        stored.validate()
+    }
+    fn build(stored: &S, device: &Device) -> S::Net {
+        stored.build(device)
+    }
+    fn assemble(net: S::Net, config: S) -> Self {
+        Self { net, config }
+    }
+}
+
 /// Saves `model` with `training` (how it was trained, free-form) in its header, atomically.
 pub fn save<M: StoredModel>(
     path: &Path,

@@ -9,7 +9,7 @@ use burn::tensor::Device;
 
 use crate::backend::BackendRequest;
 use crate::stored_model::StoredModel;
-use crate::training::{Schedule, TrainFn, TrainingStep};
+use crate::training::{Schedule, TrainFn, TrainJob, TrainSettings, TrainingStep};
 
 /// The global options a demo's actions read.
 #[derive(Clone, Copy, Debug)]
@@ -115,15 +115,16 @@ impl TrainArgs {
     ) -> anyhow::Result<()>
     where
         M: StoredModel + Send + 'static,
-        C: serde::Serialize + Clone + Send + 'static,
+        C: TrainSettings + Clone + Send + 'static,
     {
+        config.validate().map_err(anyhow::Error::msg)?;
         let compute = crate::backend::compute_for(backend);
         let device = compute.device.clone();
         let job_config = config.clone();
         let handle = crate::jobs::spawn(
             job_name,
             || {},
-            move |ctx| train(ctx, &job_config, &device, None),
+            move |ctx| train(TrainJob::new(ctx, &device), &job_config),
         )?;
         let trained = crate::terminal::wait_with_progress(handle)?;
         trained.save(&self.out, &config)?;
@@ -180,16 +181,21 @@ pub fn run_bench<R: serde::Serialize>(
 /// Runs `inference-lab --backend cpu NAME ARGS…` (ARGS without `NAME`) through `cli`, as the
 /// command line would: the demos' command-line tests call this.
 #[cfg(test)]
-pub fn run_args(cli: &impl DemoCommand, name: &'static str, args: &[&str]) -> anyhow::Result<()> {
-    let matches = cli
-        .command(name)
+pub fn run_args(name: &str, args: &[&str]) -> anyhow::Result<()> {
+    let entry = super::registry()
+        .into_iter()
+        .find(|entry| entry.name == name)
+        .ok_or_else(|| anyhow::anyhow!("no demo {name}"))?;
+    let matches = entry
+        .cli
+        .command(entry.name)
         .try_get_matches_from(std::iter::once(name).chain(args.iter().copied()))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let globals = Globals {
         backend: BackendRequest::Cpu,
         seed: 0,
     };
-    cli.run_matches(&matches, globals)
+    entry.cli.run_matches(&matches, globals)
 }
 
 /// Options every `DEMO eval` takes.

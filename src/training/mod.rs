@@ -9,8 +9,8 @@ pub mod streams;
 pub mod testing;
 
 pub use runner::{
-    Better, Curves, Devices, Metric, NetOf, Schedule, Scored, StepReport, TrainFn, TrainSettings,
-    Trained, Trainee, cosine_learning_rate, same_shape,
+    Better, Curves, Devices, Metric, NetOf, Schedule, Scored, StepReport, TrainFn, TrainJob,
+    TrainSettings, Trained, Trainee, cosine_learning_rate, same_shape,
 };
 pub use step::{LoopStep, TrainingStep, descend, descend_model};
 pub use streams::Stream;

@@ -211,10 +211,42 @@ impl Curves {
     }
 }
 
-/// A demo's training function: the job, the config, the device and the curves to fill (the
-/// panel's; none on the terminal).
-pub type TrainFn<M, C> =
-    fn(&JobContext, &C, &Device, Option<&Mutex<Curves>>) -> Result<Trained<M>, JobError>;
+/// What a training job runs with: its context (progress, cancel), the device asked for, and the
+/// curves to fill (the panel's; none on the terminal).
+#[derive(Clone, Copy)]
+pub struct TrainJob<'a> {
+    pub ctx: &'a JobContext,
+    pub device: &'a Device,
+    pub curves: Option<&'a Mutex<Curves>>,
+}
+
+impl<'a> TrainJob<'a> {
+    /// A job that fills no curves (the terminal's).
+    pub fn new(ctx: &'a JobContext, device: &'a Device) -> Self {
+        Self {
+            ctx,
+            device,
+            curves: None,
+        }
+    }
+
+    /// The same job, filling `curves` (a panel's).
+    pub fn with_curves(self, curves: &'a Mutex<Curves>) -> Self {
+        Self {
+            curves: Some(curves),
+            ..self
+        }
+    }
+
+    /// Checks `config` and gives the run's devices, seeded from its schedule.
+    pub fn devices<C: TrainSettings>(&self, config: &C) -> Result<Devices, JobError> {
+        config.validate().map_err(JobError::Failed)?;
+        Ok(Devices::new(self.device, config.schedule().seed))
+    }
+}
+
+/// A demo's training function: the job and the config.
+pub type TrainFn<M, C> = fn(TrainJob<'_>, &C) -> Result<Trained<M>, JobError>;
 
 /// The devices of a run: the plain one validation runs on, and its autodiff twin, seeded so
 /// that the initial weights repeat from the config.
@@ -242,6 +274,8 @@ impl Devices {
 pub trait TrainSettings: serde::Serialize {
     const METRIC: Metric;
     fn schedule(&self) -> &Schedule;
+    /// Refuses a config no run can start from (with what is wrong).
+    fn validate(&self) -> Result<(), String>;
 }
 
 /// Refuses a starting model (`--init`) whose config differs from the one asked for.
@@ -364,12 +398,12 @@ impl<M: StoredModel> Trained<M> {
 /// Runs `trainee` under its schedule on `devices`; `curves` (when given) gets every step's
 /// terms and every validation score as they come.
 pub fn run<T: Trainee>(
-    ctx: &JobContext,
+    job: TrainJob<'_>,
     config: &T::Config,
     trainee: &mut T,
     devices: &Devices,
-    curves: Option<&Mutex<Curves>>,
 ) -> Result<Trained<T::Model>, JobError> {
+    let TrainJob { ctx, curves, .. } = job;
     let record = |f: &dyn Fn(&mut Curves)| {
         if let Some(curves) = curves
             && let Ok(mut c) = curves.lock()
@@ -597,6 +631,9 @@ mod tests {
             fn schedule(&self) -> &Schedule {
                 &self.schedule
             }
+            fn validate(&self) -> Result<(), String> {
+                self.schedule.validate()
+            }
         }
 
         pub struct ToyTrainee {
@@ -661,7 +698,12 @@ mod tests {
                     autodiff: devices.autodiff.clone(),
                     poisoned,
                 };
-                run(ctx, &config, &mut trainee, &devices, None)
+                run(
+                    TrainJob::new(ctx, &devices.plain),
+                    &config,
+                    &mut trainee,
+                    &devices,
+                )
             },
         )
         .expect("spawn");

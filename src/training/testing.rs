@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
 
-use super::{Curves, TrainFn, Trained, TrainingStep};
+use super::{Curves, TrainFn, TrainJob, Trained, TrainingStep};
 use crate::jobs::JobError;
 
 /// Runs `train` on `config` on the CPU as a job, with curves: the run, and its curves.
@@ -19,7 +19,12 @@ where
     let handle = crate::jobs::spawn(
         "short run",
         || {},
-        move |ctx| train(ctx, &config, &Device::flex(), Some(&job_curves)),
+        move |ctx| {
+            train(
+                TrainJob::new(ctx, &Device::flex()).with_curves(&job_curves),
+                &config,
+            )
+        },
     )
     .expect("spawn");
     let trained = handle.wait().expect("training");
@@ -37,7 +42,7 @@ where
     let handle = crate::jobs::spawn(
         "endless run",
         || {},
-        move |ctx| train(ctx, &endless, &Device::flex(), None),
+        move |ctx| train(TrainJob::new(ctx, &Device::flex()), &endless),
     )
     .expect("spawn");
     std::thread::sleep(std::time::Duration::from_millis(300));

@@ -15,7 +15,7 @@ use super::loss_plot::{LossSeries, loss_plot_ui};
 use super::model_io::{ModelAction, ModelFilesUi};
 use crate::demos::DemoCtx;
 use crate::stored_model::{self, StoredModel};
-use crate::training::{Curves, TrainFn, TrainSettings, Trained};
+use crate::training::{Curves, TrainFn, TrainJob, TrainSettings, Trained};
 
 /// How a panel draws one term its runs report: the term's name, its label and color.
 pub type TermStyle = (&'static str, &'static str, Color32);
@@ -96,7 +96,10 @@ where
         let started = self
             .job
             .start(name, config, egui_ctx, ctx.jobs, move |job| {
-                train(job, &job_config, &device, Some(&curves))
+                train(
+                    TrainJob::new(job, &device).with_curves(&curves),
+                    &job_config,
+                )
             });
         self.status = started
             .err()

@@ -147,7 +147,6 @@ impl DemoCli for CausalCli {
                 config.batch = batch;
                 config.val_samples = val;
                 config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-                config.validate().map_err(anyhow::Error::msg)?;
                 common.run("causal acd".into(), config, backend, train)
             }
             CausalAction::Eval {
@@ -291,11 +290,8 @@ fn check_noise(noise: f64) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn run_args(args: &[&str]) -> anyhow::Result<()> {
-        crate::demos::cli::run_args(&CausalCli, "causal", args)
-    }
+    use super::super::NAME;
+    use crate::demos::cli::run_args;
 
     #[test]
     fn simulate_then_infer_writes_every_pair_and_bad_files_are_refused() {
@@ -308,9 +304,17 @@ mod tests {
             truth.to_str().expect("utf8"),
             edges.to_str().expect("utf8"),
         );
-        run_args(&["simulate", "--samples", "3", "--out", s, "--truth", t]).expect("simulate");
+        run_args(
+            NAME,
+            &["simulate", "--samples", "3", "--out", s, "--truth", t],
+        )
+        .expect("simulate");
         for method in ["granger", "acd"] {
-            run_args(&["infer", "--input", s, "--method", method, "--out", e]).expect(method);
+            run_args(
+                NAME,
+                &["infer", "--input", s, "--method", method, "--out", e],
+            )
+            .expect(method);
             let text = std::fs::read_to_string(&edges).expect("edges");
             let lines: Vec<&str> = text.lines().collect();
             assert_eq!(lines[0], "sample,source,target,probability");
@@ -330,15 +334,18 @@ mod tests {
         let text = std::fs::read_to_string(&series).expect("series");
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, text.replacen("0,0,3,", "0,0,3,nan,", 1)).expect("write");
-        let err = run_args(&[
-            "infer",
-            "--input",
-            bad.to_str().expect("utf8"),
-            "--method",
-            "granger",
-            "--out",
-            e,
-        ])
+        let err = run_args(
+            NAME,
+            &[
+                "infer",
+                "--input",
+                bad.to_str().expect("utf8"),
+                "--method",
+                "granger",
+                "--out",
+                e,
+            ],
+        )
         .expect_err("malformed");
         assert!(format!("{err:#}").contains("line 5"), "{err:#}");
         // Four particles: Granger works, the five-particle model refuses.
@@ -349,12 +356,22 @@ mod tests {
             .collect();
         std::fs::write(&bad, four).expect("write");
         let bad_s = bad.to_str().expect("utf8");
-        run_args(&["infer", "--input", bad_s, "--method", "granger", "--out", e]).expect("4");
-        let err = run_args(&["infer", "--input", bad_s, "--method", "acd", "--out", e])
-            .expect_err("node count");
+        run_args(
+            NAME,
+            &["infer", "--input", bad_s, "--method", "granger", "--out", e],
+        )
+        .expect("4");
+        let err = run_args(
+            NAME,
+            &["infer", "--input", bad_s, "--method", "acd", "--out", e],
+        )
+        .expect_err("node count");
         assert!(err.to_string().contains("trained for 5"), "{err}");
-        let err =
-            run_args(&["simulate", "--samples", "2", "--out", s, "--noise=-1"]).expect_err("noise");
+        let err = run_args(
+            NAME,
+            &["simulate", "--samples", "2", "--out", s, "--noise=-1"],
+        )
+        .expect_err("noise");
         assert!(err.to_string().contains("--noise"), "{err}");
     }
 }

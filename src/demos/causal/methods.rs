@@ -18,9 +18,10 @@ use rand::rngs::StdRng;
 
 use super::classical::granger_scores;
 use super::metrics::pooled_auroc;
-use super::model::{AcdConfig, AcdModel, decoder_elbo, edge_probability, series_tensor};
+use super::model::{AcdConfig, decoder_elbo, edge_probability, series_tensor};
 use super::sim::Series;
 use crate::demos::{DemoMethod, MethodKind};
+use crate::stored_model::Learned;
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
@@ -87,11 +88,7 @@ impl DemoMethod for Method {
 }
 
 /// A trained model ready for inference (plain device).
-#[derive(Clone, Debug)]
-pub struct LearnedModel {
-    pub net: AcdModel,
-    pub config: AcdConfig,
-}
+pub type LearnedModel = Learned<AcdConfig>;
 
 impl LearnedModel {
     /// Whether `series` fits the model: its particle and frame counts.

@@ -24,9 +24,8 @@ use burn::tensor::activation::{elu, log_softmax, relu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::RngExt;
 
-use super::methods::LearnedModel;
 use super::sim::{FEATURES, Series};
-use crate::stored_model::{Shipped, StoredModel};
+use crate::stored_model::{NetSpec, Shipped};
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -66,34 +65,6 @@ impl Default for AcdConfig {
 }
 
 impl AcdConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if !(2..=50).contains(&self.nodes) || !(3..=1000).contains(&self.frames) {
-            return Err(format!(
-                "nodes {} must be in 2..=50 and frames {} in 3..=1000",
-                self.nodes, self.frames
-            ));
-        }
-        if !(4..=2048).contains(&self.encoder_hidden) || !(4..=2048).contains(&self.decoder_hidden)
-        {
-            return Err("hidden sizes must be in 4..=2048".into());
-        }
-        if self.scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            return Err(format!("scale {:?} must be positive", self.scale));
-        }
-        let usable = (self.prior_edge > 0.0 && self.prior_edge < 1.0)
-            && (self.temperature > 0.0 && self.temperature <= 10.0)
-            && (self.output_variance > 0.0 && self.output_variance.is_finite())
-            && (1..=self.frames).contains(&self.prediction_steps);
-        if !usable {
-            return Err(
-                "prior_edge in (0, 1), temperature in (0, 10], a positive variance and \
-                        prediction steps in 1..=frames are needed"
-                    .into(),
-            );
-        }
-        Ok(())
-    }
-
     pub fn edges(&self) -> usize {
         self.nodes * (self.nodes - 1)
     }
@@ -386,29 +357,43 @@ pub fn series_tensor(series: &[&Series], config: &AcdConfig, device: &Device) ->
 }
 
 /// The model file of an ACD model (its kind: `acd`).
-impl StoredModel for LearnedModel {
+impl NetSpec for AcdConfig {
     const DEMO: &'static str = super::NAME;
     const SHIPPED: &'static [Shipped] = &[(KIND, include_bytes!("../../../assets/causal-acd.mpk"))];
     type Net = AcdModel;
-    type Stored = AcdConfig;
 
-    fn kind(&self) -> &'static str {
+    fn file_kind(&self) -> &'static str {
         KIND
     }
-    fn net(&self) -> &AcdModel {
-        &self.net
+    fn validate(&self) -> Result<(), String> {
+        if !(2..=50).contains(&self.nodes) || !(3..=1000).contains(&self.frames) {
+            return Err(format!(
+                "nodes {} must be in 2..=50 and frames {} in 3..=1000",
+                self.nodes, self.frames
+            ));
+        }
+        if !(4..=2048).contains(&self.encoder_hidden) || !(4..=2048).contains(&self.decoder_hidden)
+        {
+            return Err("hidden sizes must be in 4..=2048".into());
+        }
+        if self.scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(format!("scale {:?} must be positive", self.scale));
+        }
+        let usable = (self.prior_edge > 0.0 && self.prior_edge < 1.0)
+            && (self.temperature > 0.0 && self.temperature <= 10.0)
+            && (self.output_variance > 0.0 && self.output_variance.is_finite())
+            && (1..=self.frames).contains(&self.prediction_steps);
+        if !usable {
+            return Err(
+                "prior_edge in (0, 1), temperature in (0, 10], a positive variance and \
+                        prediction steps in 1..=frames are needed"
+                    .into(),
+            );
+        }
+        Ok(())
     }
-    fn stored(&self) -> AcdConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &AcdConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &AcdConfig, device: &Device) -> AcdModel {
-        AcdModel::new(stored, device)
-    }
-    fn assemble(net: AcdModel, config: AcdConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> AcdModel {
+        AcdModel::new(self, device)
     }
 }
 

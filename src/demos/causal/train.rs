@@ -15,9 +15,11 @@ use super::methods::{LearnedModel, acd_probabilities};
 use super::metrics::pooled_auroc;
 use super::model::{AcdConfig, AcdModel, series_tensor};
 use super::sim::{FEATURES, Series, SpringsConfig, simulate_many};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::stored_model::NetSpec;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, descend, runner,
 };
 
@@ -64,10 +66,8 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
-}
 
-impl TrainConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         self.springs.validate()?;
         if self.springs.particles != self.model.nodes || self.springs.frames != self.model.frames {
@@ -85,6 +85,8 @@ impl TrainConfig {
         self.schedule.validate()
     }
 }
+
+impl TrainConfig {}
 
 /// The standard deviation of x, y, vx, vy over simulated samples: the model's input scale.
 pub fn feature_scale(samples: &[Series]) -> [f32; FEATURES] {
@@ -218,14 +220,8 @@ impl Trainee for AcdTrainee<'_> {
 
 /// Trains on `device` (made autodiff here), from `init` when given; reports progress (the
 /// curves are the ELBO's NLL and KL) and honours cancel.
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&std::sync::Mutex<Curves>>,
-) -> Result<TrainedModel, JobError> {
-    config.validate().map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedModel, JobError> {
+    let devices = job.devices(config)?;
     let val = validation_set(config);
     let labels = val.iter().filter_map(Series::edge_labels).collect();
     let mut trainee = AcdTrainee {
@@ -236,7 +232,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 /// The training step of `config` for `bench --train`: one batch, simulated once.

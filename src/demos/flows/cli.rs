@@ -139,7 +139,6 @@ impl DemoCli for FlowsCli {
                 let mut config = TrainConfig::new(model, training);
                 config.batch = batch;
                 config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-                config.validate().map_err(anyhow::Error::msg)?;
                 let name = format!("flows {}", config.model.describe());
                 common.run(name, config, backend, train_flow)
             }
@@ -319,6 +318,7 @@ pub enum FlowsAction {
 
 #[cfg(test)]
 mod tests {
+    use super::super::NAME;
     use super::*;
     use crate::demos::cli::run_args;
 
@@ -348,7 +348,7 @@ mod tests {
                 "--hidden",
                 "8",
             ];
-            run_args(&FlowsCli, "flows", &fit).expect("fitted");
+            run_args(NAME, &fit).expect("fitted");
             let out = path(&format!("{method}.csv"));
             let density = [
                 "density",
@@ -359,7 +359,7 @@ mod tests {
                 "--out",
                 &out,
             ];
-            run_args(&FlowsCli, "flows", &density).expect("scored");
+            run_args(NAME, &density).expect("scored");
             let table = crate::csv_table::read_numeric_csv(
                 std::path::Path::new(&out),
                 &["x", "y", "log_p", "exact"],
@@ -377,8 +377,7 @@ mod tests {
             );
         }
         let e = run_args(
-            &FlowsCli,
-            "flows",
+            NAME,
             &[
                 "density",
                 "--model",
@@ -406,18 +405,12 @@ mod tests {
             "400",
             "--out",
         ];
-        run_args(
-            &FlowsCli,
-            "flows",
-            &[&sample[..], &[&path(&train)]].concat(),
-        )
-        .expect("sampled");
+        run_args(NAME, &[&sample[..], &[&path(&train)]].concat()).expect("sampled");
         assert_eq!(io::read_points(&train).expect("read").len(), 400);
         io::write_points(&test, &Dataset::Eightgaussians.sample(300, 9)).expect("written");
         let eval = |test: &std::path::Path| {
             run_args(
-                &FlowsCli,
-                "flows",
+                NAME,
                 &[
                     "eval",
                     "--train",
@@ -433,12 +426,8 @@ mod tests {
         std::fs::write(&test, "x,y\n1,2\n").expect("write");
         let e = eval(&test).expect_err("one point");
         assert!(e.to_string().contains("at least two"), "{e}");
-        let e = run_args(
-            &FlowsCli,
-            "flows",
-            &["sample", "--dataset", "spiral", "--n", "3"],
-        )
-        .expect_err("no such data set");
+        let e = run_args(NAME, &["sample", "--dataset", "spiral", "--n", "3"])
+            .expect_err("no such data set");
         assert!(e.to_string().contains("spiral"), "{e}");
     }
 }

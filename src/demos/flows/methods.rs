@@ -19,6 +19,7 @@ use super::train::{TrainConfig, train};
 use crate::demos::{DemoMethod, MethodKind};
 use crate::stored_model::{self, StoredModel};
 use crate::training::Schedule;
+use crate::training::TrainJob;
 
 /// A density estimator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
@@ -187,7 +188,7 @@ pub fn fit(
             let config = settings.train_config(settings.flow(method), training);
             let handle = crate::jobs::spawn("flows fit", || {}, {
                 let device = device.clone();
-                move |ctx| train(ctx, &config, &device, None)
+                move |ctx| train(TrainJob::new(ctx, &device), &config)
             })?;
             let trained = handle.wait().map_err(|e| anyhow::anyhow!("{e}"))?;
             Fitted::Flow(trained.model)

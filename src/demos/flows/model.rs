@@ -22,6 +22,8 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Tensor};
 
+use crate::stored_model::{Learned, NetSpec};
+
 /// ln 2.
 const LN_2: f32 = std::f32::consts::LN_2;
 /// A coupling's log-scale is kept in (−S, S) by S·tanh(raw / S), for stable training.
@@ -614,22 +616,6 @@ impl FlowConfig {
         self
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        if self.layers.len() > 64 {
-            return Err(format!("{} layers: at most 64", self.layers.len()));
-        }
-        if self.hidden.is_empty() || self.hidden.len() > 4 {
-            return Err(format!(
-                "hidden widths {:?}: give 1 to 4 layers",
-                self.hidden
-            ));
-        }
-        if let Some(w) = self.hidden.iter().find(|w| !(1..=4096).contains(*w)) {
-            return Err(format!("hidden width {w} must be in 1..=4096"));
-        }
-        Ok(())
-    }
-
     /// The same flow behind a VAE layer (its term a bound).
     pub fn with_vae(mut self) -> Self {
         self.layers.insert(0, LayerKind::Vae);
@@ -725,16 +711,12 @@ impl FlowNet {
 }
 
 /// A trained flow with its config.
-#[derive(Clone, Debug)]
-pub struct FlowModel {
-    pub net: FlowNet,
-    pub config: FlowConfig,
-}
+pub type FlowModel = Learned<FlowConfig>;
 
 /// The file kind of a flow.
 pub const KIND: &str = "flow";
 
-impl crate::stored_model::StoredModel for FlowModel {
+impl NetSpec for FlowConfig {
     const DEMO: &'static str = super::NAME;
     /// Fitted to the rings (seed 0's training points; docs/flows.md has the commands): the
     /// panel opens on them.
@@ -747,25 +729,27 @@ impl crate::stored_model::StoredModel for FlowModel {
         (KIND, include_bytes!("../../../assets/flows-rings-vae.mpk")),
     ];
     type Net = FlowNet;
-    type Stored = FlowConfig;
 
-    fn kind(&self) -> &'static str {
+    fn file_kind(&self) -> &'static str {
         KIND
     }
-    fn net(&self) -> &FlowNet {
-        &self.net
+    fn validate(&self) -> Result<(), String> {
+        if self.layers.len() > 64 {
+            return Err(format!("{} layers: at most 64", self.layers.len()));
+        }
+        if self.hidden.is_empty() || self.hidden.len() > 4 {
+            return Err(format!(
+                "hidden widths {:?}: give 1 to 4 layers",
+                self.hidden
+            ));
+        }
+        if let Some(w) = self.hidden.iter().find(|w| !(1..=4096).contains(*w)) {
+            return Err(format!("hidden width {w} must be in 1..=4096"));
+        }
+        Ok(())
     }
-    fn stored(&self) -> FlowConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &FlowConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &FlowConfig, device: &Device) -> FlowNet {
-        FlowNet::new(stored, device)
-    }
-    fn assemble(net: FlowNet, config: FlowConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> FlowNet {
+        FlowNet::new(self, device)
     }
 }
 

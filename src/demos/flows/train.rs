@@ -2,8 +2,6 @@
 //! training points, the loss −mean log p(x); kept by the mean log-likelihood of validation points
 //! (a tenth of the points given, set apart by a seeded shuffle, never trained on).
 
-use std::sync::Mutex;
-
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
@@ -13,9 +11,11 @@ use rand::{RngExt, SeedableRng};
 
 use super::model::{FlowConfig, FlowModel, FlowNet, points_tensor};
 use super::sim::Point;
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::stored_model::NetSpec;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
@@ -46,6 +46,14 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
+
+    fn validate(&self) -> Result<(), String> {
+        self.model.validate()?;
+        if !(1..=65_536).contains(&self.batch) {
+            return Err(format!("batch {} must be in 1..=65536", self.batch));
+        }
+        self.schedule.validate()
+    }
 }
 
 impl TrainConfig {
@@ -57,14 +65,6 @@ impl TrainConfig {
             schedule: Schedule::new(10_000, 1e-3, 500),
             points,
         }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        self.model.validate()?;
-        if !(1..=65_536).contains(&self.batch) {
-            return Err(format!("batch {} must be in 1..=65536", self.batch));
-        }
-        self.schedule.validate()
     }
 }
 
@@ -152,16 +152,10 @@ pub fn mean_log_density(model: &FlowModel, x: Tensor<2>) -> f64 {
 }
 
 /// Fits a flow to the config's points (a tenth held out for validation).
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&Mutex<Curves>>,
-) -> Result<TrainedModel, JobError> {
-    config.validate().map_err(JobError::Failed)?;
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedModel, JobError> {
+    let devices = job.devices(config)?;
     let (training, validation) =
         split(&config.points, config.schedule.seed).map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
     let mut trainee = FlowTrainee {
         settings: config.clone(),
         validation: points_tensor(&validation, &devices.plain),
@@ -169,7 +163,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0)),
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 /// `bench --train`: one step on a fixed batch as the loop runs it.

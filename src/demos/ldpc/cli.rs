@@ -19,6 +19,7 @@ use crate::demos::cli::{
     BenchArgs, DemoCli, EvalArgs, Globals, TrainArgs, print_bench, print_report,
 };
 use crate::stored_model::load;
+use crate::training::TrainSettings;
 use crate::training::step::{TrainingStep, boxed};
 
 pub struct LdpcCli;
@@ -308,11 +309,9 @@ pub fn ber_json(
 
 #[cfg(test)]
 mod tests {
+    use super::super::NAME;
     use super::*;
-
-    fn run(args: &[&str]) -> anyhow::Result<()> {
-        crate::demos::cli::run_args(&LdpcCli, "ldpc", args)
-    }
+    use crate::demos::cli::run_args;
 
     #[test]
     fn every_method_decodes_tiny_codes_and_bad_files_are_refused() {
@@ -340,19 +339,22 @@ mod tests {
             for method in ["bp", "minsum", "nbp", "nebp"] {
                 for iters in ["0", "1", "20"] {
                     let out = path(&format!("{code}-{method}-{iters}.csv"));
-                    run(&[
-                        "decode",
-                        "--code",
-                        &path(code),
-                        "--llr",
-                        &path(llr),
-                        "--method",
-                        method,
-                        "--iters",
-                        iters,
-                        "--out",
-                        &out,
-                    ])
+                    run_args(
+                        NAME,
+                        &[
+                            "decode",
+                            "--code",
+                            &path(code),
+                            "--llr",
+                            &path(llr),
+                            "--method",
+                            method,
+                            "--iters",
+                            iters,
+                            "--out",
+                            &out,
+                        ],
+                    )
                     .unwrap_or_else(|e| panic!("{code} {method} {iters}: {e:#}"));
                     let text = std::fs::read_to_string(&out).expect("output");
                     let lines: Vec<&str> = text.lines().collect();
@@ -378,19 +380,22 @@ mod tests {
             ("hamming.alist", "empty.csv", "empty"),
             ("bad.alist", "hamming.csv", "line 3"),
         ] {
-            let e = run(&[
-                "decode",
-                "--code",
-                &path(code),
-                "--llr",
-                &path(llr),
-                "--method",
-                "bp",
-                "--iters",
-                "5",
-                "--out",
-                &path("x.csv"),
-            ])
+            let e = run_args(
+                NAME,
+                &[
+                    "decode",
+                    "--code",
+                    &path(code),
+                    "--llr",
+                    &path(llr),
+                    "--method",
+                    "bp",
+                    "--iters",
+                    "5",
+                    "--out",
+                    &path("x.csv"),
+                ],
+            )
             .expect_err(llr);
             assert!(format!("{e:#}").contains(needle), "{code} {llr}: {e:#}");
         }
@@ -417,10 +422,13 @@ mod tests {
                 .all(|p| p.ber_low <= p.ber && p.ber <= p.ber_high && p.frames == 200)
         );
         assert!(
-            run(&[
-                "ber", "--code", "96.3.963", "--snr-db", "1,-99", "--frames", "10", "--method",
-                "bp"
-            ])
+            run_args(
+                NAME,
+                &[
+                    "ber", "--code", "96.3.963", "--snr-db", "1,-99", "--frames", "10", "--method",
+                    "bp"
+                ]
+            )
             .is_err()
         );
     }

@@ -13,8 +13,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::classical::{self, BpRule, IterationState, Outcome, Trace, syndrome_is_zero};
 use super::code::Code;
-use super::model::{DecoderNet, GraphIndex, NetConfig, NetKind};
+use super::model::{GraphIndex, NetConfig, NetKind};
 use crate::demos::{DemoMethod, MethodKind};
+use crate::stored_model::Learned;
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -101,11 +102,7 @@ impl DemoMethod for Method {
 }
 
 /// A trained decoder and its config.
-#[derive(Debug, Clone)]
-pub struct LearnedDecoder {
-    pub net: DecoderNet,
-    pub config: NetConfig,
-}
+pub type LearnedDecoder = Learned<NetConfig>;
 
 /// Frames a learned decoder runs at once.
 const CHUNK_FRAMES: usize = 256;
@@ -413,6 +410,7 @@ pub fn ber_interval(errors: &[u32], n: usize) -> (f64, f64, f64) {
 mod tests {
     use super::*;
     use crate::demos::ldpc::code::shipped;
+    use crate::demos::ldpc::model::DecoderNet;
     use crate::demos::ldpc::sim::{Channel, send_frames};
 
     #[test]

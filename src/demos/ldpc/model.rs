@@ -22,7 +22,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use super::code::Code;
 use super::methods::LearnedDecoder;
 use crate::activation::{sigmoid, tanh};
-use crate::stored_model::{self, Shipped, StoredModel};
+use crate::stored_model::{self, NetSpec, Shipped};
 
 /// The largest |tanh(m/2)| a check passes on: messages stay within ±2 atanh(1 − 1e-6) ≈ ±14.5
 /// in f32.
@@ -81,19 +81,6 @@ impl NetConfig {
             iterations: 20,
             hidden: 16,
         }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        if self.iterations == 0 || self.iterations > 200 {
-            return Err(format!(
-                "iterations must be in 1..=200, not {}",
-                self.iterations
-            ));
-        }
-        if self.kind == NetKind::Nebp && !(1..=256).contains(&self.hidden) {
-            return Err(format!("hidden must be in 1..=256, not {}", self.hidden));
-        }
-        Ok(())
     }
 }
 
@@ -467,7 +454,7 @@ pub fn unrolled_loss(outputs: &[StepOutput], bits: Tensor<2>) -> Tensor<1> {
 }
 
 /// The model file of an NBP or NEBP decoder (its kind: `nbp` or `nebp`).
-impl StoredModel for LearnedDecoder {
+impl NetSpec for NetConfig {
     const DEMO: &'static str = super::NAME;
     const SHIPPED: &'static [Shipped] = &[
         (
@@ -480,25 +467,24 @@ impl StoredModel for LearnedDecoder {
         ),
     ];
     type Net = DecoderNet;
-    type Stored = NetConfig;
 
-    fn kind(&self) -> &'static str {
-        self.config.kind.name()
+    fn file_kind(&self) -> &'static str {
+        self.kind.name()
     }
-    fn net(&self) -> &DecoderNet {
-        &self.net
+    fn validate(&self) -> Result<(), String> {
+        if self.iterations == 0 || self.iterations > 200 {
+            return Err(format!(
+                "iterations must be in 1..=200, not {}",
+                self.iterations
+            ));
+        }
+        if self.kind == NetKind::Nebp && !(1..=256).contains(&self.hidden) {
+            return Err(format!("hidden must be in 1..=256, not {}", self.hidden));
+        }
+        Ok(())
     }
-    fn stored(&self) -> NetConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &NetConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &NetConfig, device: &Device) -> DecoderNet {
-        DecoderNet::new(stored, device)
-    }
-    fn assemble(net: DecoderNet, config: NetConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> DecoderNet {
+        DecoderNet::new(self, device)
     }
 }
 

@@ -16,9 +16,11 @@ use super::code::{self, Code};
 use super::methods::{ErrorCounts, LearnedDecoder, decode_learned};
 use super::model::{DecoderNet, GraphIndex, NetConfig, unrolled_loss};
 use super::sim::{Channel, Frames, send_frame};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::stored_model::NetSpec;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, descend, runner, same_shape,
 };
 
@@ -59,23 +61,8 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
-}
 
-impl TrainConfig {
-    pub fn new(model: NetConfig) -> Self {
-        Self {
-            model,
-            code: TRAIN_CODE.to_owned(),
-            batch_frames: 64,
-            snr_db: (0.0, 4.0),
-            burst_sigma: (0.0, 5.0),
-            awgn_share: 1.0 / 3.0,
-            val_frames: 3000,
-            schedule: Schedule::new(3000, 1e-3, 100),
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         if !(1..=4096).contains(&self.batch_frames) {
             return Err(format!(
@@ -110,6 +97,21 @@ impl TrainConfig {
             ));
         }
         self.schedule.validate()
+    }
+}
+
+impl TrainConfig {
+    pub fn new(model: NetConfig) -> Self {
+        Self {
+            model,
+            code: TRAIN_CODE.to_owned(),
+            batch_frames: 64,
+            snr_db: (0.0, 4.0),
+            burst_sigma: (0.0, 5.0),
+            awgn_share: 1.0 / 3.0,
+            val_frames: 3000,
+            schedule: Schedule::new(3000, 1e-3, 100),
+        }
     }
 
     /// The channel of one training frame.
@@ -294,15 +296,9 @@ impl Trainee for DecoderTrainee<'_> {
 
 /// Trains on `device` (made autodiff here), from `init` when given; reports progress and
 /// honours cancel.
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&std::sync::Mutex<Curves>>,
-) -> Result<TrainedDecoder, JobError> {
-    config.validate().map_err(JobError::Failed)?;
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedDecoder, JobError> {
+    let devices = job.devices(config)?;
     let code = config_code(config).map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
     let graph = GraphIndex::new(&code, &devices.autodiff);
     let val = config.mixture(
         &code,
@@ -310,8 +306,9 @@ pub fn train(
         Stream::Validation.seed(config.schedule.seed, 0),
     );
     let plain_bp = DecoderNet::new(&config.model, &devices.autodiff);
-    let bp = scored(&plain_bp, &config.model, &code, &val, device);
-    ctx.set_message(format!("validation BER: BP {:.5}", bp.score));
+    let bp = scored(&plain_bp, &config.model, &code, &val, &devices.plain);
+    job.ctx
+        .set_message(format!("validation BER: BP {:.5}", bp.score));
     let mut trainee = DecoderTrainee {
         config,
         code,
@@ -321,7 +318,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 /// The training step of `config`'s model for `bench --train`: one batch, drawn once, and the

@@ -17,6 +17,7 @@ use crate::demos::DemoMethod;
 use crate::jobs::{JobContext, JobError};
 use crate::stored_model;
 use crate::training::Stream;
+use crate::training::TrainJob;
 
 /// One row of the sweep.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -114,7 +115,7 @@ pub fn run_sweep(
             config.schedule.max_steps = point.train_steps;
             config.schedule.validate_every = 50;
             let started = Instant::now();
-            let trained = train(ctx, &config, device, None)?;
+            let trained = train(TrainJob::new(ctx, device), &config)?;
             let test_mse = evaluate(&trained.model, &test, device);
             let secs = started.elapsed().as_secs_f64();
             if config.model.use_prior {

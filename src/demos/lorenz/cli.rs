@@ -127,7 +127,6 @@ impl DemoCli for LorenzCli {
             } => {
                 let mut config = TrainConfig::new(kind.config(), train_samples);
                 config.schedule = common.schedule(config.schedule, steps, None, None, seed);
-                config.validate().map_err(anyhow::Error::msg)?;
                 let name = format!("lorenz {}", kind.name());
                 common.run(name, config, backend, train)
             }

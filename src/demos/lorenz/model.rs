@@ -19,7 +19,7 @@ use nalgebra::{Matrix3, Vector3};
 use super::classical::{Dynamics, NoiseModel, TaylorDynamics};
 use super::sim::State;
 use crate::activation::tanh;
-use crate::stored_model::{self, Shipped, StoredModel};
+use crate::stored_model::{self, Learned, NetSpec, Shipped};
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -66,18 +66,6 @@ impl ChainKind {
 }
 
 impl ChainModelConfig {
-    /// Refuses a config no chain model can be built from.
-    pub fn validate(&self) -> Result<(), String> {
-        let positive = [self.gamma, self.process_std, self.obs_std, self.dt];
-        if self.hidden == 0
-            || self.iterations == 0
-            || positive.iter().any(|v| !(v.is_finite() && *v > 0.0))
-        {
-            return Err(format!("not a valid chain model: {self:?}"));
-        }
-        Ok(())
-    }
-
     pub fn hybrid() -> Self {
         Self {
             use_prior: true,
@@ -229,11 +217,7 @@ impl ChainGnn {
 }
 
 /// A chain model ready to run: network and config.
-#[derive(Debug, Clone)]
-pub struct ChainModel {
-    pub net: ChainGnn,
-    pub config: ChainModelConfig,
-}
+pub type ChainModel = Learned<ChainModelConfig>;
 
 /// Rows of `data` as an `[n, 3]` tensor, scaled.
 fn states_tensor(data: &[State], scale: f32, device: &Device) -> Tensor<2> {
@@ -402,7 +386,7 @@ pub fn unrolled_loss(outputs: &[Tensor<2>], truth: &[State], device: &Device) ->
 }
 
 /// The model file of a chain model (its kind: `gnn` or `hybrid`).
-impl StoredModel for ChainModel {
+impl NetSpec for ChainModelConfig {
     const DEMO: &'static str = super::NAME;
     const SHIPPED: &'static [Shipped] = &[
         (
@@ -415,25 +399,23 @@ impl StoredModel for ChainModel {
         ),
     ];
     type Net = ChainGnn;
-    type Stored = ChainModelConfig;
 
-    fn kind(&self) -> &'static str {
-        self.config.kind().name()
+    fn file_kind(&self) -> &'static str {
+        self.kind().name()
     }
-    fn net(&self) -> &ChainGnn {
-        &self.net
+    /// Refuses a config no chain model can be built from.
+    fn validate(&self) -> Result<(), String> {
+        let positive = [self.gamma, self.process_std, self.obs_std, self.dt];
+        if self.hidden == 0
+            || self.iterations == 0
+            || positive.iter().any(|v| !(v.is_finite() && *v > 0.0))
+        {
+            return Err(format!("not a valid chain model: {self:?}"));
+        }
+        Ok(())
     }
-    fn stored(&self) -> ChainModelConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &ChainModelConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &ChainModelConfig, device: &Device) -> ChainGnn {
-        ChainGnn::new(stored, device)
-    }
-    fn assemble(net: ChainGnn, config: ChainModelConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> ChainGnn {
+        ChainGnn::new(self, device)
     }
 }
 

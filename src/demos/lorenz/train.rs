@@ -11,9 +11,10 @@ use rand::{RngExt, SeedableRng};
 use super::methods::mse;
 use super::model::{ChainGnn, ChainModel, ChainModelConfig, unrolled_loss};
 use super::sim::{SimConfig, State, Trajectory, simulate};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, descend_model, runner, same_shape,
 };
 
@@ -54,6 +55,19 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.train_samples < 2 || self.train_samples > 1_000_000 {
+            return Err(format!(
+                "training samples must be in 2..=1000000, not {}",
+                self.train_samples
+            ));
+        }
+        if self.window < 2 || self.batch_windows == 0 || self.model.iterations == 0 {
+            return Err("window ≥ 2, batch ≥ 1 and iterations ≥ 1 are needed".to_owned());
+        }
+        self.schedule.validate()
+    }
 }
 
 impl TrainConfig {
@@ -66,19 +80,6 @@ impl TrainConfig {
             batch_windows: 4,
             schedule: Schedule::new(2000, 3e-3, 50),
         }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        if self.train_samples < 2 || self.train_samples > 1_000_000 {
-            return Err(format!(
-                "training samples must be in 2..=1000000, not {}",
-                self.train_samples
-            ));
-        }
-        if self.window < 2 || self.batch_windows == 0 || self.model.iterations == 0 {
-            return Err("window ≥ 2, batch ≥ 1 and iterations ≥ 1 are needed".to_owned());
-        }
-        self.schedule.validate()
     }
 }
 
@@ -218,15 +219,9 @@ impl Trainee for ChainTrainee<'_> {
 }
 
 /// Trains on `device` (made autodiff here); reports progress and honours cancel.
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&std::sync::Mutex<Curves>>,
-) -> Result<TrainedChain, JobError> {
-    config.validate().map_err(JobError::Failed)?;
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedChain, JobError> {
+    let devices = job.devices(config)?;
     let (train_set, val_set) = datasets(config).map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
     let window = config.window.min(train_set.t.len());
     let mut trainee = ChainTrainee {
         config,
@@ -236,7 +231,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(config.schedule.seed),
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 /// A training batch: chains laid end to end.

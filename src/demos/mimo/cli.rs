@@ -302,7 +302,6 @@ impl DemoCli for MimoCli {
                     snr_high.unwrap_or(config.snr_db[1]),
                 ];
                 config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-                config.validate().map_err(anyhow::Error::msg)?;
                 let name = format!("mimo {}", config.model.describe());
                 common.run(name, config, backend, train)
             }
@@ -469,6 +468,7 @@ pub enum MimoAction {
 
 #[cfg(test)]
 mod tests {
+    use super::super::NAME;
     use super::*;
     use crate::demos::cli::run_args;
 
@@ -477,8 +477,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = |n: &str| dir.path().join(n).display().to_string();
         run_args(
-            &MimoCli,
-            "mimo",
+            NAME,
             &[
                 "simulate",
                 "--nt",
@@ -508,8 +507,7 @@ mod tests {
                 path("xhat.npy"),
             );
             run_args(
-                &MimoCli,
-                "mimo",
+                NAME,
                 &[
                     "detect",
                     "--channel",
@@ -554,8 +552,7 @@ mod tests {
     #[test]
     fn ml_beyond_its_size_is_refused_with_a_message() {
         let error = run_args(
-            &MimoCli,
-            "mimo",
+            NAME,
             &[
                 "ser",
                 "--nt",

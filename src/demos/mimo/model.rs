@@ -37,7 +37,7 @@ use super::classical::{
 };
 use super::sim::Modulation;
 use crate::activation::{sigmoid, tanh};
-use crate::stored_model::{Shipped, StoredModel};
+use crate::stored_model::{Learned, NetSpec, Shipped};
 
 /// Which learned detector a model is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -100,28 +100,6 @@ impl MimoConfig {
                 NetKind::ReMimo => REMIMO_STATE,
             },
         }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        let setup = super::sim::Setup {
-            users: self.users,
-            antennas: self.antennas,
-            modulation: self.modulation,
-            snr_db: 0.0,
-            rho: self.rho,
-        };
-        setup.validate()?;
-        if !(1..=50).contains(&self.iterations) {
-            return Err(format!("iterations {} must be in 1..=50", self.iterations));
-        }
-        if self.kind != NetKind::OampNet && !(4..=4096).contains(&self.hidden) {
-            return Err(format!(
-                "{}'s hidden units {} must be in 4..=4096",
-                self.kind.file_kind(),
-                self.hidden
-            ));
-        }
-        Ok(())
     }
 
     /// Whether this model detects `users` × `antennas` vectors of `modulation`, or why not.
@@ -488,11 +466,7 @@ fn remimo(
 }
 
 /// A trained detector with what it was trained for.
-#[derive(Clone, Debug)]
-pub struct MimoModel {
-    pub net: MimoNet,
-    pub config: MimoConfig,
-}
+pub type MimoModel = Learned<MimoConfig>;
 
 // Made by `mimo train` (the commands in docs/mimo.md).
 const SHIPPED_OAMPNET_32X16_QPSK: &[u8] =
@@ -512,7 +486,7 @@ const SHIPPED_REMIMO_64X32_16QAM: &[u8] =
 const SHIPPED_REMIMO_64X32_16QAM_RHO: &[u8] =
     include_bytes!("../../../assets/mimo-remimo-64x32-16qam-rho0.7.mpk");
 
-impl StoredModel for MimoModel {
+impl NetSpec for MimoConfig {
     const DEMO: &'static str = super::NAME;
     const SHIPPED: &'static [Shipped] = &[
         ("oampnet", SHIPPED_OAMPNET_32X16_QPSK),
@@ -525,25 +499,33 @@ impl StoredModel for MimoModel {
         ("remimo", SHIPPED_REMIMO_64X32_16QAM_RHO),
     ];
     type Net = MimoNet;
-    type Stored = MimoConfig;
 
-    fn kind(&self) -> &'static str {
-        self.config.kind.file_kind()
+    fn file_kind(&self) -> &'static str {
+        self.kind.file_kind()
     }
-    fn net(&self) -> &MimoNet {
-        &self.net
+    fn validate(&self) -> Result<(), String> {
+        let setup = super::sim::Setup {
+            users: self.users,
+            antennas: self.antennas,
+            modulation: self.modulation,
+            snr_db: 0.0,
+            rho: self.rho,
+        };
+        setup.validate()?;
+        if !(1..=50).contains(&self.iterations) {
+            return Err(format!("iterations {} must be in 1..=50", self.iterations));
+        }
+        if self.kind != NetKind::OampNet && !(4..=4096).contains(&self.hidden) {
+            return Err(format!(
+                "{}'s hidden units {} must be in 4..=4096",
+                self.kind.file_kind(),
+                self.hidden
+            ));
+        }
+        Ok(())
     }
-    fn stored(&self) -> MimoConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &MimoConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &MimoConfig, device: &Device) -> MimoNet {
-        MimoNet::new(stored, device)
-    }
-    fn assemble(net: MimoNet, config: MimoConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> MimoNet {
+        MimoNet::new(self, device)
     }
 }
 

@@ -3,8 +3,6 @@
 //! iteration's soft estimate (He et al. 2020); kept by the same error on fixed validation
 //! vectors at three SNRs across the range. A job, from the panel and `mimo train` alike.
 
-use std::sync::Mutex;
-
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
@@ -13,9 +11,11 @@ use rand::{RngExt, SeedableRng};
 use super::classical::Prepared;
 use super::model::{MimoConfig, MimoModel, MimoNet, NetKind};
 use super::sim::{Batch, Modulation, Setup, simulate, symbols};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::stored_model::NetSpec;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
@@ -47,6 +47,27 @@ impl TrainSettings for TrainConfig {
 
     fn schedule(&self) -> &Schedule {
         &self.schedule
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.model.validate()?;
+        if !(1..=4096).contains(&self.batch) {
+            return Err(format!("batch {} must be in 1..=4096", self.batch));
+        }
+        if !(1..=100_000).contains(&self.validation_vectors) {
+            return Err(format!(
+                "validation vectors {} must be in 1..=100000",
+                self.validation_vectors
+            ));
+        }
+        let [low, high] = self.snr_db;
+        if !(low.is_finite() && high.is_finite() && low <= high) {
+            return Err(format!("the SNR range [{low}, {high}] dB is not a range"));
+        }
+        for snr in self.snr_db {
+            self.setup(snr).validate()?;
+        }
+        self.schedule.validate()
     }
 }
 
@@ -82,27 +103,6 @@ impl TrainConfig {
             validation_vectors: 500,
             schedule: Schedule::new(1_500, default_learning_rate(kind), 100),
         }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        self.model.validate()?;
-        if !(1..=4096).contains(&self.batch) {
-            return Err(format!("batch {} must be in 1..=4096", self.batch));
-        }
-        if !(1..=100_000).contains(&self.validation_vectors) {
-            return Err(format!(
-                "validation vectors {} must be in 1..=100000",
-                self.validation_vectors
-            ));
-        }
-        let [low, high] = self.snr_db;
-        if !(low.is_finite() && high.is_finite() && low <= high) {
-            return Err(format!("the SNR range [{low}, {high}] dB is not a range"));
-        }
-        for snr in self.snr_db {
-            self.setup(snr).validate()?;
-        }
-        self.schedule.validate()
     }
 
     fn setup(&self, snr_db: f64) -> Setup {
@@ -321,21 +321,15 @@ fn validation_set(config: &TrainConfig, device: &Device) -> Vec<(Prepared, Tenso
         .collect()
 }
 
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&Mutex<Curves>>,
-) -> Result<TrainedModel, JobError> {
-    config.validate().map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedModel, JobError> {
+    let devices = job.devices(config)?;
     let mut trainee = OampTrainee {
         settings: config.clone(),
         validation: validation_set(config, &devices.plain),
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, u64::MAX >> 8)),
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 /// `bench --train`: one OAMP-Net2 step as the loop runs it.

@@ -322,7 +322,6 @@ fn run(action: MriAction, backend: BackendRequest, seed: u64) -> anyhow::Result<
             config.side = side;
             config.batch = batch;
             config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-            config.validate().map_err(anyhow::Error::msg)?;
             common.run(format!("mri {}", kind.name()), config, backend, train)
         }
         MriAction::Eval(EvalArgs { model, json }) => {

@@ -25,7 +25,7 @@ use super::classical::tv_estimate;
 use super::sim::{Fourier, Image, Mask};
 use crate::activation::{sigmoid, tanh};
 use crate::channels_last::{avg_pool2, conv_transpose2, conv2d};
-use crate::stored_model::{Shipped, StoredModel};
+use crate::stored_model::{Learned, NetSpec, Shipped};
 
 /// The three learned MRI models.
 #[derive(
@@ -111,22 +111,6 @@ impl MriModelConfig {
 
     pub fn is_rim(&self) -> bool {
         self.kind != MriKind::Unet
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        if self.kind == MriKind::RimZf && self.start_from_tv {
-            return Err("a rim-zf model starts from zero filling, not from TV".into());
-        }
-        if !(1..=128).contains(&self.channels)
-            || !(1..=64).contains(&self.steps)
-            || !(1..=2).contains(&self.layers)
-        {
-            return Err(format!(
-                "channels {} (1–128), steps {} (1–64) or layers {} (1–2) out of range",
-                self.channels, self.steps, self.layers
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -458,11 +442,7 @@ pub enum MriNet {
     UNet(UNet),
 }
 
-#[derive(Debug, Clone)]
-pub struct MriModel {
-    pub net: MriNet,
-    pub config: MriModelConfig,
-}
+pub type MriModel = Learned<MriModelConfig>;
 
 impl MriNet {
     pub fn new(config: &MriModelConfig, device: &Device) -> Self {
@@ -599,7 +579,7 @@ pub fn shipped_training(kind: MriKind) -> String {
 }
 
 /// The model file of an MRI model (its kind: `rim`, `rim-zf` or `unet`).
-impl StoredModel for MriModel {
+impl NetSpec for MriModelConfig {
     const DEMO: &'static str = super::NAME;
     const SHIPPED: &'static [Shipped] = &[
         (
@@ -616,25 +596,27 @@ impl StoredModel for MriModel {
         ),
     ];
     type Net = MriNet;
-    type Stored = MriModelConfig;
 
-    fn kind(&self) -> &'static str {
-        self.config.kind.name()
+    fn file_kind(&self) -> &'static str {
+        self.kind.name()
     }
-    fn net(&self) -> &MriNet {
-        &self.net
+    fn validate(&self) -> Result<(), String> {
+        if self.kind == MriKind::RimZf && self.start_from_tv {
+            return Err("a rim-zf model starts from zero filling, not from TV".into());
+        }
+        if !(1..=128).contains(&self.channels)
+            || !(1..=64).contains(&self.steps)
+            || !(1..=2).contains(&self.layers)
+        {
+            return Err(format!(
+                "channels {} (1–128), steps {} (1–64) or layers {} (1–2) out of range",
+                self.channels, self.steps, self.layers
+            ));
+        }
+        Ok(())
     }
-    fn stored(&self) -> MriModelConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &MriModelConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &MriModelConfig, device: &Device) -> MriNet {
-        MriNet::new(stored, device)
-    }
-    fn assemble(net: MriNet, config: MriModelConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> MriNet {
+        MriNet::new(self, device)
     }
 }
 

@@ -22,9 +22,11 @@ use super::model::{
     tensor_images,
 };
 use super::sim::{Fourier, Image, Mask, MaskKind, MeasureConfig, simulate};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::stored_model::NetSpec;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, cosine_learning_rate, descend_model, runner, same_shape,
 };
 
@@ -65,23 +67,8 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
-}
 
-impl TrainConfig {
-    pub fn new(model: MriModelConfig) -> Self {
-        Self {
-            model,
-            side: 64,
-            batch: 4,
-            val_images: 16,
-            noise_std: 0.01,
-            schedule: Schedule::new(1500, 5e-4, 50),
-            images: None,
-            phantom_share: 0.25,
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         if !(16..=256).contains(&self.side) || !self.side.is_multiple_of(4) {
             return Err(format!(
@@ -99,6 +86,21 @@ impl TrainConfig {
             ));
         }
         self.schedule.validate()
+    }
+}
+
+impl TrainConfig {
+    pub fn new(model: MriModelConfig) -> Self {
+        Self {
+            model,
+            side: 64,
+            batch: 4,
+            val_images: 16,
+            noise_std: 0.01,
+            schedule: Schedule::new(1500, 5e-4, 50),
+            images: None,
+            phantom_share: 0.25,
+        }
     }
 }
 
@@ -402,13 +404,8 @@ impl Trainee for MriTrainee<'_> {
 
 /// Trains on `device` (made autodiff here), fine-tuning `init` when given; reports progress
 /// and honours cancel.
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&std::sync::Mutex<Curves>>,
-) -> Result<TrainedMri, JobError> {
-    config.validate().map_err(JobError::Failed)?;
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedMri, JobError> {
+    let devices = job.devices(config)?;
     let fourier = Fourier::new(config.side);
     let folder = match &config.images {
         Some(dir) => Some(std::sync::Arc::new(
@@ -432,7 +429,6 @@ pub fn train(
         let tv = mean_psnr_of(starts.iter().map(Some), &validation.examples);
         log::info!("TV on the validation set: {tv:.2} dB");
     }
-    let devices = Devices::new(device, config.schedule.seed);
     // Batches are made on another thread while the device trains; the maker stops at its
     // next send once training ends and drops the receiver.
     let (sender, batches) = std::sync::mpsc::sync_channel(2);
@@ -457,7 +453,7 @@ pub fn train(
         dft: DftMatrices::new(config.side, &devices.autodiff),
         devices: &devices,
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 #[cfg(test)]

@@ -110,7 +110,6 @@ impl DemoCli for TspCli {
                 config.batch = batch;
                 config.val_instances = val;
                 config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-                config.validate().map_err(anyhow::Error::msg)?;
                 common.run(format!("tsp am (n {n})"), config, backend, train)
             }
             TspAction::Eval {
@@ -225,11 +224,8 @@ fn learned_for(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn run_args(args: &[&str]) -> anyhow::Result<()> {
-        crate::demos::cli::run_args(&TspCli, "tsp", args)
-    }
+    use super::super::NAME;
+    use crate::demos::cli::run_args;
 
     #[test]
     fn classical_methods_solve_files_and_bad_files_are_refused() {
@@ -237,15 +233,18 @@ mod tests {
         let out = dir.path().join("t.tour");
         let out_s = out.to_str().expect("utf8");
         for method in ["nn", "insertion", "2opt"] {
-            run_args(&[
-                "solve",
-                "--instance",
-                "eil51",
-                "--method",
-                method,
-                "--out",
-                out_s,
-            ])
+            run_args(
+                NAME,
+                &[
+                    "solve",
+                    "--instance",
+                    "eil51",
+                    "--method",
+                    method,
+                    "--out",
+                    out_s,
+                ],
+            )
             .expect(method);
             let tour = crate::demos::tsp::sim::parse_tour(
                 &std::fs::read_to_string(&out).expect("tour"),
@@ -255,15 +254,18 @@ mod tests {
             .expect("valid tour");
             assert_eq!(tour.len(), 51);
         }
-        let err = run_args(&[
-            "solve",
-            "--instance",
-            "eil51",
-            "--method",
-            "exact",
-            "--out",
-            out_s,
-        ])
+        let err = run_args(
+            NAME,
+            &[
+                "solve",
+                "--instance",
+                "eil51",
+                "--method",
+                "exact",
+                "--out",
+                out_s,
+            ],
+        )
         .expect_err("too big");
         assert!(err.to_string().contains("at most"), "{err}");
         let bad = dir.path().join("bad.tsp");
@@ -272,15 +274,18 @@ mod tests {
             "NAME: b\nDIMENSION: 3\nNODE_COORD_SECTION\n1 0 0\n2 x 1\n3 1 1\n",
         )
         .expect("write");
-        let err = run_args(&[
-            "solve",
-            "--instance",
-            bad.to_str().expect("utf8"),
-            "--method",
-            "nn",
-            "--out",
-            out_s,
-        ])
+        let err = run_args(
+            NAME,
+            &[
+                "solve",
+                "--instance",
+                bad.to_str().expect("utf8"),
+                "--method",
+                "nn",
+                "--out",
+                out_s,
+            ],
+        )
         .expect_err("malformed");
         assert!(format!("{err:#}").contains("line 5"), "{err:#}");
     }

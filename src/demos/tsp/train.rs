@@ -15,9 +15,10 @@ use super::classical;
 use super::methods::{AmDecoding, LearnedModel, best_rollouts, gap_percent};
 use super::model::{AmConfig, AttentionModel, Pick, coords_tensor, spread_starts};
 use super::sim::Instance;
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, descend, runner, same_shape,
 };
 
@@ -53,21 +54,8 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
-}
 
-impl TrainConfig {
-    pub fn new(n: usize) -> Self {
-        Self {
-            model: AmConfig::default(),
-            n,
-            batch: 64,
-            starts: n,
-            val_instances: 200,
-            schedule: Schedule::new(10_000, 1e-4, 200),
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         if !(5..=500).contains(&self.n) {
             return Err(format!("n must be in 5..=500, not {}", self.n));
@@ -85,6 +73,19 @@ impl TrainConfig {
             ));
         }
         self.schedule.validate()
+    }
+}
+
+impl TrainConfig {
+    pub fn new(n: usize) -> Self {
+        Self {
+            model: AmConfig::default(),
+            n,
+            batch: 64,
+            starts: n,
+            val_instances: 200,
+            schedule: Schedule::new(10_000, 1e-4, 200),
+        }
     }
 }
 
@@ -261,20 +262,14 @@ impl Trainee for AmTrainee<'_> {
 /// Trains on `device` (made autodiff here), from `init` when given; reports progress (the
 /// curves are the mean sampled tour length, the shared baseline, and the mean best of starts)
 /// and honours cancel.
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&std::sync::Mutex<Curves>>,
-) -> Result<TrainedModel, JobError> {
-    config.validate().map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
-    ctx.set_message(format!(
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedModel, JobError> {
+    let devices = job.devices(config)?;
+    job.ctx.set_message(format!(
         "computing reference tours of {} validation instances",
         config.val_instances
     ));
     let (val, references) = validation_set(config.n, config.val_instances, config.schedule.seed);
-    ctx.check_cancelled()?;
+    job.ctx.check_cancelled()?;
     let mut trainee = AmTrainee {
         config,
         val,
@@ -282,7 +277,7 @@ pub fn train(
         devices: &devices,
         rng: StdRng::seed_from_u64(Stream::Train.seed(config.schedule.seed, 0)),
     };
-    runner::run(ctx, config, &mut trainee, &devices, curves)
+    runner::run(job, config, &mut trainee, &devices)
 }
 
 /// The training step of `config` for `bench --train`: one batch, drawn once.

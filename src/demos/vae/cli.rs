@@ -134,7 +134,6 @@ impl DemoCli for VaeCli {
                 config.batch = batch;
                 config.refiner_steps = refiner_steps;
                 config.schedule = common.schedule(config.schedule, steps, lr, init, seed);
-                config.validate().map_err(anyhow::Error::msg)?;
                 common.run(format!("vae {latent}-D"), config, backend, train)
             }
             VaeAction::Eval {
@@ -259,11 +258,8 @@ pub enum VaeAction {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn run_args(args: &[&str]) -> anyhow::Result<()> {
-        crate::demos::cli::run_args(&VaeCli, "vae", args)
-    }
+    use super::super::NAME;
+    use crate::demos::cli::run_args;
 
     #[test]
     fn malformed_image_files_are_refused_with_their_line() {
@@ -271,15 +267,18 @@ mod tests {
         let images = dir.path().join("x.csv");
         std::fs::write(&images, "0.5,0.5\n").expect("write");
         let out = dir.path().join("q.csv");
-        let err = run_args(&[
-            "infer",
-            "--images",
-            images.to_str().expect("utf8"),
-            "--method",
-            "encoder",
-            "--out",
-            out.to_str().expect("utf8"),
-        ])
+        let err = run_args(
+            NAME,
+            &[
+                "infer",
+                "--images",
+                images.to_str().expect("utf8"),
+                "--method",
+                "encoder",
+                "--out",
+                out.to_str().expect("utf8"),
+            ],
+        )
         .expect_err("refused");
         assert!(format!("{err:#}").contains("line 1"), "{err:#}");
         assert!(!out.exists());

@@ -16,7 +16,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::sim::PIXELS;
-use crate::stored_model::{Shipped, StoredModel};
+use crate::stored_model::{Learned, NetSpec, Shipped};
 
 /// Everything needed to rebuild a model (saved in its file's header).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -39,20 +39,7 @@ impl Default for VaeConfig {
     }
 }
 
-impl VaeConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if !(1..=64).contains(&self.latent) {
-            return Err(format!("latent {} must be in 1..=64", self.latent));
-        }
-        if !(4..=4096).contains(&self.hidden) || !(4..=4096).contains(&self.refiner_hidden) {
-            return Err(format!(
-                "hidden sizes {} and {} must be in 4..=4096",
-                self.hidden, self.refiner_hidden
-            ));
-        }
-        Ok(())
-    }
-}
+impl VaeConfig {}
 
 /// Linear layers with tanh between them (none after the last).
 #[derive(Module, Debug)]
@@ -268,11 +255,7 @@ pub fn elbo_sampled(
 }
 
 /// A model as the app keeps it: the networks and their config.
-#[derive(Clone, Debug)]
-pub struct VaeModel {
-    pub net: VaeNet,
-    pub config: VaeConfig,
-}
+pub type VaeModel = Learned<VaeConfig>;
 
 /// The one kind of model this demo trains: encoder, decoder and refiner together.
 pub const KIND: &str = "vae";
@@ -281,29 +264,28 @@ pub const KIND: &str = "vae";
 const SHIPPED_VAE2: &[u8] = include_bytes!("../../../assets/vae-2d.mpk");
 const SHIPPED_VAE16: &[u8] = include_bytes!("../../../assets/vae-16d.mpk");
 
-impl StoredModel for VaeModel {
+impl NetSpec for VaeConfig {
     const DEMO: &'static str = super::NAME;
     const SHIPPED: &'static [Shipped] = &[(KIND, SHIPPED_VAE2), (KIND, SHIPPED_VAE16)];
     type Net = VaeNet;
-    type Stored = VaeConfig;
 
-    fn kind(&self) -> &'static str {
+    fn file_kind(&self) -> &'static str {
         KIND
     }
-    fn net(&self) -> &VaeNet {
-        &self.net
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=64).contains(&self.latent) {
+            return Err(format!("latent {} must be in 1..=64", self.latent));
+        }
+        if !(4..=4096).contains(&self.hidden) || !(4..=4096).contains(&self.refiner_hidden) {
+            return Err(format!(
+                "hidden sizes {} and {} must be in 4..=4096",
+                self.hidden, self.refiner_hidden
+            ));
+        }
+        Ok(())
     }
-    fn stored(&self) -> VaeConfig {
-        self.config.clone()
-    }
-    fn validate(stored: &VaeConfig) -> Result<(), String> {
-        stored.validate()
-    }
-    fn build(stored: &VaeConfig, device: &Device) -> VaeNet {
-        VaeNet::new(stored, device)
-    }
-    fn assemble(net: VaeNet, config: VaeConfig) -> Self {
-        Self { net, config }
+    fn build(&self, device: &Device) -> VaeNet {
+        VaeNet::new(self, device)
     }
 }
 

@@ -10,8 +10,6 @@
 //!
 //! A job, from the panel and `vae train` alike.
 
-use std::sync::Mutex;
-
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Distribution, Tensor};
@@ -22,9 +20,11 @@ use super::classical::{Decoder, Expectation, ForwardModel, Gaussians};
 use super::methods::{encoder_q, gradient_rule, refined};
 use super::model::{Nodes, VaeConfig, VaeModel, VaeNet, elbo, elbo_sampled, rows_tensor};
 use super::sim::{self, Digit, PIXELS, Split};
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::JobError;
+use crate::stored_model::NetSpec;
+use crate::training::TrainJob;
 use crate::training::{
-    Better, Curves, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
+    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
     Trained, Trainee, descend, runner, same_shape,
 };
 
@@ -64,26 +64,8 @@ impl TrainSettings for TrainConfig {
     fn schedule(&self) -> &Schedule {
         &self.schedule
     }
-}
 
-impl TrainConfig {
-    pub fn new(latent: usize) -> Self {
-        Self {
-            model: VaeConfig {
-                latent,
-                ..VaeConfig::default()
-            },
-            batch: 100,
-            kl_warmup: 2_000,
-            refiner_steps: 1_500,
-            refiner_learning_rate: 1e-3,
-            refiner_batch: 32,
-            unroll: REFINER_STEPS,
-            schedule: Schedule::new(20_000, 1e-3, 500),
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         if !(1..=4000).contains(&self.batch) || !(1..=4000).contains(&self.refiner_batch) {
             return Err(format!(
@@ -101,6 +83,24 @@ impl TrainConfig {
             ));
         }
         self.schedule.validate()
+    }
+}
+
+impl TrainConfig {
+    pub fn new(latent: usize) -> Self {
+        Self {
+            model: VaeConfig {
+                latent,
+                ..VaeConfig::default()
+            },
+            batch: 100,
+            kl_warmup: 2_000,
+            refiner_steps: 1_500,
+            refiner_learning_rate: 1e-3,
+            refiner_batch: 32,
+            unroll: REFINER_STEPS,
+            schedule: Schedule::new(20_000, 1e-3, 500),
+        }
     }
 
     fn refiner_schedule(&self) -> Schedule {
@@ -300,14 +300,8 @@ fn elbo_gradient_as_input(
 
 /// Trains both stages on `device` (made autodiff here), from `init` when given; reports
 /// progress (the curves are the VAE's −ELBO, then the refiner's) and honours cancel.
-pub fn train(
-    ctx: &JobContext,
-    config: &TrainConfig,
-    device: &Device,
-    curves: Option<&Mutex<Curves>>,
-) -> Result<TrainedModel, JobError> {
-    config.validate().map_err(JobError::Failed)?;
-    let devices = Devices::new(device, config.schedule.seed);
+pub fn train(job: TrainJob, config: &TrainConfig) -> Result<TrainedModel, JobError> {
+    let devices = job.devices(config)?;
     let train = sim::digits(Split::Train).map_err(JobError::Failed)?;
     let val = sim::binarized(&sim::digits(Split::Validation).map_err(JobError::Failed)?);
     // Each stage runs under its own schedule, kept in its settings (and its model file).
@@ -324,7 +318,7 @@ pub fn train(
     };
     let mut vae = trainee(Stage::Vae, config.vae_schedule(), 0);
     let settings = vae.settings.clone();
-    let stage1 = runner::run(ctx, &settings, &mut vae, &devices, curves)?;
+    let stage1 = runner::run(job, &settings, &mut vae, &devices)?;
     if config.refiner_steps == 0 {
         return Ok(stage1);
     }
@@ -336,7 +330,7 @@ pub fn train(
     };
     let mut refiner = trainee(stage, config.refiner_schedule(), 1);
     let settings = refiner.settings.clone();
-    let mut stage2 = runner::run(ctx, &settings, &mut refiner, &devices, curves)?;
+    let mut stage2 = runner::run(job, &settings, &mut refiner, &devices)?;
     stage2.steps += stage1.steps;
     stage2.seconds += stage1.seconds;
     Ok(stage2)
