@@ -67,10 +67,14 @@ pub trait Demo: Prepared {
     fn is_built(&self) -> bool {
         true
     }
+    /// Follows the panel's jobs: called every frame, before the figures.
+    fn poll(&mut self, ui: &egui::Ui, ctx: &mut DemoCtx<'_>);
+    /// What last went wrong, shown above the figures.
+    fn error(&self) -> Option<&str>;
     /// The controls, in the collapsible side panel (not drawn while it is closed).
     fn controls_ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
     /// The figures, in the rest of the window, every frame: size them to `ui.available_size()`
-    /// (the visible area; a scroll bar appears only for what does not fit). Jobs are followed here.
+    /// (the visible area; a scroll bar appears only for what does not fit).
     fn figures_ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
 }
 

@@ -18,6 +18,10 @@ impl Demo for NotBuilt {
     fn is_built(&self) -> bool {
         false
     }
+    fn poll(&mut self, _ui: &egui::Ui, _ctx: &mut DemoCtx<'_>) {}
+    fn error(&self) -> Option<&str> {
+        None
+    }
     fn controls_ui(&mut self, _ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {}
     fn figures_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {
         ui.add_space(12.0);

@@ -117,6 +117,30 @@ pub struct Metric {
 }
 
 impl Metric {
+    /// A score where lower is better (an error), shown with `decimals`.
+    pub const fn lower(key: &'static str, label: &'static str, decimals: usize) -> Self {
+        Self {
+            key,
+            label,
+            better: Better::Lower,
+            decimals,
+            unit: "",
+        }
+    }
+
+    /// A score where higher is better (a likelihood, a PSNR), shown with `decimals`.
+    pub const fn higher(key: &'static str, label: &'static str, decimals: usize) -> Self {
+        Self {
+            better: Better::Higher,
+            ..Self::lower(key, label, decimals)
+        }
+    }
+
+    /// The same, shown with `unit` after the number.
+    pub const fn with_unit(self, unit: &'static str) -> Self {
+        Self { unit, ..self }
+    }
+
     pub fn show(&self, score: f64) -> String {
         format!("{score:.*}{}", self.decimals, self.unit)
     }
@@ -621,13 +645,7 @@ mod tests {
         }
 
         impl TrainSettings for ToyConfig {
-            const METRIC: Metric = Metric {
-                key: "val_loss",
-                label: "validation loss",
-                better: Better::Lower,
-                decimals: 6,
-                unit: "",
-            };
+            const METRIC: Metric = Metric::lower("val_loss", "validation loss", 6);
             fn schedule(&self) -> &Schedule {
                 &self.schedule
             }

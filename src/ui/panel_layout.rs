@@ -172,6 +172,8 @@ pub fn demo_panel_ui(
                 // Panels size their pictures to the width they get: without this cap, one
                 // row wider than the window widens every later frame's content.
                 ui.set_max_width(width);
+                demo.poll(ui, ctx);
+                super::error_ui(ui, demo.error());
                 demo.figures_ui(ui, ctx);
             });
             state.max_offset = (output.content_size.y - output.inner_rect.height()).max(0.0);

@@ -19,8 +19,8 @@ use crate::jobs::JobError;
 use crate::stored_model::NetSpec;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, descend, runner,
 };
 
 /// A finished run.
@@ -55,13 +55,7 @@ impl Default for TrainConfig {
 
 impl TrainSettings for TrainConfig {
     /// The score a run keeps its best model by.
-    const METRIC: Metric = Metric {
-        key: "val_auroc",
-        label: "validation AUROC",
-        better: Better::Higher,
-        decimals: 4,
-        unit: "",
-    };
+    const METRIC: Metric = Metric::higher("val_auroc", "validation AUROC", 4);
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

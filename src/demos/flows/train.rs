@@ -15,8 +15,8 @@ use crate::jobs::JobError;
 use crate::stored_model::NetSpec;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
 pub type TrainedModel = Trained<FlowModel>;
@@ -35,13 +35,8 @@ pub struct TrainConfig {
 
 impl TrainSettings for TrainConfig {
     /// Mean log-likelihood of the validation points, nats.
-    const METRIC: Metric = Metric {
-        key: "val_nats",
-        label: "validation log-likelihood",
-        better: Better::Higher,
-        decimals: 3,
-        unit: " nats",
-    };
+    const METRIC: Metric =
+        Metric::higher("val_nats", "validation log-likelihood", 3).with_unit(" nats");
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

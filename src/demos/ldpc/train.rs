@@ -20,8 +20,8 @@ use crate::jobs::JobError;
 use crate::stored_model::NetSpec;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, descend, runner, same_shape,
 };
 
 /// A finished run (beside its score: `bp_val_ber`, plain BP's on the same frames).
@@ -50,13 +50,7 @@ pub struct TrainConfig {
 
 impl TrainSettings for TrainConfig {
     /// The score a run keeps its best model by.
-    const METRIC: Metric = Metric {
-        key: "val_ber",
-        label: "validation BER",
-        better: Better::Lower,
-        decimals: 5,
-        unit: "",
-    };
+    const METRIC: Metric = Metric::lower("val_ber", "validation BER", 5);
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

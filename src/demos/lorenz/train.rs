@@ -14,8 +14,8 @@ use super::sim::{SimConfig, State, Trajectory, simulate};
 use crate::jobs::JobError;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend_model, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, descend_model, runner, same_shape,
 };
 
 /// What a finished run hands back.
@@ -44,13 +44,7 @@ pub struct TrainConfig {
 
 impl TrainSettings for TrainConfig {
     /// The score a run keeps its best model by.
-    const METRIC: Metric = Metric {
-        key: "val_mse",
-        label: "validation MSE",
-        better: Better::Lower,
-        decimals: 4,
-        unit: "",
-    };
+    const METRIC: Metric = Metric::lower("val_mse", "validation MSE", 4);
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

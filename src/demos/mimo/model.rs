@@ -479,6 +479,8 @@ const SHIPPED_DETNET_64X32_16QAM: &[u8] =
     include_bytes!("../../../assets/mimo-detnet-64x32-16qam.mpk");
 const SHIPPED_DETNET_32X16_QPSK: &[u8] =
     include_bytes!("../../../assets/mimo-detnet-32x16-qpsk.mpk");
+const SHIPPED_DETNET_64X32_16QAM_RHO: &[u8] =
+    include_bytes!("../../../assets/mimo-detnet-64x32-16qam-rho0.7.mpk");
 const SHIPPED_REMIMO_32X16_QPSK: &[u8] =
     include_bytes!("../../../assets/mimo-remimo-32x16-qpsk.mpk");
 const SHIPPED_REMIMO_64X32_16QAM: &[u8] =
@@ -494,6 +496,7 @@ impl NetSpec for MimoConfig {
         ("oampnet", SHIPPED_OAMPNET_64X32_16QAM_RHO),
         ("detnet", SHIPPED_DETNET_32X16_QPSK),
         ("detnet", SHIPPED_DETNET_64X32_16QAM),
+        ("detnet", SHIPPED_DETNET_64X32_16QAM_RHO),
         ("remimo", SHIPPED_REMIMO_32X16_QPSK),
         ("remimo", SHIPPED_REMIMO_64X32_16QAM),
         ("remimo", SHIPPED_REMIMO_64X32_16QAM_RHO),

@@ -15,8 +15,8 @@ use crate::jobs::JobError;
 use crate::stored_model::NetSpec;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, cosine_learning_rate, descend, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, cosine_learning_rate, descend, runner, same_shape,
 };
 
 pub type TrainedModel = Trained<MimoModel>;
@@ -37,13 +37,7 @@ pub struct TrainConfig {
 impl TrainSettings for TrainConfig {
     /// Mean squared error per real dimension of the last iteration's soft estimate, averaged
     /// over validation vectors at the low end, middle and high end of the SNR range.
-    const METRIC: Metric = Metric {
-        key: "val_mse",
-        label: "validation MSE",
-        better: Better::Lower,
-        decimals: 5,
-        unit: "",
-    };
+    const METRIC: Metric = Metric::lower("val_mse", "validation MSE", 5);
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

@@ -26,8 +26,8 @@ use crate::jobs::JobError;
 use crate::stored_model::NetSpec;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, cosine_learning_rate, descend_model, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, cosine_learning_rate, descend_model, runner, same_shape,
 };
 
 /// A finished run.
@@ -56,13 +56,7 @@ pub struct TrainConfig {
 
 impl TrainSettings for TrainConfig {
     /// The score a run keeps its best model by.
-    const METRIC: Metric = Metric {
-        key: "val_psnr",
-        label: "validation PSNR",
-        better: Better::Higher,
-        decimals: 2,
-        unit: " dB",
-    };
+    const METRIC: Metric = Metric::higher("val_psnr", "validation PSNR", 2).with_unit(" dB");
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

@@ -18,8 +18,8 @@ use super::sim::Instance;
 use crate::jobs::JobError;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, descend, runner, same_shape,
 };
 
 /// A finished run.
@@ -43,13 +43,7 @@ impl TrainSettings for TrainConfig {
     /// The score a run keeps its best model by: the mean gap of `am` on the validation
     /// instances to [`reference_length`] (the optimum up to 20 cities, the best 2-opt tour
     /// above, where it is negative when the model beats 2-opt).
-    const METRIC: Metric = Metric {
-        key: "val_gap_percent",
-        label: "validation gap",
-        better: Better::Lower,
-        decimals: 2,
-        unit: "%",
-    };
+    const METRIC: Metric = Metric::lower("val_gap_percent", "validation gap", 2).with_unit("%");
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

@@ -24,8 +24,8 @@ use crate::jobs::JobError;
 use crate::stored_model::NetSpec;
 use crate::training::TrainJob;
 use crate::training::{
-    Better, Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings,
-    Trained, Trainee, descend, runner, same_shape,
+    Devices, LoopStep, Metric, Schedule, Scored, StepReport, Stream, TrainSettings, Trained,
+    Trainee, descend, runner, same_shape,
 };
 
 /// A finished run.
@@ -53,13 +53,7 @@ pub struct TrainConfig {
 impl TrainSettings for TrainConfig {
     /// Mean ELBO on the 500 validation digits (binarized at 0.5) of the encoder's q (stage 1)
     /// or of q after the refiner's steps (stage 2), E_q by Gauss–Hermite in 2-D.
-    const METRIC: Metric = Metric {
-        key: "val_elbo",
-        label: "validation ELBO",
-        better: Better::Higher,
-        decimals: 2,
-        unit: " nats",
-    };
+    const METRIC: Metric = Metric::higher("val_elbo", "validation ELBO", 2).with_unit(" nats");
 
     fn schedule(&self) -> &Schedule {
         &self.schedule

@@ -189,29 +189,6 @@ impl CausalDemo {
             .start("train acd".to_owned(), config, ui.ctx(), ctx, train);
     }
 
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        for model in self.training.new_models(&ctx.compute.device) {
-            self.set_model(model);
-        }
-        if let Some(inference) = self.inferring.finished(&mut self.error) {
-            self.inference = inference;
-            self.step.set_len(self.inference.adaptation.len());
-            self.step.go_to_end();
-            if !self.inference.runs.iter().any(|r| r.method == self.shown) {
-                self.shown = Method::Granger;
-            }
-            self.update_table();
-            self.error = self
-                .inference
-                .skipped
-                .clone()
-                .map(|why| format!("the learned methods did not run: {why} (Granger did)"));
-        }
-        if self.inferring.is_due() {
-            self.start_inference(ui, ctx);
-        }
-    }
-
     fn labels(&self) -> Option<Vec<Vec<bool>>> {
         self.samples.iter().map(Series::edge_labels).collect()
     }
@@ -268,6 +245,29 @@ const ABOUT: About = About {
 };
 
 impl Demo for CausalDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        for model in self.training.new_models(&ctx.compute.device) {
+            self.set_model(model);
+        }
+        if let Some(inference) = self.inferring.finished(&mut self.error) {
+            self.inference = inference;
+            self.step.set_len(self.inference.adaptation.len());
+            self.step.go_to_end();
+            if !self.inference.runs.iter().any(|r| r.method == self.shown) {
+                self.shown = Method::Granger;
+            }
+            self.update_table();
+            self.error = self
+                .inference
+                .skipped
+                .clone()
+                .map(|why| format!("the learned methods did not run: {why} (Granger did)"));
+        }
+        if self.inferring.is_due() {
+            self.start_inference(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -283,8 +283,6 @@ impl Demo for CausalDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.inference.runs.iter().map(|r| r.method).collect();
             let shown = self.shown;
@@ -361,5 +359,9 @@ impl Demo for CausalDemo {
         {
             ui.label(err);
         }
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }

@@ -331,46 +331,6 @@ impl FlowsDemo {
         }
     }
 
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        let shipped = self.training.shipped_once(&ctx.compute.device);
-        if !shipped.is_empty() {
-            self.shipped = shipped;
-            self.add_shipped();
-        }
-        if let Some(model) = self.training.poll() {
-            let seconds = self.training.last_trained().map(|t| t.seconds);
-            self.show_flow(model, seconds);
-        }
-        if let Some((trace, seconds)) = self.mixture_job.finished(&mut self.error) {
-            let fitted = Fitted::Mixture(trace.last().clone());
-            self.add_entry(Entry {
-                label: Method::Gmm.label().to_owned(),
-                kind: Method::Gmm.kind(),
-                fitted,
-                em: Some(trace),
-                test_nats: None,
-                seconds: Some(seconds),
-            });
-        }
-        if let Some(inspected) = self.inspecting.finished(&mut self.error) {
-            for (i, nats) in inspected.scores {
-                if let Some(entry) = self.entries.get_mut(i) {
-                    entry.test_nats = Some(nats);
-                }
-            }
-            self.inspection = Some(inspected.inspection);
-            self.generation += 1;
-            self.update_table();
-            self.reset_timeline();
-        }
-        if self.mixture_job.is_due() && !self.brush {
-            self.start_mixture(ui, ctx);
-        }
-        if self.inspecting.is_due() && !self.brush {
-            self.start_inspection(ui, ctx);
-        }
-    }
-
     fn shown_index(&self) -> usize {
         self.entries
             .iter()
@@ -460,6 +420,46 @@ pub fn panel() -> Box<dyn Demo> {
 }
 
 impl Demo for FlowsDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        let shipped = self.training.shipped_once(&ctx.compute.device);
+        if !shipped.is_empty() {
+            self.shipped = shipped;
+            self.add_shipped();
+        }
+        if let Some(model) = self.training.poll() {
+            let seconds = self.training.last_trained().map(|t| t.seconds);
+            self.show_flow(model, seconds);
+        }
+        if let Some((trace, seconds)) = self.mixture_job.finished(&mut self.error) {
+            let fitted = Fitted::Mixture(trace.last().clone());
+            self.add_entry(Entry {
+                label: Method::Gmm.label().to_owned(),
+                kind: Method::Gmm.kind(),
+                fitted,
+                em: Some(trace),
+                test_nats: None,
+                seconds: Some(seconds),
+            });
+        }
+        if let Some(inspected) = self.inspecting.finished(&mut self.error) {
+            for (i, nats) in inspected.scores {
+                if let Some(entry) = self.entries.get_mut(i) {
+                    entry.test_nats = Some(nats);
+                }
+            }
+            self.inspection = Some(inspected.inspection);
+            self.generation += 1;
+            self.update_table();
+            self.reset_timeline();
+        }
+        if self.mixture_job.is_due() && !self.brush {
+            self.start_mixture(ui, ctx);
+        }
+        if self.inspecting.is_due() && !self.brush {
+            self.start_inspection(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -476,12 +476,14 @@ impl Demo for FlowsDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         self.header_ui(ui);
         let top = ui.cursor().min;
         let rect = self.figure_ui(ui);
         ctx.figure_rect = Rect::from_min_max(top, rect.max);
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }
 

@@ -290,26 +290,6 @@ impl LdpcDemo {
         self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        for model in self.training.new_models(&ctx.compute.device) {
-            self.add_model(model);
-        }
-        if let Some(runs) = self.inference.finished(&mut self.error) {
-            self.runs = runs;
-            self.update_table();
-            self.select(self.shown);
-        }
-        if let Some(curves) = self.curve_job.finished(&mut self.error) {
-            self.curves = curves;
-        }
-        if self.inference.is_due() && self.frame.is_some() {
-            self.start_inference(ui, ctx);
-        }
-        if self.curve_job.is_due() && !self.inference.is_running() {
-            self.start_curves(ui, ctx);
-        }
-    }
-
     fn update_table(&mut self) {
         let Some(frame) = &self.frame else {
             return;
@@ -380,6 +360,26 @@ const ABOUT: About = About {
 };
 
 impl Demo for LdpcDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        for model in self.training.new_models(&ctx.compute.device) {
+            self.add_model(model);
+        }
+        if let Some(runs) = self.inference.finished(&mut self.error) {
+            self.runs = runs;
+            self.update_table();
+            self.select(self.shown);
+        }
+        if let Some(curves) = self.curve_job.finished(&mut self.error) {
+            self.curves = curves;
+        }
+        if self.inference.is_due() && self.frame.is_some() {
+            self.start_inference(ui, ctx);
+        }
+        if self.curve_job.is_due() && !self.inference.is_running() {
+            self.start_curves(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -397,8 +397,6 @@ impl Demo for LdpcDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
             let shown = self.shown;
@@ -486,5 +484,9 @@ impl Demo for LdpcDemo {
             table.response.rect.union(curves.response.rect)
         };
         ctx.figure_rect = Rect::from_min_max(figure_top, graph.max.max(strip.max).max(below.max));
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }

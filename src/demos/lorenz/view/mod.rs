@@ -170,21 +170,6 @@ impl LorenzDemo {
         }
     }
 
-    /// Collects finished jobs and reruns the models when the trajectory or the models changed.
-    /// Every frame, whether or not the learned section is open.
-    fn update_learned(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if self.learned.poll(&ctx.compute.device) {
-            self.update_learned_rows();
-            self.rebuild_scene(false);
-        }
-        if self.learned.inference.is_due()
-            && !self.learned.models.is_empty()
-            && let Some(tr) = self.trajectory.clone()
-        {
-            self.learned.start_inference(&tr, ui.ctx(), ctx);
-        }
-    }
-
     /// The smoother's estimate, the one drawn in 3-D.
     fn eks_estimate(&self) -> Option<&MethodResult> {
         self.results
@@ -366,6 +351,19 @@ const ABOUT: About = About {
 };
 
 impl Demo for LorenzDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        if self.learned.poll(&ctx.compute.device) {
+            self.update_learned_rows();
+            self.rebuild_scene(false);
+        }
+        if self.learned.inference.is_due()
+            && !self.learned.models.is_empty()
+            && let Some(tr) = self.trajectory.clone()
+        {
+            self.learned.start_inference(&tr, ui.ctx(), ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -388,8 +386,6 @@ impl Demo for LorenzDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.update_learned(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         let before = self.timeline.position();
         timeline_ui(ui, &mut self.timeline, "time step", false);
         if self.timeline.position() != before {
@@ -471,5 +467,9 @@ impl Demo for LorenzDemo {
             let table = ui.vertical(|ui| metrics_table_ui(ui, "lorenz-metrics", &self.table));
             self.table_width = table.response.rect.width();
         }
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }

@@ -201,34 +201,6 @@ impl MimoDemo {
         self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        for model in self.training.new_models(&ctx.compute.device) {
-            self.add_model(model);
-        }
-        if let Some(inspection) = self.inferring.finished(&mut self.error) {
-            self.inspection = Some(inspection);
-            self.error = None;
-            self.update_table();
-            self.reset_timeline();
-        }
-        if let Some(curves) = self.curve_job.finished(&mut self.error) {
-            self.curves = curves;
-        }
-        if self.inferring.is_due() {
-            self.start_inference(ui, ctx);
-        }
-        // The curves follow the setup on their own once a detection has landed.
-        if self.curves.is_empty()
-            && self.inspection.is_some()
-            && !self.inferring.is_running()
-            && !self.curve_job.is_running()
-            && self.curves_for != Some((self.setup, self.seed, self.models.len()))
-        {
-            self.curves_for = Some((self.setup, self.seed, self.models.len()));
-            self.start_curves(ui, ctx);
-        }
-    }
-
     fn reset_timeline(&mut self) {
         let len = self
             .inspection
@@ -274,6 +246,34 @@ impl MimoDemo {
 const ABOUT: About = super::ABOUT;
 
 impl Demo for MimoDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        for model in self.training.new_models(&ctx.compute.device) {
+            self.add_model(model);
+        }
+        if let Some(inspection) = self.inferring.finished(&mut self.error) {
+            self.inspection = Some(inspection);
+            self.error = None;
+            self.update_table();
+            self.reset_timeline();
+        }
+        if let Some(curves) = self.curve_job.finished(&mut self.error) {
+            self.curves = curves;
+        }
+        if self.inferring.is_due() {
+            self.start_inference(ui, ctx);
+        }
+        // The curves follow the setup on their own once a detection has landed.
+        if self.curves.is_empty()
+            && self.inspection.is_some()
+            && !self.inferring.is_running()
+            && !self.curve_job.is_running()
+            && self.curves_for != Some((self.setup, self.seed, self.models.len()))
+        {
+            self.curves_for = Some((self.setup, self.seed, self.models.len()));
+            self.start_curves(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -290,12 +290,14 @@ impl Demo for MimoDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         self.header_ui(ui);
         let figure_top = ui.cursor().min;
         self.status_ui(ui);
         let rect = self.figure_ui(ui);
         ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }

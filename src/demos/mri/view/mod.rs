@@ -246,21 +246,6 @@ impl MriDemo {
         }
     }
 
-    /// Collects finished jobs; starts a reconstruction when the results are stale.
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        for model in self.training.new_models(&ctx.compute.device) {
-            self.add_model(model);
-        }
-        if let Some(runs) = self.inference.finished(&mut self.error) {
-            self.runs = runs;
-            self.update_table();
-            self.select(self.shown);
-        }
-        if self.inference.is_due() && self.mask.is_some() {
-            self.start_inference(ui, ctx);
-        }
-    }
-
     fn update_table(&mut self) {
         self.table.rows = self
             .runs
@@ -404,6 +389,20 @@ const ABOUT: About = About {
 };
 
 impl Demo for MriDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        for model in self.training.new_models(&ctx.compute.device) {
+            self.add_model(model);
+        }
+        if let Some(runs) = self.inference.finished(&mut self.error) {
+            self.runs = runs;
+            self.update_table();
+            self.select(self.shown);
+        }
+        if self.inference.is_due() && self.mask.is_some() {
+            self.start_inference(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -419,8 +418,6 @@ impl Demo for MriDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.method).collect();
             let shown = self.shown;
@@ -472,5 +469,9 @@ impl Demo for MriDemo {
             ui.vertical(|ui| self.metric_plot_ui(ui)).response.rect
         };
         ctx.figure_rect = egui::Rect::from_min_max(figure_top, images.max.max(below.max));
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }

@@ -249,24 +249,6 @@ impl TspDemo {
         self.training.start(name, config, ui.ctx(), ctx, train);
     }
 
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        if let Some(model) = self.training.poll() {
-            self.set_model(model);
-        }
-        if let Some(runs) = self.solving.finished(&mut self.error) {
-            if let Some(exact) = runs.iter().find(|r| r.solution.method == Method::Exact) {
-                self.optimum = Some(exact.solution.length);
-            }
-            self.runs = runs;
-            self.update_table();
-            self.select(self.shown);
-            self.error = None;
-        }
-        if self.solving.is_due() {
-            self.start_inference(ui, ctx);
-        }
-    }
-
     /// The length the gaps are measured against, and what it is.
     fn reference(&self) -> Option<(f64, &'static str)> {
         if let Some(opt) = self.optimum {
@@ -371,6 +353,27 @@ const ABOUT: About = About {
 };
 
 impl Demo for TspDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        if !self.loaded_shipped {
+            self.load_shipped(&ctx.compute.device);
+        }
+        if let Some(model) = self.training.poll() {
+            self.set_model(model);
+        }
+        if let Some(runs) = self.solving.finished(&mut self.error) {
+            if let Some(exact) = runs.iter().find(|r| r.solution.method == Method::Exact) {
+                self.optimum = Some(exact.solution.length);
+            }
+            self.runs = runs;
+            self.update_table();
+            self.select(self.shown);
+            self.error = None;
+        }
+        if self.solving.is_due() {
+            self.start_inference(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -386,11 +389,6 @@ impl Demo for TspDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        if !self.loaded_shipped {
-            self.load_shipped(&ctx.compute.device);
-        }
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         ui.horizontal_wrapped(|ui| {
             let methods: Vec<Method> = self.runs.iter().map(|r| r.solution.method).collect();
             let shown = self.shown;
@@ -475,5 +473,9 @@ impl Demo for TspDemo {
             }
         };
         ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }

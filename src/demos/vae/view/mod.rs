@@ -200,34 +200,6 @@ impl VaeDemo {
             .start("train vae".to_owned(), config, ui.ctx(), ctx, train);
     }
 
-    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
-        for model in self.training.new_models(&ctx.compute.device) {
-            if model.config.latent == 2 {
-                self.set_model(model);
-            }
-        }
-        if let Some(inspection) = self.inferring.finished(&mut self.error) {
-            self.inspection = Some(inspection);
-            self.generation += 1;
-            self.error = None;
-            self.update_table();
-            self.reset_timeline();
-        }
-        if let Some(data) = self.mapping.finished(&mut self.error) {
-            self.manifold = Some(data);
-            self.generation += 1;
-        }
-        if self.inferring.is_due() && !self.drawing {
-            self.start_inference(ui, ctx);
-        }
-        if self.view == View::Manifold && self.manifold.is_none() && !self.mapping.is_running() {
-            self.mapping.mark_stale();
-        }
-        if self.mapping.is_due() && self.view == View::Manifold {
-            self.start_mapping(ui, ctx);
-        }
-    }
-
     fn shown_run(&self) -> Option<(usize, &super::methods::Run)> {
         let inspection = self.inspection.as_ref()?;
         inspection
@@ -279,6 +251,34 @@ const ABOUT: About = About {
 };
 
 impl Demo for VaeDemo {
+    fn poll(&mut self, ui: &Ui, ctx: &mut DemoCtx<'_>) {
+        for model in self.training.new_models(&ctx.compute.device) {
+            if model.config.latent == 2 {
+                self.set_model(model);
+            }
+        }
+        if let Some(inspection) = self.inferring.finished(&mut self.error) {
+            self.inspection = Some(inspection);
+            self.generation += 1;
+            self.error = None;
+            self.update_table();
+            self.reset_timeline();
+        }
+        if let Some(data) = self.mapping.finished(&mut self.error) {
+            self.manifold = Some(data);
+            self.generation += 1;
+        }
+        if self.inferring.is_due() && !self.drawing {
+            self.start_inference(ui, ctx);
+        }
+        if self.view == View::Manifold && self.manifold.is_none() && !self.mapping.is_running() {
+            self.mapping.mark_stale();
+        }
+        if self.mapping.is_due() && self.view == View::Manifold {
+            self.start_mapping(ui, ctx);
+        }
+    }
+
     fn about(&self) -> &About {
         &ABOUT
     }
@@ -294,8 +294,6 @@ impl Demo for VaeDemo {
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
-        self.poll(ui, ctx);
-        crate::ui::error_ui(ui, self.error.as_deref());
         self.header_ui(ui);
         let figure_top = ui.cursor().min;
         self.status_ui(ui);
@@ -304,6 +302,10 @@ impl Demo for VaeDemo {
             View::Manifold => self.manifold_view_ui(ui),
         };
         ctx.figure_rect = Rect::from_min_max(figure_top, rect.max);
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }
 
