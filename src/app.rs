@@ -161,6 +161,8 @@ pub struct InferenceLab {
     areas: PanelAreas,
     /// Where each panel drew its main figure when last shown.
     figure_rects: Vec<egui::Rect>,
+    /// Each panel's *Export figure* section (its paths, scale and animation settings).
+    exporters: Vec<crate::ui::export::FigureExporter>,
     /// The screen blanked (B or .), as a slide deck does.
     blank: bool,
     /// An animation being recorded, then encoded; what the last one came to.
@@ -178,6 +180,10 @@ impl InferenceLab {
         let wanted = startup.demo.clone().or_else(|| settings.last_demo.clone());
         let selected = wanted.and_then(|name| demos.iter().position(|d| d.name() == name));
         let figure_rects = vec![egui::Rect::NOTHING; demos.len()];
+        let exporters = demos
+            .iter()
+            .map(|d| crate::ui::export::FigureExporter::new(d.name()))
+            .collect();
         let mut app = Self {
             demos,
             selected,
@@ -191,6 +197,7 @@ impl InferenceLab {
             saved_settings: None,
             areas: PanelAreas::default(),
             figure_rects,
+            exporters,
             blank: false,
             recorder: None,
             encoding: None,
@@ -331,7 +338,13 @@ impl InferenceLab {
                 } else {
                     &mut self.settings.desk_layout
                 };
-                self.areas = demo_panel_ui(ui, self.demos[i].as_mut(), &mut demo_ctx, layout);
+                self.areas = demo_panel_ui(
+                    ui,
+                    self.demos[i].as_mut(),
+                    &mut demo_ctx,
+                    layout,
+                    &mut self.exporters[i],
+                );
                 self.figure_rects[i] = demo_ctx.figure_rect;
             }
         });

@@ -71,6 +71,8 @@ pub trait Demo: Prepared {
     fn poll(&mut self, ui: &egui::Ui, ctx: &mut DemoCtx<'_>);
     /// What last went wrong, shown above the figures.
     fn error(&self) -> Option<&str>;
+    /// The numbers behind the figures, for the shared *Export figure* section's CSV.
+    fn figure_data(&self) -> crate::ui::export::FigureData;
     /// The controls, in the collapsible side panel (not drawn while it is closed).
     fn controls_ui(&mut self, ui: &mut egui::Ui, ctx: &mut DemoCtx<'_>);
     /// The figures, in the rest of the window, every frame: size them to `ui.available_size()`

@@ -22,6 +22,12 @@ impl Demo for NotBuilt {
     fn error(&self) -> Option<&str> {
         None
     }
+    fn figure_data(&self) -> crate::ui::export::FigureData {
+        crate::ui::export::FigureData {
+            headers: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
     fn controls_ui(&mut self, _ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {}
     fn figures_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {
         ui.add_space(12.0);

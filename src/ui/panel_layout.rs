@@ -128,12 +128,14 @@ fn fold_ui(ui: &mut Ui) {
     set_fold(ui.ctx(), state);
 }
 
-/// One demo panel: header, controls (when built and open) and figures.
+/// One demo panel: header, controls (when built and open) with the panel's *Export figure*
+/// section, and figures.
 pub fn demo_panel_ui(
     ui: &mut Ui,
     demo: &mut dyn Demo,
     ctx: &mut DemoCtx<'_>,
     layout: &mut PanelLayout,
+    exporter: &mut super::export::FigureExporter,
 ) -> PanelAreas {
     header_ui(ui, demo, layout);
     if demo.is_built() {
@@ -151,6 +153,7 @@ pub fn demo_panel_ui(
                             ui.separator();
                         }
                         demo.controls_ui(ui, ctx);
+                        exporter.section_ui(ui, ctx.figure_rect, || demo.figure_data());
                     });
             });
     }

@@ -16,7 +16,7 @@ use super::sim::{self, Series, SpringsConfig};
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx};
 use crate::stored_model::StoredModel;
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
@@ -72,7 +72,6 @@ pub struct CausalDemo {
     status: Option<Result<String, String>>,
     series_field: PathField,
     edges_field: PathField,
-    exporter: FigureExporter,
     table_height: f32,
     error: Option<String>,
 }
@@ -106,7 +105,6 @@ impl Default for CausalDemo {
             status: None,
             series_field: PathField::new(DialogKind::Open, "series CSV", &["csv"], ""),
             edges_field: PathField::new(DialogKind::Save, "edges CSV", &["csv"], "edges.csv"),
-            exporter: FigureExporter::new("causal"),
             table_height: 160.0,
             error: None,
         };
@@ -277,9 +275,6 @@ impl Demo for CausalDemo {
         ui.collapsing("ACD model: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let (samples, runs) = (&self.samples, &self.inference.runs);
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(samples, runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -363,5 +358,9 @@ impl Demo for CausalDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(&self.samples, &self.inference.runs)
     }
 }

@@ -17,7 +17,7 @@ use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx, DemoMethod, MethodKind};
 use crate::jobs::JobError;
 use crate::training::Stream;
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{Metric, MetricsTable};
 use crate::ui::texture_cache::TextureCache;
@@ -96,7 +96,6 @@ pub struct FlowsDemo {
     step: Timeline,
     table: MetricsTable,
     training: TrainingSection<FlowModel, TrainConfig>,
-    exporter: FigureExporter,
     textures: TextureCache,
     generation: u64,
     error: Option<String>,
@@ -136,7 +135,6 @@ impl Default for FlowsDemo {
                 ),
             ]),
             training: TrainingSection::new(30.0, 5.0..=3600.0, "flow.mpk"),
-            exporter: FigureExporter::new("flows"),
             textures: TextureCache::default(),
             generation: 0,
             error: None,
@@ -470,9 +468,6 @@ impl Demo for FlowsDemo {
         ui.collapsing("Train the stack, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let inspection = self.inspection.as_ref();
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(inspection));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -484,6 +479,10 @@ impl Demo for FlowsDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(self.inspection.as_ref())
     }
 }
 

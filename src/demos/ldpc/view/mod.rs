@@ -17,7 +17,7 @@ use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::stored_model::StoredModel;
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
@@ -112,7 +112,6 @@ pub struct LdpcDemo {
     train_kind: NetKind,
     training: TrainingSection<LearnedDecoder, TrainConfig>,
     code_field: PathField,
-    exporter: FigureExporter,
     /// The metrics table's width in the last frame, to lay the curves out beside or below it.
     table_width: f32,
     error: Option<String>,
@@ -167,7 +166,6 @@ impl Default for LdpcDemo {
                 &["alist", "txt", "963"],
                 "",
             ),
-            exporter: FigureExporter::new("ldpc"),
             table_width: 520.0,
             error: None,
         };
@@ -391,9 +389,6 @@ impl Demo for LdpcDemo {
         ui.collapsing("Learned decoders: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let (runs, curves) = (&self.runs, &self.curves);
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(runs, curves));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -488,5 +483,9 @@ impl Demo for LdpcDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(&self.runs, &self.curves)
     }
 }

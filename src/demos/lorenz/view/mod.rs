@@ -12,7 +12,7 @@ use crate::demos::MethodKind;
 use crate::demos::{About, Demo, DemoCtx};
 use crate::render::{Points3d, Polyline3d, Scene3d, View3d};
 use crate::stored_model::StoredModel;
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::job_slot::{JobOutcome, JobSlot};
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
 use crate::ui::slider_label;
@@ -43,7 +43,6 @@ pub struct LorenzDemo {
     error: Option<String>,
     view3d: View3d,
     timeline: Timeline,
-    exporter: FigureExporter,
     /// The metrics table's width last frame, to place it beside the figure or under it.
     table_width: f32,
     learned: Learned,
@@ -104,7 +103,6 @@ impl Default for LorenzDemo {
             error: None,
             view3d: View3d::new(egui::Id::unique("lorenz-3d")),
             timeline: Timeline::new(0),
-            exporter: FigureExporter::new("lorenz"),
             table_width: 420.0,
             learned: Learned::default(),
         };
@@ -380,9 +378,6 @@ impl Demo for LorenzDemo {
             self.training_ui(ui, ctx)
         });
         ui.collapsing("The paper's sweep: MSE vs training-set size", sweep_plot_ui);
-        let trajectory = &self.trajectory;
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(trajectory));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -471,5 +466,9 @@ impl Demo for LorenzDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(&self.trajectory)
     }
 }

@@ -13,7 +13,7 @@ use super::model::{MimoConfig, MimoModel, NetKind};
 use super::sim::{Modulation, Setup};
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx, DemoMethod};
-use crate::ui::export::FigureExporter;
+use crate::ui::export::FigureData;
 use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{MethodRow, Metric, MetricsTable};
 use crate::ui::timeline::Timeline;
@@ -55,7 +55,6 @@ pub struct MimoDemo {
     table: MetricsTable,
     train_kind: NetKind,
     training: TrainingSection<MimoModel, TrainConfig>,
-    exporter: FigureExporter,
     error: Option<String>,
 }
 
@@ -91,7 +90,6 @@ impl Default for MimoDemo {
             ]),
             train_kind: NetKind::OampNet,
             training: TrainingSection::new(60.0, 5.0..=3600.0, "mimo-oampnet.mpk"),
-            exporter: FigureExporter::new("mimo"),
             error: None,
         }
     }
@@ -284,9 +282,6 @@ impl Demo for MimoDemo {
         ui.collapsing("Learned detectors: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let table = &self.table;
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || table.to_figure_data());
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -299,5 +294,9 @@ impl Demo for MimoDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        self.table.to_figure_data()
     }
 }

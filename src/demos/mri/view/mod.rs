@@ -19,7 +19,7 @@ use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
 use crate::stored_model::StoredModel;
 use crate::ui::colormap::{Colormap, ValueRange, colorize};
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::JobSlot;
 use crate::ui::log_axis::{log_position, log_step_marks, step_hover_label, step_label};
@@ -109,7 +109,6 @@ pub struct MriDemo {
     image_field: PathField,
     kspace_field: PathField,
     mask_field: PathField,
-    exporter: FigureExporter,
     models: Vec<MriModel>,
     train_method: Method,
     /// Train on this folder's PNGs instead of phantoms alone.
@@ -151,7 +150,6 @@ impl Default for MriDemo {
             image_field: PathField::new(DialogKind::Open, "PNG image", &["png"], ""),
             kspace_field: PathField::new(DialogKind::Open, "NumPy k-space", &["npy"], ""),
             mask_field: PathField::new(DialogKind::Open, "mask PNG", &["png"], ""),
-            exporter: FigureExporter::new("mri"),
             models: Vec::new(),
             train_method: Method::Rim,
             training_images: None,
@@ -412,9 +410,6 @@ impl Demo for MriDemo {
         ui.collapsing("Learned inverses: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let runs = &self.runs;
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -473,5 +468,9 @@ impl Demo for MriDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(&self.runs)
     }
 }

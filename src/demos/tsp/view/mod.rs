@@ -15,7 +15,7 @@ use super::sim::{self, Instance, tour_text};
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx};
 use crate::jobs::JobError;
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{KindColor, MethodRow, Metric, MetricsTable, metrics_table_ui};
@@ -116,7 +116,6 @@ pub struct TspDemo {
     tour_field: PathField,
     edit: bool,
     dragging: Option<usize>,
-    exporter: FigureExporter,
     /// The metrics table's height in the last frame, to size the main view above it.
     table_height: f32,
     error: Option<String>,
@@ -155,7 +154,6 @@ impl Default for TspDemo {
             tour_field: PathField::new(DialogKind::Save, "TSPLIB tour", &["tour"], "tour.tour"),
             edit: false,
             dragging: None,
-            exporter: FigureExporter::new("tsp"),
             table_height: 200.0,
             error: None,
         }
@@ -383,9 +381,6 @@ impl Demo for TspDemo {
         ui.collapsing("Attention model: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let (instance, runs) = (&self.instance, &self.runs);
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(instance, runs));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -477,5 +472,9 @@ impl Demo for TspDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(&self.instance, &self.runs)
     }
 }

@@ -13,7 +13,7 @@ use super::sim::{self, Digit, PIXELS, Split};
 use super::train::{TrainConfig, train};
 use crate::demos::{About, Demo, DemoCtx, DemoMethod};
 use crate::stored_model::StoredModel;
-use crate::ui::export::{FigureData, FigureExporter};
+use crate::ui::export::FigureData;
 use crate::ui::file_dialog::{DialogKind, PathField};
 use crate::ui::job_slot::JobSlot;
 use crate::ui::metrics::{MethodRow, Metric, MetricsTable};
@@ -63,7 +63,6 @@ pub struct VaeDemo {
     table: MetricsTable,
     training: TrainingSection<VaeModel, TrainConfig>,
     png_field: PathField,
-    exporter: FigureExporter,
     textures: crate::ui::texture_cache::TextureCache,
     /// Counts the results that landed: the big textures are made again when it moves.
     generation: u64,
@@ -104,7 +103,6 @@ impl Default for VaeDemo {
             ]),
             training: TrainingSection::new(240.0, 20.0..=7200.0, "vae-2d.mpk"),
             png_field: PathField::new(DialogKind::Open, "PNG image", &["png"], ""),
-            exporter: FigureExporter::new("vae"),
             textures: crate::ui::texture_cache::TextureCache::default(),
             generation: 0,
             error,
@@ -288,9 +286,6 @@ impl Demo for VaeDemo {
         ui.collapsing("VAE model: train, save, load", |ui| {
             self.training_ui(ui, ctx)
         });
-        let inspection = self.inspection.as_ref();
-        self.exporter
-            .section_ui(ui, ctx.figure_rect, || figure_data(inspection));
     }
 
     fn figures_ui(&mut self, ui: &mut Ui, ctx: &mut DemoCtx<'_>) {
@@ -306,6 +301,10 @@ impl Demo for VaeDemo {
 
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    fn figure_data(&self) -> FigureData {
+        figure_data(self.inspection.as_ref())
     }
 }
 
