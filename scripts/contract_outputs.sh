@@ -12,7 +12,7 @@ IMAGE=$(ls "$ROOT"/../shared/mri-train/brain-mr/*.png | head -1)
 mkdir -p "$OUT/help" "$OUT/run"; cd "$OUT/run"
 h() { local name=$1; shift; "$BIN" "$@" --help > "$OUT/help/$name.txt" 2>&1; }
 h top; h bench bench
-for demo in lorenz mri ldpc tsp causal; do
+for demo in lorenz mri ldpc tsp causal vae mimo flows; do
   h "$demo" "$demo"
   for action in $("$BIN" "$demo" --help | awk '/^Commands:/{f=1;next} /^$/{f=0} f{print $1}' | grep -v help); do
     h "$demo-$action" "$demo" "$action"
