@@ -484,6 +484,26 @@ fn every_panel_keeps_a_prepared_example() {
     }
 }
 
+/// The app draws every panel's *Export figure* section below its controls (no panel keeps its
+/// own), and opening it offers the PNG, animation and CSV exports.
+#[test]
+fn every_panel_offers_the_shared_export_section() {
+    for name in inference_lab::demos::names() {
+        let mut harness = harness(app(Some(name)));
+        let header = harness.get_by_label("Export figure");
+        header.scroll_to_me();
+        harness.run_steps(2);
+        harness.get_by_label("Export figure").click();
+        harness.run_steps(3);
+        for button in ["Export PNG", "Export animation", "Export CSV"] {
+            assert!(
+                harness.query_all_by_label_contains(button).next().is_some(),
+                "{name}: no {button}"
+            );
+        }
+    }
+}
+
 #[test]
 fn lorenz_resimulate_changes_the_trajectory() {
     let mut harness = harness(app(Some("lorenz")));
