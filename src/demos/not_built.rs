@@ -23,10 +23,7 @@ impl Demo for NotBuilt {
         None
     }
     fn figure_data(&self) -> crate::ui::export::FigureData {
-        crate::ui::export::FigureData {
-            headers: Vec::new(),
-            rows: Vec::new(),
-        }
+        crate::ui::export::FigureData::default()
     }
     fn controls_ui(&mut self, _ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {}
     fn figures_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut DemoCtx<'_>) {

@@ -419,8 +419,8 @@ impl<M: StoredModel> Trained<M> {
     }
 }
 
-/// Runs `trainee` under its schedule on `devices`; `curves` (when given) gets every step's
-/// terms and every validation score as they come.
+/// Runs `trainee` under its schedule on `devices`; the job's curves (when it has them) get
+/// every step's terms and every validation score as they come.
 pub fn run<T: Trainee>(
     job: TrainJob<'_>,
     config: &T::Config,

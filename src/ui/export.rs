@@ -67,6 +67,7 @@ pub fn crop(screenshot: &ColorImage, rect: Rect, pixels_per_point: f32) -> Color
 }
 
 /// The data behind a figure, for CSV export.
+#[derive(Default)]
 pub struct FigureData {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<f64>>,

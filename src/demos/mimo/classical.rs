@@ -53,10 +53,11 @@ pub fn vblast(
     };
     // Hᵀ times the residual, kept as the decided users' signals are subtracted.
     let mut matched = h.transpose() * y;
-    let mut alive = vec![true; n];
+    // The real dimensions of the users not decided yet, in order.
+    let mut active: Vec<usize> = (0..n).collect();
     let mut left: Vec<usize> = (0..users).collect();
     while !left.is_empty() {
-        // The inverse of the remaining users' Gram matrix sits in `inverse`'s alive rows and
+        // The inverse of the remaining users' Gram matrix sits in `inverse`'s active rows and
         // columns (each decided user is removed by a Schur complement below): its diagonal is
         // each user's LMMSE error, as if the Gram matrix of those left were inverted afresh.
         let error = |k: usize| inverse[(k, k)] + inverse[(k + users, k + users)];
@@ -67,16 +68,11 @@ pub fn vblast(
         let user = left.remove(pick);
         let dims = [user, user + users];
         for d in dims {
-            let estimate: f64 = (0..n)
-                .filter(|&j| alive[j])
-                .map(|j| inverse[(d, j)] * matched[j])
-                .sum();
+            let estimate: f64 = active.iter().map(|&j| inverse[(d, j)] * matched[j]).sum();
             decided[d] = levels[usize::from(modulation.decide(estimate))];
         }
-        for d in dims {
-            alive[d] = false;
-        }
-        for j in (0..n).filter(|&j| alive[j]) {
+        active.retain(|j| !dims.contains(j));
+        for &j in &active {
             matched[j] -=
                 gram[(j, dims[0])] * decided[dims[0]] + gram[(j, dims[1])] * decided[dims[1]];
         }
@@ -84,11 +80,10 @@ pub fn vblast(
         let Some(corner_inverse) = corner.try_inverse() else {
             break;
         };
-        let rest: Vec<usize> = (0..n).filter(|&j| alive[j]).collect();
-        let side = DMatrix::from_fn(rest.len(), 2, |i, a| inverse[(rest[i], dims[a])]);
+        let side = DMatrix::from_fn(active.len(), 2, |i, a| inverse[(active[i], dims[a])]);
         let update = &side * corner_inverse * side.transpose();
-        for (i, &r) in rest.iter().enumerate() {
-            for (j, &c) in rest.iter().enumerate() {
+        for (i, &r) in active.iter().enumerate() {
+            for (j, &c) in active.iter().enumerate() {
                 inverse[(r, c)] -= update[(i, j)];
             }
         }
